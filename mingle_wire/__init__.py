@@ -1,0 +1,94 @@
+"""Mingle's wire contract v1: everything that crosses the MQTT broker.
+
+Standard library only, so a gateway installs it without numpy or scikit-learn.
+See ``docs/protocol.md`` for the contract in prose.
+"""
+
+from .codec import (
+    MAX_PAYLOAD_BYTES,
+    Decoded,
+    alert_from_dict,
+    alert_to_dict,
+    decode_inbound,
+    decode_positions,
+    decode_readings,
+    dumps,
+    encode_alert,
+    encode_frame,
+    encode_positions,
+    encode_readings,
+    frame_from_dict,
+    frame_to_dict,
+    loads,
+)
+from .errors import DecodeError, RecordingError, WireError
+from .messages import (
+    MAX_ITEMS,
+    MAX_SKEW_S,
+    PROTOCOL_VERSION,
+    RSSI_MAX_DBM,
+    RSSI_MIN_DBM,
+    Alert,
+    FieldTypeError,
+    FieldValueError,
+    Frame,
+    FrameBadge,
+    FrameCluster,
+    Position,
+    PositionBatch,
+    Reading,
+    ReadingBatch,
+    Suggestion,
+)
+from .recording import RecordedMessage, RecordingWriter, open_text, read_recording
+from .topics import DEFAULT_PREFIX, ID_PATTERN, ParsedTopic, Topics, parse_topic, valid_id
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_PREFIX",
+    "ID_PATTERN",
+    "MAX_ITEMS",
+    "MAX_PAYLOAD_BYTES",
+    "MAX_SKEW_S",
+    "PROTOCOL_VERSION",
+    "RSSI_MAX_DBM",
+    "RSSI_MIN_DBM",
+    "Alert",
+    "DecodeError",
+    "Decoded",
+    "FieldTypeError",
+    "FieldValueError",
+    "Frame",
+    "FrameBadge",
+    "FrameCluster",
+    "ParsedTopic",
+    "Position",
+    "PositionBatch",
+    "Reading",
+    "ReadingBatch",
+    "RecordedMessage",
+    "RecordingError",
+    "RecordingWriter",
+    "Suggestion",
+    "Topics",
+    "WireError",
+    "__version__",
+    "alert_from_dict",
+    "alert_to_dict",
+    "decode_inbound",
+    "decode_positions",
+    "decode_readings",
+    "dumps",
+    "encode_alert",
+    "encode_frame",
+    "encode_positions",
+    "encode_readings",
+    "frame_from_dict",
+    "frame_to_dict",
+    "loads",
+    "open_text",
+    "parse_topic",
+    "read_recording",
+    "valid_id",
+]

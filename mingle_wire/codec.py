@@ -1,0 +1,344 @@
+"""JSON encoding and strict decoding of wire contract v1 messages.
+
+Decoding never raises anything but :class:`~mingle_wire.errors.DecodeError`. A fault in
+the message as a whole (bad JSON, wrong version, a missing batch field) rejects the
+message; a fault in one reading or position rejects only that item, and the rest of the
+batch is kept — nothing good is lost because a neighbour was bad.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol, TypeVar
+
+from .errors import DecodeError
+from .messages import (
+    MAX_ITEMS,
+    MAX_SKEW_S,
+    PROTOCOL_VERSION,
+    Alert,
+    FieldTypeError,
+    FieldValueError,
+    Frame,
+    FrameBadge,
+    FrameCluster,
+    Position,
+    PositionBatch,
+    Reading,
+    ReadingBatch,
+    Suggestion,
+)
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "Decoded",
+    "alert_from_dict",
+    "alert_to_dict",
+    "decode_inbound",
+    "decode_positions",
+    "decode_readings",
+    "dumps",
+    "encode_alert",
+    "encode_frame",
+    "encode_positions",
+    "encode_readings",
+    "frame_from_dict",
+    "frame_to_dict",
+    "loads",
+]
+
+MAX_PAYLOAD_BYTES: Final = 1 << 20
+_MISSING: Final = object()
+T = TypeVar("T")
+
+
+class _Timed(Protocol):
+    @property
+    def ts(self) -> float: ...
+
+
+TI = TypeVar("TI", bound=_Timed)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A decoded inbound message: the batch of good items and the items rejected."""
+
+    batch: ReadingBatch | PositionBatch
+    rejected: tuple[DecodeError, ...] = ()
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def loads(payload: bytes | str) -> Any:
+    """Parse strict JSON (no NaN/Infinity), mapping every failure to ``bad_json``."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise DecodeError("payload_too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        return json.loads(payload, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        raise DecodeError("bad_json", str(exc)[:200]) from exc
+
+
+def dumps(obj: object) -> bytes:
+    """Compact, deterministic JSON (UTF-8)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _get(obj: Mapping[str, Any], name: str) -> Any:
+    value = obj.get(name, _MISSING)
+    if value is _MISSING or value is None:
+        raise DecodeError(f"missing_field:{name}", f"no {name!r} in {sorted(obj)[:10]!r}")
+    return value
+
+
+Payload = bytes | str | dict[str, Any]
+
+
+def _header(payload: Payload, id_field: str, items_field: str) -> tuple[dict[str, Any], list[Any]]:
+    obj = payload if isinstance(payload, dict) else loads(payload)
+    if not isinstance(obj, dict):
+        raise DecodeError("not_object", f"payload is a JSON {type(obj).__name__}, not an object")
+    version = _get(obj, "v")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise DecodeError("bad_type:v", f"v must be an integer, got {version!r}"[:200])
+    if version != PROTOCOL_VERSION:
+        raise DecodeError("unknown_version", f"v={version}, this build speaks v{PROTOCOL_VERSION}")
+    _get(obj, id_field)
+    _get(obj, "sent")
+    items = _get(obj, items_field)
+    if not isinstance(items, list):
+        raise DecodeError(f"bad_type:{items_field}", f"{items_field} must be a list, got {type(items).__name__}")
+    if len(items) > MAX_ITEMS:
+        raise DecodeError("too_many_items", f"{len(items)} {items_field} > {MAX_ITEMS}")
+    return obj, items
+
+
+def _build(make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except (FieldTypeError, FieldValueError) as exc:
+        raise DecodeError(exc.reason, str(exc)) from exc
+
+
+def _items(
+    items: list[Any], sent: float, make: Callable[[dict[str, Any]], TI], required: tuple[str, ...]
+) -> tuple[tuple[TI, ...], tuple[DecodeError, ...]]:
+    good: list[TI] = []
+    bad: list[DecodeError] = []
+    for item in items:
+        try:
+            if not isinstance(item, dict):
+                raise DecodeError("bad_item", f"item must be an object, got {type(item).__name__}")
+            for name in required:
+                _get(item, name)
+            value = _build(lambda item=item: make(item))  # type: ignore[misc]
+            if abs(value.ts - sent) > MAX_SKEW_S:
+                raise DecodeError("ts_out_of_range", f"ts {value.ts!r} is more than {MAX_SKEW_S} s from sent {sent!r}")
+            good.append(value)
+        except DecodeError as exc:
+            bad.append(exc)
+    return tuple(good), tuple(bad)
+
+
+def decode_readings(payload: Payload, gateway: str | None = None) -> Decoded:
+    """Decode a ``readings/<gateway>`` payload; ``gateway`` is the topic's id, if known.
+
+    ``payload`` is the raw bytes/text, or an already-parsed JSON object (replay).
+    """
+    obj, items = _header(payload, "gateway", "readings")
+    if gateway is not None and obj["gateway"] != gateway:
+        raise DecodeError("topic_mismatch", f"payload gateway {obj['gateway']!r} on topic of {gateway!r}"[:200])
+    header = _build(lambda: ReadingBatch(gateway=obj["gateway"], sent=obj["sent"]))
+    readings, rejected = _items(
+        items,
+        header.sent,
+        lambda r: Reading(badge=r["badge"], rssi=r["rssi"], ts=r["ts"], tx=r.get("tx"), seq=r.get("seq")),
+        ("badge", "rssi", "ts"),
+    )
+    return Decoded(ReadingBatch(header.gateway, header.sent, readings), rejected)
+
+
+def decode_positions(payload: Payload, source: str | None = None) -> Decoded:
+    """Decode a ``positions/<source>`` payload; ``source`` is the topic's id, if known."""
+    obj, items = _header(payload, "source", "positions")
+    if source is not None and obj["source"] != source:
+        raise DecodeError("topic_mismatch", f"payload source {obj['source']!r} on topic of {source!r}"[:200])
+    header = _build(lambda: PositionBatch(source=obj["source"], sent=obj["sent"]))
+    positions, rejected = _items(
+        items,
+        header.sent,
+        lambda p: Position(
+            badge=p["badge"], x=p["x"], y=p["y"], ts=p["ts"], heading=p.get("heading"), err=p.get("err")
+        ),
+        ("badge", "x", "y", "ts"),
+    )
+    return Decoded(PositionBatch(header.source, header.sent, positions), rejected)
+
+
+def decode_inbound(kind: str, key: str, payload: Payload) -> Decoded:
+    """Decode an inbound message by topic kind (``readings`` or ``positions``)."""
+    if kind == "readings":
+        return decode_readings(payload, key)
+    if kind == "positions":
+        return decode_positions(payload, key)
+    raise DecodeError("unknown_topic", f"no inbound messages of kind {kind!r}")
+
+
+def _num(value: float, digits: int = 3) -> float | int:
+    rounded = round(value, digits)
+    return int(rounded) if rounded == int(rounded) and abs(rounded) < 2**53 else rounded
+
+
+def encode_readings(batch: ReadingBatch) -> bytes:
+    items: list[dict[str, Any]] = []
+    for r in batch.readings:
+        item: dict[str, Any] = {"badge": r.badge, "rssi": _num(r.rssi, 1), "ts": round(r.ts, 3)}
+        if r.tx is not None:
+            item["tx"] = _num(r.tx, 1)
+        if r.seq is not None:
+            item["seq"] = r.seq
+        items.append(item)
+    return dumps({"v": PROTOCOL_VERSION, "gateway": batch.gateway, "sent": round(batch.sent, 3), "readings": items})
+
+
+def encode_positions(batch: PositionBatch) -> bytes:
+    items: list[dict[str, Any]] = []
+    for p in batch.positions:
+        item: dict[str, Any] = {"badge": p.badge, "x": round(p.x, 3), "y": round(p.y, 3), "ts": round(p.ts, 3)}
+        if p.heading is not None:
+            item["heading"] = round(p.heading, 3)
+        if p.err is not None:
+            item["err"] = round(p.err, 3)
+        items.append(item)
+    return dumps({"v": PROTOCOL_VERSION, "source": batch.source, "sent": round(batch.sent, 3), "positions": items})
+
+
+def frame_to_dict(frame: Frame) -> dict[str, Any]:
+    return {
+        "v": PROTOCOL_VERSION,
+        "site": frame.site,
+        "ts": round(frame.ts, 3),
+        "badges": [
+            {"badge": b.badge, "x": round(b.x, 2), "y": round(b.y, 2), "err": round(b.err, 2)} for b in frame.badges
+        ],
+        "clusters": [
+            {
+                "id": c.id,
+                "members": list(c.members),
+                "x": round(c.x, 2),
+                "y": round(c.y, 2),
+                "company": c.company,
+                "homogeneity": round(c.homogeneity, 3),
+                "since": round(c.since, 3),
+                "zone": c.zone,
+            }
+            for c in frame.clusters
+        ],
+    }
+
+
+def encode_frame(frame: Frame) -> bytes:
+    return dumps(frame_to_dict(frame))
+
+
+def frame_from_dict(obj: Mapping[str, Any]) -> Frame:
+    """Build a :class:`Frame` from its JSON form (as written by :func:`frame_to_dict`)."""
+    try:
+        return Frame(
+            site=obj["site"],
+            ts=float(obj["ts"]),
+            badges=tuple(FrameBadge(b["badge"], b["x"], b["y"], b["err"]) for b in obj["badges"]),
+            clusters=tuple(
+                FrameCluster(
+                    id=c["id"],
+                    members=tuple(c["members"]),
+                    x=c["x"],
+                    y=c["y"],
+                    company=c["company"],
+                    homogeneity=c["homogeneity"],
+                    since=c["since"],
+                    zone=c.get("zone"),
+                )
+                for c in obj["clusters"]
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DecodeError("bad_frame", str(exc)[:200]) from exc
+
+
+def _suggestion_to_dict(s: Suggestion) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": s.kind, "x": round(s.x, 2), "y": round(s.y, 2), "distance_m": round(s.distance_m, 2)}
+    if s.cluster is not None:
+        out["cluster"] = s.cluster
+    if s.badge is not None:
+        out["badge"] = s.badge
+    out["companies"] = list(s.companies)
+    out["shared_interests"] = list(s.shared_interests)
+    return out
+
+
+def alert_to_dict(alert: Alert) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "v": PROTOCOL_VERSION,
+        "id": alert.id,
+        "site": alert.site,
+        "ts": round(alert.ts, 3),
+        "cluster": alert.cluster,
+        "company": alert.company,
+        "members": list(alert.members),
+        "since": round(alert.since, 3),
+        "zone": alert.zone,
+        "nudge": list(alert.nudge),
+        "held_out": alert.held_out,
+        "suggestion": None if alert.suggestion is None else _suggestion_to_dict(alert.suggestion),
+    }
+    if alert.x is not None and alert.y is not None:
+        out["x"] = round(alert.x, 2)
+        out["y"] = round(alert.y, 2)
+    return out
+
+
+def encode_alert(alert: Alert) -> bytes:
+    return dumps(alert_to_dict(alert))
+
+
+def alert_from_dict(obj: Mapping[str, Any]) -> Alert:
+    """Build an :class:`Alert` from its JSON form (as written by :func:`alert_to_dict`)."""
+    try:
+        s = obj.get("suggestion")
+        suggestion = (
+            None
+            if s is None
+            else Suggestion(
+                kind=s["kind"],
+                x=s["x"],
+                y=s["y"],
+                distance_m=s["distance_m"],
+                cluster=s.get("cluster"),
+                badge=s.get("badge"),
+                companies=tuple(s.get("companies", ())),
+                shared_interests=tuple(s.get("shared_interests", ())),
+            )
+        )
+        return Alert(
+            id=obj["id"],
+            site=obj["site"],
+            ts=float(obj["ts"]),
+            cluster=obj["cluster"],
+            company=obj["company"],
+            members=tuple(obj["members"]),
+            since=float(obj["since"]),
+            nudge=tuple(obj.get("nudge", ())),
+            held_out=bool(obj.get("held_out", False)),
+            zone=obj.get("zone"),
+            suggestion=suggestion,
+            x=obj.get("x"),
+            y=obj.get("y"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DecodeError("bad_alert", str(exc)[:200]) from exc
