@@ -1,0 +1,27 @@
+"""Errors of the pipeline's edges.
+
+Exception tree::
+
+    MingleError
+    └── ConfigError     a venue or roster file is wrong; the message names the file,
+                        the line and key, and the bad value
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "MingleError"]
+
+
+class MingleError(Exception):
+    """Base class for the pipeline's own errors."""
+
+
+class ConfigError(MingleError):
+    """A configuration file is invalid: ``file:line: key: problem (got value)``."""
+
+    def __init__(self, path: str, line: int | None, key: str, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.key = key
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
