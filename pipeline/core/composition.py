@@ -1,0 +1,40 @@
+"""Who counts in a group, and which company dominates it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+__all__ = ["Composition", "Person", "compose"]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What the policy needs to know about a roster badge."""
+
+    company: str
+    role: str = "attendee"
+    opt_out: bool = False
+    interests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """``counted``: members on the roster whose role is not exempt; ``company``: the most
+    common company among them (ties broken by name), ``share`` its fraction (0 if none)."""
+
+    counted: tuple[str, ...]
+    company: str | None
+    share: float
+    companies: tuple[str, ...]
+
+
+def compose(members: Iterable[str], people: Mapping[str, Person], exempt_roles: Iterable[str]) -> Composition:
+    exempt = frozenset(exempt_roles)
+    counted = tuple(m for m in members if m in people and people[m].role not in exempt)
+    if not counted:
+        return Composition((), None, 0.0, ())
+    tally = Counter(people[m].company for m in counted)
+    company, top = min(tally.items(), key=lambda kv: (-kv[1], kv[0]))
+    return Composition(counted, company, top / len(counted), tuple(sorted(tally)))

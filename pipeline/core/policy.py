@@ -1,0 +1,216 @@
+"""The huddle policy: when a tracked group becomes an alert, and whom to nudge.
+
+A track is *huddling* while its counted members (see :mod:`.composition`) number at
+least ``min_size``, one company holds a share of at least ``homogeneity`` of them, and
+its centre is not in a ``nudges: false`` zone. The condition may lapse for up to
+``grace_s`` seconds (a noisy tick, a track missed briefly) without resetting the clock;
+after ``dwell_s`` continuous seconds the track raises one alert. An alert whose counted
+members were mostly in another alert within ``cooldown_s`` is suppressed (the same huddle
+seen again after its track broke). The "missionaries" are the one or two eligible members
+nudged least recently (never an opt-out, paused or cooled-down badge); a seeded
+``holdout_fraction`` of alerts nudges nobody, for the analytics to measure nudges against.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from mingle_wire import Alert, Suggestion
+
+from ..venue import Policy, Zone
+from .composition import Composition, Person, compose
+from .tracking import Track
+
+__all__ = ["HuddlePolicy", "HuddleState"]
+
+ROOM_MAX_SIZE = 5  # a mixed group with at most this many members has room for one more
+SUGGEST_RADIUS_M = 25.0
+
+
+@dataclass(slots=True)
+class HuddleState:
+    since: float
+    company: str
+    last_ok: float
+    alerted: bool = False
+
+
+class HuddlePolicy:
+    def __init__(
+        self,
+        policy: Policy,
+        people: Mapping[str, Person],
+        zones: Sequence[Zone] = (),
+        *,
+        site: str,
+        grace_s: float = 10.0,
+    ) -> None:
+        self.policy = policy
+        self.people = people
+        self.zones = tuple(zones)
+        self.site = site
+        self.grace_s = grace_s
+        self.rng = random.Random(policy.seed)
+        self.state: dict[str, HuddleState] = {}
+        self.last_nudged: dict[str, float] = {}
+        self.paused_until: dict[str, float] = {}
+        self.recent: list[tuple[float, frozenset[str]]] = []
+        self.alerts = 0
+        self.suppressed = 0
+
+    def zone_at(self, x: float, y: float) -> Zone | None:
+        for zone in self.zones:
+            if zone.contains(x, y):
+                return zone
+        return None
+
+    def pause(self, badge: str, until: float) -> None:
+        """Honour an attendee's "pause nudges" until ``until`` (Unix seconds)."""
+        self.paused_until[badge] = until
+
+    def composition(self, members: Sequence[str]) -> Composition:
+        return compose(members, self.people, self.policy.exempt_roles)
+
+    def update(
+        self,
+        seen: Sequence[Track],
+        ended: Sequence[str],
+        positions: Mapping[str, tuple[float, float]],
+        now: float,
+    ) -> list[Alert]:
+        """Advance every huddle clock to ``now``; returns the alerts that fire."""
+        for tid in ended:
+            self.state.pop(tid, None)
+        horizon = now - self.policy.cooldown_s
+        self.recent = [r for r in self.recent if r[0] >= horizon]
+        comps = {t.id: self.composition(t.members) for t in seen}
+        alerts: list[Alert] = []
+        for track in seen:
+            comp = comps[track.id]
+            zone = self.zone_at(track.x, track.y)
+            ok = (
+                comp.company is not None
+                and len(comp.counted) >= self.policy.min_size
+                and comp.share >= self.policy.homogeneity
+                and (zone is None or zone.nudges)
+            )
+            st = self.state.get(track.id)
+            if ok:
+                assert comp.company is not None
+                if st is None or st.company != comp.company or now - st.last_ok > self.grace_s:
+                    st = HuddleState(since=now, company=comp.company, last_ok=now)
+                    self.state[track.id] = st
+                st.last_ok = now
+            elif st is not None and now - st.last_ok > self.grace_s:
+                del self.state[track.id]
+                st = None
+            if st is None or st.alerted or not ok or now - st.since < self.policy.dwell_s:
+                continue
+            st.alerted = True
+            counted = frozenset(comp.counted)
+            if any(len(counted & prev) * 2 >= len(counted) for _, prev in self.recent):
+                self.suppressed += 1
+                continue
+            self.recent.append((now, counted))
+            alerts.append(self._alert(track, comp, st, zone, seen, comps, positions, now))
+        return alerts
+
+    def _eligible(self, comp: Composition, now: float) -> list[str]:
+        out = []
+        for b in comp.counted:
+            person = self.people[b]
+            if person.opt_out or self.paused_until.get(b, -math.inf) > now:
+                continue
+            if now - self.last_nudged.get(b, -math.inf) < self.policy.cooldown_s:
+                continue
+            out.append(b)
+        return out
+
+    def _alert(
+        self,
+        track: Track,
+        comp: Composition,
+        st: HuddleState,
+        zone: Zone | None,
+        seen: Sequence[Track],
+        comps: Mapping[str, Composition],
+        positions: Mapping[str, tuple[float, float]],
+        now: float,
+    ) -> Alert:
+        self.alerts += 1
+        held_out = self.rng.random() < self.policy.holdout_fraction
+        nudge: tuple[str, ...] = ()
+        if not held_out:
+            eligible = sorted(self._eligible(comp, now))
+            self.rng.shuffle(eligible)
+            eligible.sort(key=lambda b: self.last_nudged.get(b, -math.inf))
+            want = min(self.policy.max_nudge, 1 if len(comp.counted) <= 4 else 2)
+            nudge = tuple(sorted(eligible[:want]))
+            for b in nudge:
+                self.last_nudged[b] = now
+        suggestion = self._suggest(track, st.company, nudge or comp.counted, seen, comps, positions)
+        return Alert(
+            id=f"a-{self.alerts}",
+            site=self.site,
+            ts=now,
+            cluster=track.id,
+            company=st.company,
+            members=tuple(sorted(track.members)),
+            since=st.since,
+            nudge=nudge,
+            held_out=held_out,
+            zone=None if zone is None else zone.name,
+            suggestion=suggestion,
+            x=track.x,
+            y=track.y,
+        )
+
+    def _suggest(
+        self,
+        track: Track,
+        company: str,
+        who: Sequence[str],
+        seen: Sequence[Track],
+        comps: Mapping[str, Composition],
+        positions: Mapping[str, tuple[float, float]],
+    ) -> Suggestion | None:
+        best: tuple[float, Track] | None = None
+        for other in seen:
+            if other.id == track.id or len(other.members) > ROOM_MAX_SIZE:
+                continue
+            oc = comps[other.id]
+            mixed = oc.company is not None and (oc.share < self.policy.homogeneity or oc.company != company)
+            zone = self.zone_at(other.x, other.y)
+            if not mixed or (zone is not None and not zone.nudges):
+                continue
+            dist = math.hypot(other.x - track.x, other.y - track.y)
+            if dist <= SUGGEST_RADIUS_M and (best is None or dist < best[0]):
+                best = (dist, other)
+        if best is not None:
+            dist, other = best
+            return Suggestion("group", other.x, other.y, dist, cluster=other.id, companies=comps[other.id].companies)
+        grouped = {m for t in seen for m in t.members}
+        wanted = {i for b in who for i in self.people[b].interests}
+        pick: tuple[int, float, str] | None = None
+        for badge, (x, y) in positions.items():
+            person = self.people.get(badge)
+            if person is None or person.opt_out or person.role != "attendee":
+                continue
+            if person.company == company or badge in grouped:
+                continue
+            dist = math.hypot(x - track.x, y - track.y)
+            if dist > SUGGEST_RADIUS_M:
+                continue
+            key = (-len(wanted.intersection(person.interests)), dist, badge)
+            if pick is None or key < pick:
+                pick = key
+        if pick is None:
+            return None
+        _, dist, badge = pick
+        person = self.people[badge]
+        x, y = positions[badge]
+        shared = tuple(sorted(wanted.intersection(person.interests)))
+        return Suggestion("person", x, y, dist, badge=badge, companies=(person.company,), shared_interests=shared)

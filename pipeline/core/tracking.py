@@ -1,0 +1,102 @@
+"""Tracking groups across ticks with stable ids.
+
+Each tick's groups are assigned to live tracks by member overlap (Jaccard, optimal
+one-to-one assignment). What is left over is a birth; a track that loses a split keeps
+its id on the larger overlap and the rest is born anew; in a merge the best-overlapping
+track continues. A track that finds no group keeps its id for ``max_miss_s`` seconds
+(hysteresis), so one noisy tick does not end it — nor reset the dwell clock that hangs
+on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+__all__ = ["Group", "Track", "TrackUpdate", "Tracker"]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A group found this tick: sorted member badge ids and centre (metres)."""
+
+    members: tuple[str, ...]
+    x: float
+    y: float
+
+
+@dataclass(slots=True)
+class Track:
+    id: str
+    members: tuple[str, ...]
+    x: float
+    y: float
+    born: float
+    last_seen: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrackUpdate:
+    """Tracks seen this tick (in group order), and ids born and ended."""
+
+    seen: tuple[Track, ...]
+    born: tuple[str, ...] = ()
+    ended: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Tracker:
+    """``min_jaccard``: least overlap (inclusive) to continue a track;
+    ``max_miss_s``: seconds a track survives without a group (0 = none)."""
+
+    def __init__(self, *, min_jaccard: float = 0.3, max_miss_s: float = 10.0, prefix: str = "c-") -> None:
+        if not 0 < min_jaccard <= 1:
+            raise ValueError(f"min_jaccard must be in (0, 1], got {min_jaccard!r}")
+        if not max_miss_s >= 0:
+            raise ValueError(f"max_miss_s must be >= 0 seconds, got {max_miss_s!r}")
+        self.min_jaccard = min_jaccard
+        self.max_miss_s = max_miss_s
+        self.prefix = prefix
+        self.tracks: dict[str, Track] = {}
+        self._next = 1
+
+    def update(self, groups: Sequence[Group], now: float) -> TrackUpdate:
+        live = list(self.tracks.values())
+        owner: dict[str, int] = {}
+        for ti, t in enumerate(live):
+            for m in t.members:
+                owner[m] = ti
+        scores = np.zeros((len(live), len(groups)))
+        for gi, g in enumerate(groups):
+            counts: dict[int, int] = {}
+            for m in g.members:
+                hit = owner.get(m)
+                if hit is not None:
+                    counts[hit] = counts.get(hit, 0) + 1
+            for ti, inter in counts.items():
+                union = len(live[ti].members) + len(g.members) - inter
+                scores[ti, gi] = inter / union
+        assigned: dict[int, Track] = {}
+        if live and groups:
+            rows, cols = linear_sum_assignment(-scores)
+            for ti, gi in zip(rows, cols, strict=True):
+                if scores[ti, gi] >= self.min_jaccard:
+                    assigned[int(gi)] = live[int(ti)]
+        born: list[str] = []
+        seen: list[Track] = []
+        for gi, g in enumerate(groups):
+            track = assigned.get(gi)
+            if track is None:
+                track = Track(f"{self.prefix}{self._next}", g.members, g.x, g.y, now, now)
+                self._next += 1
+                self.tracks[track.id] = track
+                born.append(track.id)
+            else:
+                track.members, track.x, track.y, track.last_seen = g.members, g.x, g.y, now
+            seen.append(track)
+        ended = [tid for tid, t in self.tracks.items() if now - t.last_seen > self.max_miss_s]
+        for tid in ended:
+            del self.tracks[tid]
+        return TrackUpdate(tuple(seen), tuple(born), tuple(ended))

@@ -1,0 +1,163 @@
+"""Inbound messages in, validated readings and positions out — every rejection counted.
+
+:class:`Ingest` checks the topic, decodes with :mod:`mingle_wire`, maps ids to indices and
+buffers what was accepted until the next tick drains it. Nothing raises: a bad message
+or item is counted under its reason and logged (rate-limited, so a flood of garbage cannot
+flood the log). Badge ids not on the roster are counted as unknown and kept for
+positioning. The number of distinct badges is capped so hostile traffic cannot grow memory
+without bound.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mingle_wire import DecodeError, Position, PositionBatch, ReadingBatch, decode_inbound, parse_topic
+
+__all__ = ["BadgeIndex", "Drained", "Ingest"]
+
+log = logging.getLogger("mingle.ingest")
+
+LOG_FIRST = 5
+LOG_EVERY = 1000
+
+
+class BadgeIndex:
+    """Stable integer indices for badge ids (and other transmitters), capped at ``capacity``."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self.ids: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def get(self, badge: str) -> int | None:
+        idx = self._index.get(badge)
+        if idx is None and len(self.ids) < self.capacity:
+            idx = len(self.ids)
+            self.ids.append(badge)
+            self._index[badge] = idx
+        return idx
+
+    def find(self, badge: str) -> int | None:
+        return self._index.get(badge)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Drained:
+    """Accepted input since the last drain: readings as aligned arrays, latest position per badge."""
+
+    badge: npt.NDArray[np.int64]
+    gateway: npt.NDArray[np.int64]
+    ts: npt.NDArray[np.float64]
+    rssi: npt.NDArray[np.float64]
+    positions: dict[int, Position]
+
+
+class Ingest:
+    def __init__(
+        self,
+        site: str,
+        gateway_ids: Iterable[str],
+        known_badges: Iterable[str],
+        badges: BadgeIndex,
+        *,
+        prefix: str = "mingle",
+    ) -> None:
+        self.site = site
+        self.prefix = prefix
+        self.gateway_index = {g: i for i, g in enumerate(gateway_ids)}
+        self.known = frozenset(known_badges)
+        self.badges = badges
+        self.messages = 0
+        self.readings = 0
+        self.positions = 0
+        self.rejected: Counter[str] = Counter()
+        self.unknown_badges: set[str] = set()
+        self.tx_dbm: dict[int, float] = {}
+        self._b: list[int] = []
+        self._g: list[int] = []
+        self._t: list[float] = []
+        self._r: list[float] = []
+        self._pos: dict[int, Position] = {}
+
+    def reject(self, reason: str, detail: str, topic: str) -> None:
+        self.rejected[reason] += 1
+        n = self.rejected[reason]
+        if n <= LOG_FIRST or n % LOG_EVERY == 0:
+            log.warning("rejected %s on %r: %s (%d so far)", reason, topic[:120], detail[:200], n)
+
+    def _badge(self, badge: str, topic: str) -> int | None:
+        if badge not in self.known and badge not in self.unknown_badges:
+            if len(self.unknown_badges) >= self.badges.capacity:
+                self.reject("badge_capacity", f"badge {badge!r} beyond {self.badges.capacity} distinct", topic)
+                return None
+            self.unknown_badges.add(badge)
+        idx = self.badges.get(badge)
+        if idx is None:
+            self.reject("badge_capacity", f"badge {badge!r} beyond {self.badges.capacity} distinct", topic)
+        return idx
+
+    def accept(self, topic: str, payload: bytes | str | dict[str, Any]) -> None:
+        """Take one message as it arrived on ``topic``."""
+        self.messages += 1
+        parsed = parse_topic(topic, self.prefix)
+        if parsed is None:
+            self.reject("unknown_topic", "not <prefix>/<site>/readings|positions/<id>", topic)
+            return
+        if parsed.site != self.site:
+            self.reject("wrong_site", f"site {parsed.site!r}, this pipeline serves {self.site!r}", topic)
+            return
+        if parsed.kind == "readings" and parsed.key not in self.gateway_index:
+            self.reject("unknown_gateway", f"gateway {parsed.key!r} is not in the venue file", topic)
+            return
+        try:
+            decoded = decode_inbound(parsed.kind, parsed.key, payload)
+        except DecodeError as exc:
+            self.reject(exc.reason, exc.detail, topic)
+            return
+        for bad in decoded.rejected:
+            self.reject(bad.reason, bad.detail, topic)
+        batch = decoded.batch
+        if isinstance(batch, ReadingBatch):
+            gi = self.gateway_index[batch.gateway]
+            for r in batch.readings:
+                idx = self._badge(r.badge, topic)
+                if idx is None:
+                    continue
+                self._b.append(idx)
+                self._g.append(gi)
+                self._t.append(r.ts)
+                self._r.append(r.rssi)
+                if r.tx is not None:
+                    self.tx_dbm[idx] = r.tx
+            self.readings += len(batch.readings)
+        elif isinstance(batch, PositionBatch):
+            for p in batch.positions:
+                idx = self._badge(p.badge, topic)
+                if idx is None:
+                    continue
+                prev = self._pos.get(idx)
+                if prev is None or p.ts >= prev.ts:
+                    self._pos[idx] = p
+            self.positions += len(batch.positions)
+
+    def drain(self) -> Drained:
+        out = Drained(
+            np.asarray(self._b, dtype=np.int64),
+            np.asarray(self._g, dtype=np.int64),
+            np.asarray(self._t, dtype=np.float64),
+            np.asarray(self._r, dtype=np.float64),
+            self._pos,
+        )
+        self._b, self._g, self._t, self._r, self._pos = [], [], [], [], {}
+        return out

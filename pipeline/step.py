@@ -1,0 +1,190 @@
+"""The one composition point: ``step(state, messages, now)``.
+
+The live service, the offline replay, the benchmarks and the tests all call this; the
+live runner only adds a clock and a broker. Everything inside is synchronous and takes
+``now`` (Unix seconds) as an argument.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
+
+from .core.composition import Person, compose
+from .core.grouping import GroupFinder
+from .core.policy import HuddlePolicy
+from .core.positioning import CentroidPositioner, Fixes, Multilaterator
+from .core.radio import Calibrator
+from .core.smoothing import Smoother
+from .core.tracking import Group, Tracker
+from .core.windows import PairSummary, RssiWindows
+from .detector import MINGLE, Detector
+from .ingest import BadgeIndex, Ingest
+from .roster import Roster
+from .venue import Venue
+
+__all__ = ["PipelineState", "TickResult", "step"]
+
+Message = tuple[str, bytes | str | dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    frame: Frame
+    alerts: tuple[Alert, ...]
+    duration_s: float = field(default=0.0, compare=False)
+
+
+class PipelineState:
+    """Everything ``step`` carries from one tick to the next, for one venue and roster."""
+
+    def __init__(self, venue: Venue, roster: Roster, detector: Detector = MINGLE, *, prefix: str = "mingle") -> None:
+        self.venue = venue
+        self.roster = roster
+        self.detector = detector
+        gw = venue.gateways
+        self.gateways_xyz = np.array([[g.x, g.y, g.z] for g in gw], dtype=np.float64).reshape(-1, 3)
+        self.badges = BadgeIndex()
+        # Known transmitters at known spots: reference badges, and gateways heard by others.
+        anchors = [(r.id, r.x, r.y, r.z) for r in venue.references] + [(g.id, g.x, g.y, g.z) for g in gw]
+        self.anchor_index = np.array([self.badges.get(a[0]) for a in anchors], dtype=np.int64)
+        self.anchor_xyz = np.array([a[1:] for a in anchors], dtype=np.float64).reshape(-1, 3)
+        self.ingest = Ingest(
+            venue.site, [g.id for g in gw], [*roster, *(a[0] for a in anchors)], self.badges, prefix=prefix
+        )
+        self.windows = RssiWindows(detector.window_s)
+        self.calibrator = Calibrator(len(gw))
+        self.multilaterator = Multilaterator(self.gateways_xyz, (venue.floor.width, venue.floor.height))
+        self.centroid = CentroidPositioner(self.gateways_xyz[:, :2])
+        self.smoother = Smoother()
+        self.feed_smoother = Smoother(process_sd=0.5)
+        self.groups = GroupFinder(
+            detector.eps_m,
+            min_samples=detector.min_samples,
+            ospace_m=detector.ospace_m,
+            profile_weight=detector.profile_weight,
+            profile_m_per_db=detector.profile_m_per_db,
+        )
+        self.tracker = Tracker(min_jaccard=detector.track_min_jaccard, max_miss_s=detector.track_max_miss_s)
+        self.people = {a.badge: Person(a.company, a.role, a.opt_out, a.interests) for a in roster.values()}
+        self.policy = HuddlePolicy(venue.policy, self.people, venue.zones, site=venue.site, grace_s=detector.grace_s)
+        self.feed: dict[int, tuple[float, float, float, float, float]] = {}  # idx -> x, y, heading, err, ts
+        self.ticks = 0
+        self.tick_seconds: deque[float] = deque(maxlen=10_000)
+
+
+def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, np.ndarray | None]:
+    """Fixes for people (RSSI and feed), their headings, and RSSI profiles ([N, G], NaN = unheard)."""
+    det = state.detector
+    n_gw = state.gateways_xyz.shape[0]
+    summary = state.windows.summarize(now, n_gw)
+    is_anchor = np.isin(summary.badge, state.anchor_index)
+    if np.any(is_anchor):
+        pos = {int(i): k for k, i in enumerate(state.anchor_index)}
+        rows = np.flatnonzero(is_anchor)
+        src = state.anchor_xyz[[pos[int(b)] for b in summary.badge[rows]]]
+        dst = state.gateways_xyz[summary.gateway[rows]]
+        dist = np.linalg.norm(src - dst, axis=1)
+        state.calibrator.update(summary.gateway[rows], dist, summary.median[rows])
+    feed_ids = np.array(sorted(state.feed), dtype=np.int64)
+    people = ~is_anchor & ~np.isin(summary.badge, feed_ids)
+    mine = PairSummary(*(getattr(summary, f)[people] for f in PairSummary.__slots__))
+    if det.positioner == "centroid":
+        fixes = state.centroid.locate(mine)
+    else:
+        fixes = state.multilaterator.locate(mine, state.calibrator.model)
+    if det.smoothing:
+        fixes = state.smoother.update(fixes, now)
+    heading = np.full(len(fixes), np.nan)
+    if feed_ids.shape[0]:
+        fx = np.array([state.feed[int(i)] for i in feed_ids])
+        feed_fix = Fixes(feed_ids, fx[:, 0], fx[:, 1], fx[:, 3])
+        if det.smoothing:
+            feed_fix = state.feed_smoother.update(feed_fix, now)
+        fixes = Fixes(
+            np.r_[fixes.badge, feed_fix.badge],
+            np.r_[fixes.x, feed_fix.x],
+            np.r_[fixes.y, feed_fix.y],
+            np.r_[fixes.err, feed_fix.err],
+        )
+        heading = np.r_[heading, fx[:, 2]]
+    profiles = None
+    if det.profile_weight > 0 and len(fixes):
+        row_of = {int(b): k for k, b in enumerate(fixes.badge)}
+        profiles = np.full((len(fixes), n_gw), np.nan)
+        sel = np.flatnonzero(people)
+        rows_ = np.array([row_of.get(int(b), -1) for b in summary.badge[sel]], dtype=np.int64)
+        ok = rows_ >= 0
+        profiles[rows_[ok], summary.gateway[sel][ok]] = summary.median[sel][ok]
+    return fixes, heading, profiles
+
+
+def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickResult:
+    """Ingest ``messages`` (in arrival order), then run one tick at ``now``."""
+    started = time.perf_counter()  # measures the tick's own duration; never enters the maths
+    for topic, payload in messages:
+        state.ingest.accept(topic, payload)
+    drained = state.ingest.drain()
+    state.windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
+    for idx, p in drained.positions.items():
+        state.feed[idx] = (p.x, p.y, np.nan if p.heading is None else p.heading, 0.5 if p.err is None else p.err, p.ts)
+    max_age = state.detector.feed_max_age_s
+    for idx in [i for i, v in state.feed.items() if now - v[4] > max_age]:
+        del state.feed[idx]
+
+    fixes, heading, profiles = _positions(state, now)
+    ids = state.badges.ids
+    names = [ids[int(b)] for b in fixes.badge]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    xy = np.column_stack([fixes.x, fixes.y]) if len(fixes) else np.empty((0, 2))
+    labels = state.groups.fit(xy, heading, profiles)
+    members: dict[int, list[int]] = {}
+    for k in order:
+        if labels[k] >= 0:
+            members.setdefault(int(labels[k]), []).append(k)
+    groups = sorted(
+        (
+            Group(tuple(names[k] for k in ks), float(xy[ks, 0].mean()), float(xy[ks, 1].mean()))
+            for ks in members.values()
+        ),
+        key=lambda g: g.members,
+    )
+    update = state.tracker.update(groups, now)
+    positions = {names[k]: (float(xy[k, 0]), float(xy[k, 1])) for k in order}
+    alerts = state.policy.update(update.seen, update.ended, positions, now)
+
+    clusters = []
+    for track in update.seen:
+        comp = state.policy.composition(track.members)
+        if comp.company is None:  # only exempt roles or unknown badges: describe it anyway
+            comp = compose(track.members, state.people, ())
+        zone = state.policy.zone_at(track.x, track.y)
+        clusters.append(
+            FrameCluster(
+                id=track.id,
+                members=track.members,
+                x=track.x,
+                y=track.y,
+                company=comp.company,
+                homogeneity=comp.share,
+                since=track.born,
+                zone=None if zone is None else zone.name,
+            )
+        )
+    frame = Frame(
+        site=state.venue.site,
+        ts=now,
+        badges=tuple(FrameBadge(names[k], float(xy[k, 0]), float(xy[k, 1]), float(fixes.err[k])) for k in order),
+        clusters=tuple(clusters),
+    )
+    state.ticks += 1
+    duration = time.perf_counter() - started
+    state.tick_seconds.append(duration)
+    return TickResult(frame, tuple(alerts), duration)

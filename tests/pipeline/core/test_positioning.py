@@ -1,0 +1,84 @@
+"""Positioners: exact on noise-free data, bounded, sane with one gateway; shared conformance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.core.positioning import CentroidPositioner, Multilaterator, strongest
+from pipeline.core.radio import BADGE_HEIGHT_M, Calibrator, PathLoss
+from pipeline.core.windows import PairSummary
+
+GATEWAYS = np.array([[0, 0, 2.5], [10, 0, 2.5], [0, 10, 2.5], [10, 10, 2.5], [5, 5, 2.5]], dtype=float)
+MODEL = PathLoss.default(5, -59.0, 2.2)
+
+
+def ideal(points: list[tuple[float, float]], gateways: list[int] | None = None) -> PairSummary:
+    rows = []
+    for b, (x, y) in enumerate(points):
+        for g in gateways if gateways is not None else range(len(GATEWAYS)):
+            d = np.sqrt((x - GATEWAYS[g, 0]) ** 2 + (y - GATEWAYS[g, 1]) ** 2 + (GATEWAYS[g, 2] - BADGE_HEIGHT_M) ** 2)
+            rows.append((b, g, -59.0 - 22.0 * np.log10(d)))
+    b, g, r = (np.array(c) for c in zip(*rows, strict=True))
+    n = len(rows)
+    return PairSummary(b.astype(np.int64), g.astype(np.int64), r, np.zeros(n), np.ones(n, np.int64), np.zeros(n))
+
+
+def test_multilateration_is_exact_without_noise() -> None:
+    pts = [(2.0, 3.0), (7.5, 8.0), (5.0, 1.0)]
+    fixes = Multilaterator(GATEWAYS, (10, 10), iterations=30).locate(ideal(pts), MODEL)
+    assert fixes.badge.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(np.c_[fixes.x, fixes.y], pts, atol=0.05)
+    assert np.all(fixes.err > 0)
+
+
+def test_fixes_stay_on_the_floor() -> None:
+    s = ideal([(5.0, 5.0)])
+    s = PairSummary(s.badge, s.gateway, s.median - np.array([0, 40, 0, 40, 0.0]), s.iqr, s.count, s.last_ts)
+    fixes = Multilaterator(GATEWAYS, (10, 10)).locate(s, MODEL)
+    assert 0 <= fixes.x[0] <= 10 and 0 <= fixes.y[0] <= 10
+
+
+def test_fewer_than_three_gateways_fall_back_with_a_large_error() -> None:
+    fixes = Multilaterator(GATEWAYS, (10, 10), fallback_err_m=6.0).locate(ideal([(1.0, 1.0)], [0]), MODEL)
+    assert (fixes.x[0], fixes.y[0]) == (0.0, 0.0) and fixes.err[0] == 6.0
+
+
+POSITIONERS = [lambda: Multilaterator(GATEWAYS, (10, 10)), lambda: CentroidPositioner(GATEWAYS[:, :2])]
+
+
+@pytest.mark.parametrize("make", POSITIONERS)
+def test_positioner_conformance(make: object) -> None:
+    positioner = make()  # type: ignore[operator]
+    s = ideal([(2.0, 3.0), (8.0, 8.0)])
+    before = s.median.copy()
+    a = positioner.locate(s, MODEL)
+    b = positioner.locate(s, MODEL)
+    np.testing.assert_array_equal(s.median, before)  # input untouched
+    np.testing.assert_array_equal(a.x, b.x)  # deterministic
+    empty = PairSummary(*(getattr(s, f)[:0] for f in PairSummary.__slots__))
+    assert len(positioner.locate(empty, MODEL)) == 0
+    single = positioner.locate(ideal([(1.0, 1.0)], [4]), MODEL)
+    assert len(single) == 1 and np.isfinite(single.x[0])
+
+
+def test_centroid_leans_to_the_strongest_gateway() -> None:
+    fixes = CentroidPositioner(GATEWAYS[:, :2]).locate(ideal([(1.0, 1.0)]), MODEL)
+    assert fixes.x[0] < 3 and fixes.y[0] < 3
+
+
+def test_strongest_keeps_k_per_badge() -> None:
+    badges, gw, _rs, mask = strongest(ideal([(1.0, 1.0), (9.0, 9.0)]), 2)
+    assert badges.tolist() == [0, 1] and mask.all()
+    assert gw[0, 0] == 0 and gw[1, 0] == 3
+
+
+def test_calibration_recovers_a_gateway_offset() -> None:
+    cal = Calibrator(2, blend=1.0, prior_a_sd_db=50.0)
+    d = np.array([1.0, 2.0, 4.0, 8.0, 1.0, 2.0, 4.0, 8.0])
+    g = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    rssi = np.where(g == 0, -59.0, -65.0) - 22.0 * np.log10(d)
+    model = cal.update(g, d, rssi)
+    assert model.a_dbm[0] == pytest.approx(-59.0, abs=0.3)
+    assert model.a_dbm[1] == pytest.approx(-65.0, abs=0.3)
+    assert model.n[0] == pytest.approx(2.2, abs=0.05)

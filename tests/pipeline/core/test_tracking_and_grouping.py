@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.core.grouping import GroupFinder
+from pipeline.core.positioning import Fixes
+from pipeline.core.smoothing import Smoother
+from pipeline.core.tracking import Group, Tracker
+
+
+def g(*members: str) -> Group:
+    return Group(tuple(members), 0.0, 0.0)
+
+
+def test_tracks_keep_ids_through_membership_change() -> None:
+    t = Tracker(min_jaccard=0.3, max_miss_s=0)
+    first = t.update([g("a", "b", "c")], 0.0)
+    assert first.born == ("c-1",)
+    second = t.update([g("a", "b", "c", "d")], 1.0)
+    assert [x.id for x in second.seen] == ["c-1"] and second.born == ()
+
+
+def test_split_keeps_id_on_the_larger_part_and_merge_continues_the_best() -> None:
+    t = Tracker(max_miss_s=0)
+    t.update([g("a", "b", "c", "d", "e")], 0.0)
+    split = t.update([g("a", "b", "c"), g("d", "e")], 1.0)
+    assert [x.id for x in split.seen] == ["c-1", "c-2"]
+    merged = t.update([g("a", "b", "c", "d", "e")], 2.0)
+    assert [x.id for x in merged.seen] == ["c-1"] and merged.ended == ("c-2",)
+
+
+def test_hysteresis_survives_a_missed_tick() -> None:
+    t = Tracker(max_miss_s=5)
+    t.update([g("a", "b")], 0.0)
+    gap = t.update([], 1.0)
+    assert gap.seen == () and gap.ended == ()
+    back = t.update([g("a", "b")], 2.0)
+    assert [x.id for x in back.seen] == ["c-1"]
+    t.update([], 3.0)
+    assert t.update([], 8.0).ended == ("c-1",)
+
+
+def test_without_hysteresis_one_bad_tick_ends_a_track() -> None:
+    t = Tracker(max_miss_s=0)
+    t.update([g("a", "b")], 0.0)
+    assert t.update([], 1.0).ended == ("c-1",)
+    assert t.update([g("a", "b")], 2.0).born == ("c-2",)
+
+
+def test_low_overlap_is_a_new_track() -> None:
+    t = Tracker(min_jaccard=0.5, max_miss_s=0)
+    t.update([g("a", "b", "c", "d")], 0.0)
+    assert t.update([g("d", "e", "f")], 1.0).born == ("c-2",)
+
+
+def test_dbscan_groups_points_within_eps() -> None:
+    finder = GroupFinder(1.0, min_samples=2)
+    xy = np.array([[0, 0], [0.5, 0], [5, 5], [5.9, 5], [20, 20]], dtype=float)
+    labels = finder.fit(xy, np.full(5, np.nan))
+    assert labels[0] == labels[1] != -1 and labels[2] == labels[3] != labels[0] and labels[4] == -1
+    assert finder.fit(np.empty((0, 2)), np.empty(0)).shape == (0,)
+    assert finder.fit(np.zeros((1, 2)), np.full(1, np.nan)).tolist() == [-1]
+
+
+def test_ospace_separates_back_to_back_circles() -> None:
+    # Two pairs facing each other across 1.2 m, the pairs back to back 1.0 m apart.
+    xy = np.array([[0, 0], [1.2, 0], [2.2, 0], [3.4, 0]], dtype=float)
+    heading = np.array([0, np.pi, 0, np.pi])
+    plain = GroupFinder(1.25, ospace_m=0.0).fit(xy, np.full(4, np.nan))
+    assert len(set(plain.tolist())) == 1  # positions alone chain them together
+    ospace = GroupFinder(1.25, ospace_m=0.6).fit(xy, heading)
+    assert ospace[0] == ospace[1] and ospace[2] == ospace[3] and ospace[0] != ospace[2]
+
+
+def test_profile_similarity_pulls_shared_shadowing_together() -> None:
+    xy = np.array([[0, 0], [2.0, 0]], dtype=float)
+    same = np.array([[-60, -70, -80, -75.0], [-61, -71, -79, -75.0]])
+    unlike = np.array([[-60, -70, -80, -75.0], [-80, -60, -65, -90.0]])
+    finder = GroupFinder(1.5, profile_weight=0.7, profile_m_per_db=0.3)
+    assert finder.fit(xy, np.full(2, np.nan), same).tolist() == [0, 0]
+    assert finder.fit(xy, np.full(2, np.nan), unlike).tolist() == [-1, -1]
+
+
+def test_smoother_damps_a_wild_fix() -> None:
+    s = Smoother(gate_speed_m_s=1.0)
+    idx = np.array([0])
+    for t in range(5):
+        s.update(Fixes(idx, np.array([5.0]), np.array([5.0]), np.array([1.0])), float(t))
+    out = s.update(Fixes(idx, np.array([25.0]), np.array([5.0]), np.array([1.0])), 5.0)
+    assert out.x[0] < 7.0 and s.gated == 1
+    with pytest.raises(ValueError, match="process_sd"):
+        Smoother(process_sd=0)

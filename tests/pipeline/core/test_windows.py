@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.core.windows import RssiWindows
+
+
+def arr(*v: float) -> np.ndarray:
+    return np.array(v)
+
+
+def iarr(*v: int) -> np.ndarray:
+    return np.array(v, dtype=np.int64)
+
+
+def test_median_and_iqr_per_pair() -> None:
+    w = RssiWindows(10.0)
+    w.add(iarr(0, 0, 0, 0, 1), iarr(2, 2, 2, 2, 0), arr(1, 2, 3, 4, 4), arr(-60, -70, -65, -90, -50))
+    s = w.summarize(5.0, 3)
+    assert s.badge.tolist() == [0, 1] and s.gateway.tolist() == [2, 0]
+    assert s.median.tolist() == [-67.5, -50.0]
+    assert s.count.tolist() == [4, 1]
+    assert s.iqr[0] == pytest.approx(np.subtract(*np.percentile([-60, -70, -65, -90], [75, 25])))
+    assert s.last_ts.tolist() == [4.0, 4.0]
+
+
+def test_window_lower_bound_is_exclusive_and_late_readings_count() -> None:
+    w = RssiWindows(10.0)
+    w.add(iarr(0), iarr(0), arr(100.0), arr(-60))
+    w.add(iarr(0), iarr(0), arr(96.0), arr(-80))  # arrives late, out of order: still in the window
+    s = w.summarize(105.0, 1)
+    assert s.count.tolist() == [2] and s.median.tolist() == [-70.0]
+    assert w.summarize(106.0, 1).count.tolist() == [1]  # 96 is not > 106 - 10
+    assert len(w.summarize(110.0, 1)) == 0
+    assert w.too_old == 2
+
+
+def test_future_readings_wait_for_their_time() -> None:
+    w = RssiWindows(10.0, future_slack_s=1.0)
+    w.add(iarr(0, 0), iarr(0, 0), arr(100.0, 103.0), arr(-60, -40))
+    assert w.summarize(101.0, 1).median.tolist() == [-60.0]
+    assert w.summarize(102.0, 1).median.tolist() == [-50.0]
+
+
+def test_empty_and_bad_arguments() -> None:
+    w = RssiWindows(5.0)
+    assert len(w.summarize(0.0, 4)) == 0
+    with pytest.raises(ValueError, match="window_s"):
+        RssiWindows(0)
+    with pytest.raises(ValueError, match="aligned"):
+        w.add(iarr(0, 1), iarr(0), arr(1.0), arr(-50))

@@ -1,0 +1,81 @@
+"""Ingest: every rejection counted and logged with its reason; nothing raises."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from pipeline.ingest import BadgeIndex, Ingest
+from pipeline.roster import load_roster
+from pipeline.venue import load_venue
+
+T0 = 1764140000.0
+
+
+@pytest.fixture
+def ingest(venue_file: Path, roster_file: Path) -> Ingest:
+    venue, roster = load_venue(venue_file), load_roster(roster_file)
+    return Ingest(venue.site, [g.id for g in venue.gateways], roster, BadgeIndex(capacity=10))
+
+
+def msg(gateway: str = "gw-01", **reading: object) -> bytes:
+    r = {"badge": "b-01", "rssi": -60, "ts": T0, **reading}
+    return json.dumps({"v": 1, "gateway": gateway, "sent": T0 + 1, "readings": [r]}).encode()
+
+
+def test_good_readings_are_buffered_and_drained(ingest: Ingest) -> None:
+    ingest.accept("mingle/expo/readings/gw-02", msg("gw-02", tx=-59))
+    out = ingest.drain()
+    assert out.gateway.tolist() == [1] and out.rssi.tolist() == [-60.0] and out.ts.tolist() == [T0]
+    assert ingest.readings == 1 and ingest.messages == 1 and not ingest.rejected
+    assert ingest.drain().badge.shape == (0,)
+
+
+def test_topic_level_rejections(ingest: Ingest) -> None:
+    ingest.accept("mingle/other/readings/gw-01", msg())
+    ingest.accept("mingle/expo/readings/gw-99", msg("gw-99"))
+    ingest.accept("mingle/expo/whatever", msg())
+    ingest.accept("mingle/expo/readings/gw-01", b"\x00garbage")
+    ingest.accept("mingle/expo/readings/gw-01", msg(rssi=-127))
+    assert dict(ingest.rejected) == {
+        "wrong_site": 1,
+        "unknown_gateway": 1,
+        "unknown_topic": 1,
+        "bad_json": 1,
+        "rssi_out_of_range": 1,
+    }
+    assert ingest.drain().badge.shape == (0,)
+
+
+def test_unknown_badges_are_counted_and_kept(ingest: Ingest) -> None:
+    ingest.accept("mingle/expo/readings/gw-01", msg(badge="visitor-7"))
+    assert ingest.unknown_badges == {"visitor-7"}
+    assert ingest.drain().badge.shape == (1,)
+
+
+def test_badge_capacity_bounds_memory(ingest: Ingest) -> None:
+    for k in range(30):
+        ingest.accept("mingle/expo/readings/gw-01", msg(badge=f"x-{k}"))
+    assert len(ingest.badges) == 10 and ingest.rejected["badge_capacity"] == 20
+
+
+def test_rejections_are_logged_but_rate_limited(ingest: Ingest, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="mingle.ingest"):
+        for _ in range(50):
+            ingest.accept("mingle/expo/readings/gw-01", b"{")
+    assert ingest.rejected["bad_json"] == 50
+    assert 1 <= len(caplog.records) <= 5 and "bad_json" in caplog.records[0].getMessage()
+
+
+def test_positions_keep_the_latest_per_badge(ingest: Ingest) -> None:
+    def pos(ts: float, x: float) -> bytes:
+        p = {"badge": "b-01", "x": x, "y": 1.0, "ts": ts, "heading": 0.5}
+        return json.dumps({"v": 1, "source": "uwb-1", "sent": T0 + 2, "positions": [p]}).encode()
+
+    ingest.accept("mingle/expo/positions/uwb-1", pos(T0 + 1, 5.0))
+    ingest.accept("mingle/expo/positions/uwb-1", pos(T0, 3.0))  # older, arrives later
+    (only,) = ingest.drain().positions.values()
+    assert only.x == 5.0 and only.heading == 0.5
