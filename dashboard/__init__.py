@@ -1,0 +1,1 @@
+"""Mingle's organizer floor map and attendee pages."""

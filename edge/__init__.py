@@ -1,0 +1,4 @@
+"""Mingle's edge gateway: BLE advertisements in, ``readings/<gateway>`` batches out.
+
+Installs with ``pip install mingle[edge]`` (bleak and paho-mqtt; no numpy, no scikit-learn).
+"""
