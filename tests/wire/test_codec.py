@@ -52,7 +52,9 @@ def reason_of(payload: bytes | str | dict[str, Any], gateway: str | None = "gw-0
 
 
 def test_the_documented_example_decodes() -> None:
-    raw = b'{"v":1,"gateway":"gw-01","sent":1764140001.04,"readings":[{"badge":"b-0042","rssi":-67,"ts":1764140000.10}]}'
+    raw = (
+        b'{"v":1,"gateway":"gw-01","sent":1764140001.04,"readings":[{"badge":"b-0042","rssi":-67,"ts":1764140000.10}]}'
+    )
     out = decode_readings(raw, "gw-01")
     assert out.rejected == ()
     assert out.batch == ReadingBatch("gw-01", 1764140001.04, (Reading("b-0042", -67, 1764140000.10),))
