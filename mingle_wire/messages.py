@@ -75,7 +75,10 @@ def _short(value: object) -> str:
 def _number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise FieldTypeError(name, value, "a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
     if not math.isfinite(number):
         raise FieldValueError(f"not_finite:{name}", f"{name} must be finite, got {_short(value)}")
     return number

@@ -18,8 +18,18 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
-from mingle_wire import DecodeError, Position, PositionBatch, ReadingBatch, decode_inbound, parse_topic
+from mingle_wire import (
+    DecodeError,
+    Parser,
+    Position,
+    PositionBatch,
+    decode_positions,
+    decode_reading_columns,
+    loads,
+    parse_topic,
+)
 
 __all__ = ["BadgeIndex", "Drained", "Ingest"]
 
@@ -72,7 +82,9 @@ class Ingest:
         badges: BadgeIndex,
         *,
         prefix: str = "mingle",
+        parse: Parser | None = None,
     ) -> None:
+        self.parse: Parser = parse if parse is not None else orjson.loads
         self.site = site
         self.prefix = prefix
         self.gateway_index = {g: i for i, g in enumerate(gateway_ids)}
@@ -121,27 +133,37 @@ class Ingest:
             self.reject("unknown_gateway", f"gateway {parsed.key!r} is not in the venue file", topic)
             return
         try:
-            decoded = decode_inbound(parsed.kind, parsed.key, payload)
+            if not isinstance(payload, dict):
+                payload = loads(payload, self.parse)
+            if parsed.kind == "readings":
+                columns, rejected = decode_reading_columns(payload, parsed.key)
+            else:
+                decoded = decode_positions(payload, parsed.key)
+                rejected = decoded.rejected
         except DecodeError as exc:
             self.reject(exc.reason, exc.detail, topic)
             return
-        for bad in decoded.rejected:
+        for bad in rejected:
             self.reject(bad.reason, bad.detail, topic)
-        batch = decoded.batch
-        if isinstance(batch, ReadingBatch):
-            gi = self.gateway_index[batch.gateway]
-            for r in batch.readings:
-                idx = self._badge(r.badge, topic)
-                if idx is None:
-                    continue
+        if parsed.kind == "readings":
+            gi = self.gateway_index[columns.gateway]
+            index = self.badges.find
+            for badge, rssi, ts, tx in zip(columns.badge, columns.rssi, columns.ts, columns.tx, strict=True):
+                idx = index(badge)
+                if idx is None:  # first sighting: count it if unknown, or refuse it beyond capacity
+                    idx = self._badge(badge, topic)
+                    if idx is None:
+                        continue
                 self._b.append(idx)
                 self._g.append(gi)
-                self._t.append(r.ts)
-                self._r.append(r.rssi)
-                if r.tx is not None:
-                    self.tx_dbm[idx] = r.tx
-            self.readings += len(batch.readings)
-        elif isinstance(batch, PositionBatch):
+                self._t.append(ts)
+                self._r.append(rssi)
+                if tx is not None:
+                    self.tx_dbm[idx] = tx
+            self.readings += len(columns)
+            return
+        batch = decoded.batch
+        if isinstance(batch, PositionBatch):
             for p in batch.positions:
                 idx = self._badge(p.badge, topic)
                 if idx is None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from mingle_wire import Alert, Frame, RecordedMessage, alert_to_dict, dumps, frame_to_dict, read_recording
 
@@ -100,7 +101,7 @@ def run_replay(
         bar = tqdm(desc=f"replay ({det.name})", unit=" ticks", file=sys.stderr, leave=False)
     first_ts = last_ts = None
     try:
-        for tick in replay_ticks(read_recording(recording), state, tick_s):
+        for tick in replay_ticks(read_recording(recording, orjson.loads), state, tick_s):
             result.frames.append(tick.frame)
             result.alerts.extend(tick.alerts)
             first_ts = tick.frame.ts if first_ts is None else first_ts

@@ -49,7 +49,12 @@ BASE = "site: expo\nfloor: {width: 20, height: 10}\ngateways:\n  - {id: gw-01, x
         (BASE + "  - {id: gw-02, x: 2}\n", 5, "gateways[1]", "missing 'y'"),
         (BASE + "  - {id: gw-02, x: 2, y: 1, height: 3}\n", 5, "gateways[1].height", "unknown key"),
         (BASE + "zones:\n  - {name: z, polygon: [[0, 0], [1, 1]]}\n", 6, "zones[0].polygon", "at least 3"),
-        (BASE + "zones:\n  - {name: z, polygon: [[0,0],[1,0],[1,1]], nudges: sometimes}\n", 6, "zones[0].nudges", "sometimes"),
+        (
+            BASE + "zones:\n  - {name: z, polygon: [[0,0],[1,0],[1,1]], nudges: sometimes}\n",
+            6,
+            "zones[0].nudges",
+            "sometimes",
+        ),
         (BASE + "policy:\n  dwell: 30\n", 6, "policy.dwell", "unknown policy key"),
         (BASE + "policy:\n  homogeneity: 0.3\n", 6, "policy.homogeneity", "0.3"),
         (BASE + "policy:\n  exempt_roles: [staff, janitor]\n", 6, "policy.exempt_roles", "janitor"),
