@@ -17,20 +17,35 @@ class Detector:
     o-space projection with headings (m); ``track_min_jaccard``/``track_max_miss_s``:
     tracking; ``grace_s``: how long the huddle condition may lapse without resetting its
     clock (s); ``feed_max_age_s``: positions from a feed older than this are dropped.
+    ``profile_window_s``/``profile_min_count``: the longer window the RSSI profiles are
+    medians over, and the readings a gateway needs in it to count; ``search_m``: only pairs
+    whose positions are this close are compared; ``mutual_k``: keep only mutual k-nearest
+    edges (0 = all); ``colleague_eps_m``: DBSCAN neighbourhood for the colleague graph that
+    proposes huddle candidates (0 = use the floor's groups directly); ``attach_m``: how close
+    a non-colleague must stand to count as in a candidate; ``suppress_repeats``: suppress an
+    alert whose members were mostly alerted on within the cooldown.
     """
 
     name: str
     positioner: str = "multilateration"
     smoothing: bool = True
     window_s: float = 10.0
-    eps_m: float = 1.5
+    eps_m: float = 1.4
     min_samples: int = 2
-    profile_weight: float = 0.0
-    profile_m_per_db: float = 0.5
+    profile_weight: float = 0.8
+    profile_m_per_db: float = 0.35
+    profile_window_s: float = 30.0
+    profile_min_count: int = 8
+    search_m: float = 12.0
+    mutual_k: int = 0
+    colleague_eps_m: float = 2.0
+    attach_m: float = 0.9
+    colleague_smooth_s: float = 40.0
+    suppress_repeats: bool = True
     ospace_m: float = 0.6
     track_min_jaccard: float = 0.3
-    track_max_miss_s: float = 10.0
-    grace_s: float = 10.0
+    track_max_miss_s: float = 20.0
+    grace_s: float = 20.0
     feed_max_age_s: float = 5.0
 
     def __post_init__(self) -> None:
@@ -56,6 +71,8 @@ BASELINE = Detector(
     eps_m=1.5,
     profile_weight=0.0,
     ospace_m=0.0,
+    search_m=3.75,
+    colleague_eps_m=0.0,
     track_max_miss_s=0.0,
     grace_s=0.0,
 )

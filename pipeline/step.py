@@ -17,6 +17,7 @@ import numpy as np
 
 from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 
+from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
 from .core.grouping import GroupFinder
 from .core.policy import HuddlePolicy
@@ -60,6 +61,7 @@ class PipelineState:
             venue.site, [g.id for g in gw], [*roster, *(a[0] for a in anchors)], self.badges, prefix=prefix
         )
         self.windows = RssiWindows(detector.window_s)
+        self.profile_windows = RssiWindows(detector.profile_window_s) if detector.profile_weight > 0 else None
         self.calibrator = Calibrator(len(gw))
         self.multilaterator = Multilaterator(self.gateways_xyz, (venue.floor.width, venue.floor.height))
         self.centroid = CentroidPositioner(self.gateways_xyz[:, :2])
@@ -71,10 +73,31 @@ class PipelineState:
             ospace_m=detector.ospace_m,
             profile_weight=detector.profile_weight,
             profile_m_per_db=detector.profile_m_per_db,
+            search_m=detector.search_m,
+            mutual_k=detector.mutual_k,
         )
         self.tracker = Tracker(min_jaccard=detector.track_min_jaccard, max_miss_s=detector.track_max_miss_s)
+        self.colleagues = (
+            ColleagueFinder(detector.colleague_eps_m, attach_m=detector.attach_m, smooth_s=detector.colleague_smooth_s)
+            if detector.colleague_eps_m
+            else None
+        )
+        self.huddle_tracker = Tracker(
+            min_jaccard=detector.track_min_jaccard, max_miss_s=detector.track_max_miss_s, prefix="h-"
+        )
         self.people = {a.badge: Person(a.company, a.role, a.opt_out, a.interests) for a in roster.values()}
-        self.policy = HuddlePolicy(venue.policy, self.people, venue.zones, site=venue.site, grace_s=detector.grace_s)
+        companies = sorted({p.company for p in self.people.values()})
+        code = {c: k for k, c in enumerate(companies)}
+        exempt = set(venue.policy.exempt_roles)
+        self.company_code = {b: code[p.company] for b, p in self.people.items() if p.role not in exempt}
+        self.policy = HuddlePolicy(
+            venue.policy,
+            self.people,
+            venue.zones,
+            site=venue.site,
+            grace_s=detector.grace_s,
+            suppress_repeats=detector.suppress_repeats,
+        )
         self.feed: dict[int, tuple[float, float, float, float, float]] = {}  # idx -> x, y, heading, err, ts
         self.ticks = 0
         self.tick_seconds: deque[float] = deque(maxlen=10_000)
@@ -116,14 +139,24 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, np.
         )
         heading = np.r_[heading, fx[:, 2]]
     profiles = None
-    if det.profile_weight > 0 and len(fixes):
-        row_of = {int(b): k for k, b in enumerate(fixes.badge)}
+    if state.profile_windows is not None and len(fixes):
+        long = state.profile_windows.summarize(now, n_gw)
+        row_of = np.full(len(state.badges), -1, dtype=np.int64)
+        row_of[fixes.badge] = np.arange(len(fixes))
+        rows_ = row_of[long.badge]
+        ok = (rows_ >= 0) & (long.count >= det.profile_min_count)
         profiles = np.full((len(fixes), n_gw), np.nan)
-        sel = np.flatnonzero(people)
-        rows_ = np.array([row_of.get(int(b), -1) for b in summary.badge[sel]], dtype=np.int64)
-        ok = rows_ >= 0
-        profiles[rows_[ok], summary.gateway[sel][ok]] = summary.median[sel][ok]
+        profiles[rows_[ok], long.gateway[ok]] = long.median[ok]
     return fixes, heading, profiles
+
+
+def _groups(index_sets: Iterable[Iterable[int]], names: list[str], xy: np.ndarray) -> list[Group]:
+    """Groups as sorted badge ids with their centre, in a deterministic order."""
+    out = []
+    for ks in index_sets:
+        rows = sorted(ks, key=names.__getitem__)
+        out.append(Group(tuple(names[k] for k in rows), float(xy[rows, 0].mean()), float(xy[rows, 1].mean())))
+    return sorted(out, key=lambda g: g.members)
 
 
 def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickResult:
@@ -133,6 +166,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         state.ingest.accept(topic, payload)
     drained = state.ingest.drain()
     state.windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
+    if state.profile_windows is not None:
+        state.profile_windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
     for idx, p in drained.positions.items():
         state.feed[idx] = (p.x, p.y, np.nan if p.heading is None else p.heading, 0.5 if p.err is None else p.err, p.ts)
     max_age = state.detector.feed_max_age_s
@@ -144,21 +179,27 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     names = [ids[int(b)] for b in fixes.badge]
     order = sorted(range(len(names)), key=names.__getitem__)
     xy = np.column_stack([fixes.x, fixes.y]) if len(fixes) else np.empty((0, 2))
-    labels = state.groups.fit(xy, heading, profiles)
+    graph = state.groups.graph(xy, heading, profiles)
+    labels = state.groups.fit_graph(graph)
     members: dict[int, list[int]] = {}
     for k in order:
         if labels[k] >= 0:
             members.setdefault(int(labels[k]), []).append(k)
-    groups = sorted(
-        (
-            Group(tuple(names[k] for k in ks), float(xy[ks, 0].mean()), float(xy[ks, 1].mean()))
-            for ks in members.values()
-        ),
-        key=lambda g: g.members,
-    )
-    update = state.tracker.update(groups, now)
+    update = state.tracker.update(_groups(members.values(), names, xy), now)
+    if state.colleagues is not None:
+        company = np.array([state.company_code.get(n, -1) for n in names], dtype=np.int64)
+        pts = state.groups.points(xy, heading) if len(xy) else xy
+
+        def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+            d = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
+            return state.groups.blend(r, c, d, profiles)
+
+        candidates = state.colleagues.fit(graph, company, names, pair_distance, now)
+        huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
+    else:
+        huddles = update
     positions = {names[k]: (float(xy[k, 0]), float(xy[k, 1])) for k in order}
-    alerts = state.policy.update(update.seen, update.ended, positions, now)
+    alerts = state.policy.update(huddles.seen, huddles.ended, positions, now, update.seen)
 
     clusters = []
     for track in update.seen:

@@ -50,6 +50,7 @@ class GroupFinder:
         profile_m_per_db: float = 0.5,
         min_common_gateways: int = 3,
         search_m: float | None = None,
+        mutual_k: int = 0,
     ) -> None:
         if not eps_m > 0:
             raise ValueError(f"eps_m must be > 0 metres, got {eps_m!r}")
@@ -66,6 +67,7 @@ class GroupFinder:
         self.profile_m_per_db = profile_m_per_db
         self.min_common_gateways = min_common_gateways
         self.search_m = search_m if search_m is not None else 2.5 * eps_m
+        self.mutual_k = mutual_k
 
     def points(self, xy: FloatArray, heading: FloatArray) -> FloatArray:
         """Positions, projected into o-space where the heading is known (not NaN)."""
@@ -77,33 +79,62 @@ class GroupFinder:
     def distances(self, pts: FloatArray, profiles: FloatArray | None) -> sparse.csr_matrix:
         """Sparse blended distances between badges within ``search_m`` of each other."""
         graph = radius_neighbors_graph(pts, self.search_m, mode="distance", include_self=False).tocoo()
-        d = graph.data
-        if profiles is not None and self.profile_weight > 0 and d.shape[0]:
-            a = profiles[graph.row]
-            b = profiles[graph.col]
-            both = ~np.isnan(a) & ~np.isnan(b)
-            common = both.sum(axis=1)
-            diff = np.where(both, a - b, 0.0)
-            # Remove the per-badge level difference (badge TX offsets differ): compare shapes.
-            mean = diff.sum(axis=1) / np.maximum(common, 1)
-            centred = np.where(both, diff - mean[:, None], 0.0)
-            rms = np.sqrt((centred**2).sum(axis=1) / np.maximum(common - 1, 1))
-            prof_m = rms * self.profile_m_per_db
-            usable = common >= self.min_common_gateways
-            blended = (1 - self.profile_weight) * d + self.profile_weight * prof_m
-            d = np.where(usable, blended, d)
+        row, col = graph.row, graph.col
+        d = self.blend(row, col, graph.data, profiles)
+        if self.mutual_k > 0 and d.shape[0]:
+            row, col, d = _mutual_knn(row, col, d, self.mutual_k)
         # Explicit zeros would be dropped by sparse ops: keep a tiny positive distance.
         d = np.maximum(d, 1e-6)
-        return sparse.csr_matrix((d, (graph.row, graph.col)), shape=graph.shape)
+        return sparse.csr_matrix((d, (row, col)), shape=graph.shape)
+
+    def blend(self, row: IntArray, col: IntArray, d: FloatArray, profiles: FloatArray | None) -> FloatArray:
+        """Blend positional distances ``d`` of pairs (``row``, ``col``) with their profile difference."""
+        if profiles is None or self.profile_weight == 0 or d.shape[0] == 0:
+            return d
+        a = profiles[row]
+        b = profiles[col]
+        both = ~np.isnan(a) & ~np.isnan(b)
+        common = both.sum(axis=1)
+        diff = np.where(both, a - b, 0.0)
+        # Remove the per-badge level difference (badge TX offsets differ): compare shapes.
+        mean = diff.sum(axis=1) / np.maximum(common, 1)
+        centred = np.where(both, diff - mean[:, None], 0.0)
+        rms = np.sqrt((centred**2).sum(axis=1) / np.maximum(common - 1, 1))
+        blended = (1 - self.profile_weight) * d + self.profile_weight * rms * self.profile_m_per_db
+        return np.asarray(np.where(common >= self.min_common_gateways, blended, d), dtype=np.float64)
+
+    def graph(self, xy: FloatArray, heading: FloatArray, profiles: FloatArray | None = None) -> sparse.csr_matrix:
+        """The sparse blended-distance graph for badges at ``xy`` ([N, 2] m), ``heading`` ([N], NaN = unknown)."""
+        if xy.shape[0] < 2:
+            return sparse.csr_matrix((xy.shape[0], xy.shape[0]))
+        return self.distances(self.points(xy, heading), profiles)
 
     def fit(self, xy: FloatArray, heading: FloatArray, profiles: FloatArray | None = None) -> IntArray:
         """Group labels for badges at ``xy`` ([N, 2] metres) with ``heading`` ([N], NaN = unknown)."""
-        n = xy.shape[0]
+        return self.fit_graph(self.graph(xy, heading, profiles))
+
+    def fit_graph(self, dist: sparse.csr_matrix) -> IntArray:
+        """DBSCAN labels over a precomputed sparse distance graph."""
+        n = dist.shape[0]
         if n == 0:
             return np.empty(0, dtype=np.int64)
         if n == 1:
             return np.full(1, 0 if self.min_samples <= 1 else -1, dtype=np.int64)
-        pts = self.points(xy, heading)
-        dist = self.distances(pts, profiles)
         labels = DBSCAN(eps=self.eps_m, min_samples=self.min_samples, metric="precomputed").fit_predict(dist)
         return np.asarray(labels, dtype=np.int64)
+
+
+def _mutual_knn(row: IntArray, col: IntArray, d: FloatArray, k: int) -> tuple[IntArray, IntArray, FloatArray]:
+    """Keep an edge only when each end is among the other's ``k`` nearest (stops chaining)."""
+    order = np.lexsort((d, row))
+    row, col, d = row[order], col[order], d[order]
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    counts = np.diff(np.r_[starts, row.shape[0]])
+    rank = np.arange(row.shape[0]) - np.repeat(starts, counts)
+    keep = rank < k
+    row, col, d = row[keep], col[keep], d[keep]
+    n = int(max(row.max(), col.max())) + 1
+    key = row.astype(np.int64) * n + col
+    back = col.astype(np.int64) * n + row
+    mutual = np.isin(back, key)
+    return row[mutual], col[mutual], d[mutual]

@@ -47,12 +47,14 @@ class HuddlePolicy:
         *,
         site: str,
         grace_s: float = 10.0,
+        suppress_repeats: bool = True,
     ) -> None:
         self.policy = policy
         self.people = people
         self.zones = tuple(zones)
         self.site = site
         self.grace_s = grace_s
+        self.suppress_repeats = suppress_repeats
         self.rng = random.Random(policy.seed)
         self.state: dict[str, HuddleState] = {}
         self.last_nudged: dict[str, float] = {}
@@ -80,13 +82,19 @@ class HuddlePolicy:
         ended: Sequence[str],
         positions: Mapping[str, tuple[float, float]],
         now: float,
+        groups: Sequence[Track] | None = None,
     ) -> list[Alert]:
-        """Advance every huddle clock to ``now``; returns the alerts that fire."""
+        """Advance every huddle clock to ``now``; returns the alerts that fire.
+
+        ``seen`` are the huddle-candidate tracks; ``groups`` the floor's groups this tick,
+        from which a suggestion picks a mixed group with room (``seen`` when omitted).
+        """
+        groups = seen if groups is None else groups
         for tid in ended:
             self.state.pop(tid, None)
         horizon = now - self.policy.cooldown_s
         self.recent = [r for r in self.recent if r[0] >= horizon]
-        comps = {t.id: self.composition(t.members) for t in seen}
+        comps = {t.id: self.composition(t.members) for t in (*seen, *groups)}
         alerts: list[Alert] = []
         for track in seen:
             comp = comps[track.id]
@@ -111,11 +119,11 @@ class HuddlePolicy:
                 continue
             st.alerted = True
             counted = frozenset(comp.counted)
-            if any(len(counted & prev) * 2 >= len(counted) for _, prev in self.recent):
+            if self.suppress_repeats and any(len(counted & prev) * 2 >= len(counted) for _, prev in self.recent):
                 self.suppressed += 1
                 continue
             self.recent.append((now, counted))
-            alerts.append(self._alert(track, comp, st, zone, seen, comps, positions, now))
+            alerts.append(self._alert(track, comp, st, zone, groups, comps, positions, now))
         return alerts
 
     def _eligible(self, comp: Composition, now: float) -> list[str]:
@@ -178,8 +186,9 @@ class HuddlePolicy:
         positions: Mapping[str, tuple[float, float]],
     ) -> Suggestion | None:
         best: tuple[float, Track] | None = None
+        mine = set(track.members)
         for other in seen:
-            if other.id == track.id or len(other.members) > ROOM_MAX_SIZE:
+            if other.id == track.id or len(other.members) > ROOM_MAX_SIZE or mine.intersection(other.members):
                 continue
             oc = comps[other.id]
             mixed = oc.company is not None and (oc.share < self.policy.homogeneity or oc.company != company)
@@ -192,7 +201,7 @@ class HuddlePolicy:
         if best is not None:
             dist, other = best
             return Suggestion("group", other.x, other.y, dist, cluster=other.id, companies=comps[other.id].companies)
-        grouped = {m for t in seen for m in t.members}
+        grouped = mine.union(*(t.members for t in seen))
         wanted = {i for b in who for i in self.people[b].interests}
         pick: tuple[int, float, str] | None = None
         for badge, (x, y) in positions.items():

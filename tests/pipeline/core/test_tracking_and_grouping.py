@@ -91,3 +91,35 @@ def test_smoother_damps_a_wild_fix() -> None:
     assert out.x[0] < 7.0 and s.gated == 1
     with pytest.raises(ValueError, match="process_sd"):
         Smoother(process_sd=0)
+
+
+def test_mutual_knn_cuts_chains() -> None:
+    # A chain of evenly spaced points: every neighbour within eps, so plain DBSCAN joins all.
+    xy = np.array([[0.0, 0], [1.0, 0], [2.2, 0], [3.2, 0], [4.4, 0], [5.4, 0]])
+    plain = GroupFinder(1.3).fit(xy, np.full(6, np.nan))
+    assert len(set(plain.tolist())) == 1
+    cut = GroupFinder(1.3, mutual_k=1).fit(xy, np.full(6, np.nan))
+    assert cut.tolist() == [0, 0, 1, 1, 2, 2]
+
+
+def test_colleague_candidates_do_not_chain_through_strangers() -> None:
+    from scipy import sparse
+
+    from pipeline.core.colleagues import ColleagueFinder
+
+    # 0,1,2 are colleagues (company 0); 3 a stranger standing with them; 4 a colleague far away
+    # reachable only through the stranger; 5 not counted (exempt role or unknown badge).
+    edges = {(0, 1): 1.0, (1, 2): 1.0, (0, 2): 1.5, (2, 3): 0.9, (1, 3): 1.1, (3, 4): 1.0, (2, 5): 0.5, (0, 5): 0.5}
+    rows, cols, data = [], [], []
+    for (i, j), d in edges.items():
+        rows += [i, j]
+        cols += [j, i]
+        data += [d, d]
+    graph = sparse.csr_matrix((data, (rows, cols)), shape=(6, 6))
+    company = np.array([0, 0, 0, 1, 0, -1])
+    (group,) = ColleagueFinder(1.6, attach_m=1.2, attach_share=0.5).fit(graph, company)
+    assert sorted(group.tolist()) == [0, 1, 2, 3, 5]  # the stranger and the exempt badge stand with them
+    (alone,) = ColleagueFinder(1.6, attach_m=0.0).fit(graph, company)
+    assert sorted(alone.tolist()) == [0, 1, 2]
+    with pytest.raises(ValueError, match="attach_share"):
+        ColleagueFinder(attach_share=0)

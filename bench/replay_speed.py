@@ -1,0 +1,80 @@
+"""Replay speed (x real time) at 500 attendees, against decode-only and the naive baseline.
+
+    python bench/replay_speed.py [--attendees 500] [--minutes 10] [--seed 1] [--keep DIR]
+
+Simulates a scenario (not timed), then times in the same run:
+  * decode only — read the recording and validate every message (the floor any replay pays),
+  * replay with the naive baseline detector,
+  * replay with Mingle's detector,
+and prints one table. Figures in docs/benchmarks.md come from this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from mingle_wire import read_recording
+from pipeline.ingest import BadgeIndex, Ingest
+from pipeline.replay import run_replay
+from pipeline.roster import load_roster
+from pipeline.sim import ScenarioConfig, simulate
+from pipeline.venue import load_venue
+
+
+def decode_only(scenario: Path) -> tuple[float, int]:
+    venue, roster = load_venue(scenario / "venue.yaml"), load_roster(scenario / "roster.csv")
+    ingest = Ingest(venue.site, [g.id for g in venue.gateways], roster, BadgeIndex())
+    started = time.perf_counter()
+    for msg in read_recording(scenario / "recording.jsonl.gz", orjson.loads):
+        ingest.accept(msg.topic, msg.payload)
+        ingest.drain()
+    return time.perf_counter() - started, ingest.readings
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--attendees", type=int, default=500)
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", type=Path, help="reuse or keep the scenario in this directory")
+    args = ap.parse_args()
+    tmp = None
+    if args.keep is not None:
+        scenario = args.keep
+    else:
+        tmp = tempfile.TemporaryDirectory()
+        scenario = Path(tmp.name)
+    if not (scenario / "recording.jsonl.gz").exists():
+        print(f"simulating {args.attendees} attendees x {args.minutes} min ...", file=sys.stderr)
+        simulate(ScenarioConfig(attendees=args.attendees, minutes=args.minutes, seed=args.seed), scenario)
+    venue, roster = load_venue(scenario / "venue.yaml"), load_roster(scenario / "roster.csv")
+    span = args.minutes * 60.0
+    rows = []
+    wall, readings = decode_only(scenario)
+    rows.append(("decode only", wall, readings, "-", "-"))
+    for name in ("baseline", "mingle"):
+        started = time.perf_counter()
+        result = run_replay(scenario / "recording.jsonl.gz", venue, roster, detector=name)
+        wall = time.perf_counter() - started
+        t = result.summary["timing"]
+        rows.append((f"replay {name}", wall, result.summary["readings"], t["tick_ms_p50"], t["tick_ms_p95"]))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nreplay speed: {args.attendees} attendees, {args.minutes:g} min simulated, seed {args.seed}")
+    print(f"{'what':<18}{'wall s':>9}{'x real time':>13}{'readings/s':>13}{'tick p50 ms':>13}{'tick p95 ms':>13}")
+    for what, wall, n, p50, p95 in rows:
+        print(f"{what:<18}{wall:>9.1f}{span / wall:>13.1f}{n / wall:>13,.0f}{p50!s:>13}{p95!s:>13}")
+    print(f"peak memory (whole process): {peak_mb:,.0f} MB")
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
