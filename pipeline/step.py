@@ -186,7 +186,10 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         if labels[k] >= 0:
             members.setdefault(int(labels[k]), []).append(k)
     update = state.tracker.update(_groups(members.values(), names, xy), now)
-    if state.colleagues is not None:
+    # With a positioning feed the floor's groups are accurate (o-space DBSCAN), and they are the
+    # candidates; the colleague graph is for RSSI, where whole neighbourhoods chain together.
+    from_feed = len(state.feed) * 2 >= max(len(fixes), 1)
+    if state.colleagues is not None and not from_feed:
         company = np.array([state.company_code.get(n, -1) for n in names], dtype=np.int64)
         pts = state.groups.points(xy, heading) if len(xy) else xy
 

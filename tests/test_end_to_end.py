@@ -44,6 +44,10 @@ def test_evaluate_prints_the_table_and_a_json_line(chain: Path, capsys: pytest.C
     assert set(rows) == {"mingle", "baseline"}
     mingle, baseline = rows["mingle"], rows["baseline"]
     assert mingle["nudges"]["opt_out"] == 0 and mingle["nudges"]["exempt"] == 0
-    # Regression floor (measured on this scenario: mingle 0.195, baseline 0.066 group F1 at T=2/3).
+    # Regression floor. Measured on this scenario: huddle alerts mingle F1 0.50 (2 of 5 found, 1 false),
+    # baseline 0.00; group F1 at T=2/3 mingle 0.195, baseline 0.066. The floors leave room for one
+    # borderline decision to flip on another BLAS, not for a real regression.
+    assert mingle["alerts"]["tp"] >= 1 and mingle["alerts"]["f1"] >= 0.25
+    assert mingle["alerts"]["f1"] > baseline["alerts"]["f1"]
     assert mingle["groups"]["2/3"]["f1"] >= 0.15
     assert mingle["groups"]["2/3"]["f1"] > baseline["groups"]["2/3"]["f1"] + 0.05

@@ -91,15 +91,17 @@ class GroupFinder:
         """Blend positional distances ``d`` of pairs (``row``, ``col``) with their profile difference."""
         if profiles is None or self.profile_weight == 0 or d.shape[0] == 0:
             return d
-        a = profiles[row]
-        b = profiles[col]
-        both = ~np.isnan(a) & ~np.isnan(b)
+        heard = ~np.isnan(profiles)
+        level = np.where(heard, profiles, 0.0)
+        both = heard[row] & heard[col]
+        diff = (level[row] - level[col]) * both
         common = both.sum(axis=1)
-        diff = np.where(both, a - b, 0.0)
         # Remove the per-badge level difference (badge TX offsets differ): compare shapes.
-        mean = diff.sum(axis=1) / np.maximum(common, 1)
-        centred = np.where(both, diff - mean[:, None], 0.0)
-        rms = np.sqrt((centred**2).sum(axis=1) / np.maximum(common - 1, 1))
+        # sum((diff - mean)^2) = sum(diff^2) - common * mean^2
+        total = diff.sum(axis=1)
+        mean = total / np.maximum(common, 1)
+        spread = np.maximum((diff * diff).sum(axis=1) - common * mean * mean, 0.0)
+        rms = np.sqrt(spread / np.maximum(common - 1, 1))
         blended = (1 - self.profile_weight) * d + self.profile_weight * rms * self.profile_m_per_db
         return np.asarray(np.where(common >= self.min_common_gateways, blended, d), dtype=np.float64)
 

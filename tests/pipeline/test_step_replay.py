@@ -92,3 +92,25 @@ def test_the_baseline_runs_through_the_same_step(venue_file: Path, roster_file: 
 def test_recorded_payloads_are_valid_wire_messages(venue_file: Path) -> None:
     for _, payload, _ in ideal_messages(load_venue(venue_file), 1):
         assert decode_readings(payload).rejected == ()
+
+
+def test_a_positions_feed_bypasses_rssi_and_uses_headings(venue_file: Path, roster_file: Path) -> None:
+    venue, roster = load_venue(venue_file), load_roster(roster_file)
+    state = PipelineState(venue, roster)
+    centre = (10.0, 7.0)
+    circle = {"b-01": 0.0, "b-02": 2.1, "b-03": 4.2}  # angle around the o-space centre
+    alerts = []
+    for s in range(75):
+        positions = []
+        for badge, angle in circle.items():
+            x, y = centre[0] + 0.7 * math.cos(angle), centre[1] + 0.7 * math.sin(angle)
+            positions.append({"badge": badge, "x": x, "y": y, "ts": T0 + s, "heading": angle + math.pi, "err": 0.3})
+        # Back to back with the circle, 1.2 m away, facing outwards: not part of it.
+        positions.append({"badge": "b-05", "x": 11.5, "y": 7.0, "ts": T0 + s, "heading": 0.0, "err": 0.3})
+        msg = {"v": 1, "source": "uwb-1", "sent": T0 + s + 0.1, "positions": positions}
+        result = step(state, [("mingle/expo/positions/uwb-1", msg)], T0 + s + 1)
+        alerts += result.alerts
+    (cluster,) = [c for c in result.frame.clusters if "b-01" in c.members]
+    assert set(cluster.members) == {"b-01", "b-02", "b-03"}
+    assert len(alerts) == 1 and set(alerts[0].members) == {"b-01", "b-02", "b-03"}
+    assert state.ingest.positions == 75 * 4 and state.ingest.readings == 0
