@@ -19,6 +19,10 @@ __all__ = ["PairSummary", "RssiWindows"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+_RSSI_BITS = 11  # RSSI + 128 dBm in 0.1 dB steps: 0 .. 2047
+_GATEWAY_BITS = 12  # up to 4,096 gateways
+_BADGE_BITS = 40  # badge indices; far beyond any BadgeIndex capacity
+
 
 @dataclass(frozen=True, slots=True)
 class PairSummary:
@@ -43,7 +47,10 @@ class RssiWindows:
     """Readings of the last ``window_s`` seconds (exclusive lower bound).
 
     ``future_slack_s`` admits readings stamped slightly ahead of ``now`` (gateway clocks
-    skew); later ones are counted as ``future`` and kept for the next ticks.
+    skew); later ones are kept for the next ticks. Internally each reading is one packed
+    integer — badge, gateway and RSSI quantised to 0.1 dB (far below the radio's own noise) —
+    kept sorted, so a tick merges the new readings into the window in near-linear time
+    instead of sorting it all again.
     """
 
     def __init__(self, window_s: float = 10.0, *, future_slack_s: float = 2.0) -> None:
@@ -53,7 +60,9 @@ class RssiWindows:
             raise ValueError(f"future_slack_s must be >= 0 seconds, got {future_slack_s!r}")
         self.window_s = window_s
         self.future_slack_s = future_slack_s
-        self._chunks: list[tuple[IntArray, IntArray, FloatArray, FloatArray]] = []
+        self._packed = np.empty(0, dtype=np.int64)
+        self._ts = np.empty(0, dtype=np.float64)
+        self._pending: list[tuple[IntArray, FloatArray]] = []
         self.too_old = 0
 
     def add(self, badge: IntArray, gateway: IntArray, ts: FloatArray, rssi: FloatArray) -> None:
@@ -62,39 +71,49 @@ class RssiWindows:
         if not (gateway.shape[0] == ts.shape[0] == rssi.shape[0] == n):
             lengths = (n, gateway.shape[0], ts.shape[0], rssi.shape[0])
             raise ValueError(f"arrays must be aligned, got lengths {lengths}")
-        if n:
-            self._chunks.append((badge, gateway, ts, rssi))
+        if n == 0:
+            return
+        if int(gateway.max()) >= 1 << _GATEWAY_BITS or int(badge.max()) >= 1 << _BADGE_BITS:
+            raise ValueError(f"at most {1 << _GATEWAY_BITS} gateways and {1 << _BADGE_BITS} badges")
+        quant = np.rint((np.clip(rssi, -128.0, 76.0) + 128.0) * 10.0).astype(np.int64)
+        packed = (
+            (badge.astype(np.int64) << (_GATEWAY_BITS + _RSSI_BITS)) | (gateway.astype(np.int64) << _RSSI_BITS) | quant
+        )
+        order = np.argsort(packed, kind="stable")
+        self._pending.append((packed[order], np.asarray(ts, dtype=np.float64)[order]))
 
-    def _columns(self, now: float) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-        if not self._chunks:
-            empty_i = np.empty(0, dtype=np.int64)
-            empty_f = np.empty(0, dtype=np.float64)
-            return empty_i, empty_i, empty_f, empty_f
-        if len(self._chunks) == 1:
-            b, g, t, r = self._chunks[0]
+    def _window(self, now: float) -> tuple[IntArray, FloatArray]:
+        if self._pending:
+            packed = np.concatenate([self._packed, *(p for p, _ in self._pending)])
+            ts = np.concatenate([self._ts, *(t for _, t in self._pending)])
+            self._pending = []
+            order = np.argsort(packed, kind="stable")  # sorted runs: a near-linear merge
+            packed, ts = packed[order], ts[order]
         else:
-            b = np.concatenate([c[0] for c in self._chunks])
-            g = np.concatenate([c[1] for c in self._chunks])
-            t = np.concatenate([c[2] for c in self._chunks])
-            r = np.concatenate([c[3] for c in self._chunks])
-        keep = t > now - self.window_s
-        self.too_old += int(keep.shape[0] - np.count_nonzero(keep))
-        b, g, t, r = b[keep], g[keep], t[keep], r[keep]
-        self._chunks = [(b, g, t, r)] if b.shape[0] else []
-        return b, g, t, r
+            packed, ts = self._packed, self._ts
+        keep = ts > now - self.window_s
+        dropped = int(keep.shape[0] - np.count_nonzero(keep))
+        if dropped:
+            self.too_old += dropped
+            packed, ts = packed[keep], ts[keep]
+        self._packed, self._ts = packed, ts
+        return packed, ts
 
     def summarize(self, now: float, n_gateways: int) -> PairSummary:
-        """Expire old readings and summarise the window ending at ``now``."""
-        b, g, t, r = self._columns(now)
+        """Expire old readings and summarise the window ending at ``now``.
+
+        ``n_gateways`` is kept for callers that size arrays by it; gateway indices are as added.
+        """
+        packed, t = self._window(now)
         current = t <= now + self.future_slack_s
-        b, g, t, r = b[current], g[current], t[current], r[current]
-        if b.shape[0] == 0:
+        if not current.all():
+            packed, t = packed[current], t[current]
+        if packed.shape[0] == 0:
             e_i = np.empty(0, dtype=np.int64)
             e_f = np.empty(0, dtype=np.float64)
             return PairSummary(e_i, e_i, e_f, e_f, e_i, e_f)
-        key = b * n_gateways + g
-        order = np.lexsort((r, key))
-        key, r, t = key[order], r[order], t[order]
+        key = packed >> _RSSI_BITS
+        r = (packed & ((1 << _RSSI_BITS) - 1)).astype(np.float64) / 10.0 - 128.0
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         counts = np.diff(np.r_[starts, key.shape[0]])
 
@@ -110,9 +129,10 @@ class RssiWindows:
         iqr = quantile(0.75) - quantile(0.25)
         last_ts = np.maximum.reduceat(t, starts)
         ukey = key[starts]
-        return PairSummary(ukey // n_gateways, ukey % n_gateways, median, iqr, counts.astype(np.int64), last_ts)
+        gateway_mask = (1 << _GATEWAY_BITS) - 1
+        return PairSummary(ukey >> _GATEWAY_BITS, ukey & gateway_mask, median, iqr, counts.astype(np.int64), last_ts)
 
     @property
     def size(self) -> int:
         """Readings currently held."""
-        return sum(int(c[0].shape[0]) for c in self._chunks)
+        return int(self._packed.shape[0]) + sum(int(p.shape[0]) for p, _ in self._pending)
