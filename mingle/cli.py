@@ -21,6 +21,7 @@ PROVIDERS: tuple[tuple[str, str], ...] = (
     ("pipeline.sim.cli", "pipeline"),
     ("pipeline.cli", "pipeline"),
     ("pipeline.evaluation.cli", "pipeline"),
+    ("pipeline.analytics.cli", "pipeline"),
 )
 
 

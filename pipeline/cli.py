@@ -31,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--tick-s", type=float, default=1.0, help="tick interval in seconds (default 1)")
     p.add_argument("--detector", choices=sorted(DETECTORS), default="mingle", help="detector settings (default mingle)")
+    p.add_argument("--store", type=Path, help="also write the event store (SQLite) for mingle report")
     p.set_defaults(run=run)
 
 
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             tick_s=args.tick_s,
             detector=args.detector,
             progress=sys.stderr.isatty(),
+            store=args.store,
         )
     except (WireError, OSError) as exc:
         print(f"mingle replay: {exc}", file=sys.stderr)

@@ -26,6 +26,7 @@ from mingle_wire import Alert, Frame, RecordedMessage, alert_to_dict, dumps, fra
 from .detector import DETECTORS, Detector
 from .roster import Roster
 from .step import Message, PipelineState, TickResult, step
+from .store import StoreSink
 from .venue import Venue
 
 __all__ = ["ReplayResult", "replay_ticks", "run_replay"]
@@ -83,8 +84,10 @@ def run_replay(
     tick_s: float = 1.0,
     detector: str | Detector = "mingle",
     progress: bool = False,
+    store: Path | None = None,
 ) -> ReplayResult:
-    """Replay ``recording``; with ``out_dir``, write frames.jsonl, alerts.jsonl and summary.json."""
+    """Replay ``recording``; with ``out_dir``, write frames.jsonl, alerts.jsonl and summary.json;
+    with ``store``, also write the event store (SQLite) that ``mingle report`` reads."""
     det = DETECTORS[detector] if isinstance(detector, str) else detector
     state = PipelineState(venue, roster, det)
     result = ReplayResult()
@@ -99,6 +102,7 @@ def run_replay(
         from tqdm import tqdm
 
         bar = tqdm(desc=f"replay ({det.name})", unit=" ticks", file=sys.stderr, leave=False)
+    sink = StoreSink.for_venue(store, venue, roster) if store is not None else None
     first_ts = last_ts = None
     try:
         for tick in replay_ticks(read_recording(recording, orjson.loads), state, tick_s):
@@ -110,9 +114,13 @@ def run_replay(
                 frames_fh.write(dumps(frame_to_dict(tick.frame)).decode() + "\n")
                 for alert in tick.alerts:
                     alerts_fh.write(dumps(alert_to_dict(alert)).decode() + "\n")
+            if sink is not None:
+                sink.on_tick(tick)
             if bar is not None:
                 bar.update(1)
     finally:
+        if sink is not None:
+            sink.close()
         if bar is not None:
             bar.close()
         if frames_fh is not None and alerts_fh is not None:

@@ -1,0 +1,48 @@
+"""``mingle export``: the store's contacts, episodes, alerts and nudges as CSV (and Parquet if pyarrow is there)."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from ..store.db import EventStore
+
+__all__ = ["TABLES", "export_store"]
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "contacts": ("t", "a", "b"),
+    "episodes": ("id", "start", "end", "company", "homogeneity", "max_size", "x", "y", "mix"),
+    "episode_members": ("episode", "badge", "first", "last"),
+    "alerts": ("id", "ts", "cluster", "company", "since", "held_out", "zone", "x", "y"),
+    "nudges": ("alert", "badge", "ts"),
+}
+
+
+def export_store(store: EventStore, out: Path, *, parquet: bool | None = None) -> list[Path]:
+    """Write one CSV per table into ``out``; Parquet too when ``parquet`` (default: if pyarrow imports)."""
+    out.mkdir(parents=True, exist_ok=True)
+    if parquet is None:
+        parquet = importlib.util.find_spec("pyarrow") is not None
+    written = []
+    for table, cols in TABLES.items():
+        rows: list[tuple[Any, ...]] = store.query(f"SELECT {', '.join(cols)} FROM {table} ORDER BY 1, 2")
+        path = out / f"{table}.csv"
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(cols)
+            w.writerows(rows)
+        written.append(path)
+        if parquet:
+            written.append(_parquet(out / f"{table}.parquet", cols, rows))
+    return written
+
+
+def _parquet(path: Path, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Path:
+    import pyarrow as pa  # type: ignore[import-not-found, unused-ignore]
+    import pyarrow.parquet as pq  # type: ignore[import-not-found, unused-ignore]
+
+    table = pa.table({c: [r[k] for r in rows] for k, c in enumerate(cols)})
+    pq.write_table(table, path)
+    return path

@@ -1,0 +1,143 @@
+"""Batched writes into the event store, so storing never slows a tick.
+
+Rows collect in an in-memory buffer and go to SQLite in one transaction every
+``flush_every`` ticks, when the buffer holds ``max_rows`` rows (the bound: a flush, never
+a drop), and on :meth:`StoreWriter.close`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mingle_wire import Alert
+
+from .contacts import Contact
+from .db import insert_many, open_store
+
+__all__ = ["StoreWriter"]
+
+_SQL = {
+    "people": "INSERT OR REPLACE INTO people VALUES (?, ?)",
+    "positions": "INSERT INTO positions VALUES (?, ?, ?, ?)",
+    "episodes": "INSERT OR REPLACE INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "episode_members": "INSERT OR REPLACE INTO episode_members VALUES (?, ?, ?, ?)",
+    "contacts": "INSERT OR IGNORE INTO contacts VALUES (?, ?, ?)",
+    "alerts": "INSERT OR REPLACE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "alert_members": "INSERT OR IGNORE INTO alert_members VALUES (?, ?)",
+    "holdouts": "INSERT OR REPLACE INTO holdouts VALUES (?, ?)",
+    "nudges": "INSERT OR REPLACE INTO nudges VALUES (?, ?, ?)",
+    "acknowledgements": "INSERT OR REPLACE INTO acknowledgements VALUES (?, ?, ?)",
+}
+
+
+class StoreWriter:
+    """Buffered writer for one store file. ``flush_every`` ticks (>= 1), ``max_rows`` rows (>= 1)."""
+
+    def __init__(self, path: str | Path, *, flush_every: int = 30, max_rows: int = 50_000) -> None:
+        if flush_every < 1 or max_rows < 1:
+            raise ValueError(f"flush_every and max_rows must be >= 1, got {flush_every!r} and {max_rows!r}")
+        self.flush_every = flush_every
+        self.max_rows = max_rows
+        self.conn = open_store(path)
+        self._buf: dict[str, list[tuple[Any, ...]]] = {k: [] for k in _SQL}
+        self._rows = 0
+        self._ticks = 0
+        self.flushes = 0
+
+    def _add(self, table: str, row: tuple[Any, ...]) -> None:
+        self._buf[table].append(row)
+        self._rows += 1
+        if self._rows >= self.max_rows:
+            self.flush()
+
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        with self.conn:
+            insert_many(self.conn, "INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(values.items()))
+
+    def people(self, company_of: Mapping[str, str]) -> None:
+        for badge, company in sorted(company_of.items()):
+            self._add("people", (badge, company))
+
+    def position(self, ts: float, badge: str, x: float, y: float) -> None:
+        self._add("positions", (ts, badge, x, y))
+
+    def contact(self, contact: Contact) -> None:
+        self._add("contacts", contact)
+
+    def episode(self, ep: Mapping[str, Any], members: Mapping[str, tuple[float, float]]) -> None:
+        """An episode (``id, start, end, company, homogeneity, max_size, x, y, mix``), upserted."""
+        self._add(
+            "episodes",
+            (
+                ep["id"],
+                ep["start"],
+                ep["end"],
+                ep["company"],
+                ep["homogeneity"],
+                ep["max_size"],
+                ep["x"],
+                ep["y"],
+                json.dumps(ep["mix"], sort_keys=True),
+            ),
+        )
+        for badge, (first, last) in sorted(members.items()):
+            self._add("episode_members", (ep["id"], badge, first, last))
+
+    def alert(self, alert: Alert) -> None:
+        self._add(
+            "alerts",
+            (
+                alert.id,
+                alert.ts,
+                alert.cluster,
+                alert.company,
+                alert.since,
+                int(alert.held_out),
+                alert.zone,
+                alert.x,
+                alert.y,
+            ),
+        )
+        for badge in alert.members:
+            self._add("alert_members", (alert.id, badge))
+        if alert.held_out:
+            self._add("holdouts", (alert.id, alert.ts))
+        for badge in alert.nudge:
+            self._add("nudges", (alert.id, badge, alert.ts))
+
+    def acknowledgement(self, alert: str, badge: str, ts: float) -> None:
+        self._add("acknowledgements", (alert, badge, ts))
+
+    def tick(self) -> None:
+        """Count a tick; flushes every ``flush_every`` ticks."""
+        self._ticks += 1
+        if self._ticks % self.flush_every == 0:
+            self.flush()
+
+    @property
+    def pending(self) -> int:
+        return self._rows
+
+    def flush(self) -> None:
+        if not self._rows:
+            return
+        with self.conn:
+            for table, rows in self._buf.items():
+                if rows:
+                    insert_many(self.conn, _SQL[table], rows)
+                    rows.clear()
+        self._rows = 0
+        self.flushes += 1
+
+    def close(self) -> None:
+        self.flush()
+        self.conn.close()
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

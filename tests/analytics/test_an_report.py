@@ -1,0 +1,91 @@
+import argparse
+import csv
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
+from storekit import fill
+
+from pipeline.analytics import cli
+from pipeline.analytics.nudges import bootstrap_diff, nudge_efficacy
+from pipeline.store import EventStore
+
+
+def mingle(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="mingle")
+    cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "expo.db"
+    fill(path)
+    return path
+
+
+def test_report_renders_self_contained(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert mingle("report", "--store", str(store), "--out", str(out)) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "http://" not in html and "https://" not in html
+    assert not re.search(r"<(script|link|img|iframe)\b", html)
+    with EventStore(store, readonly=True) as s:
+        from pipeline.analytics.summary import summarize_mixing
+
+        m = summarize_mixing(s.contacts(), s.people())
+    assert f"{m.r_weighted:.3f}" in html and f"{m.r_unweighted:.3f}" in html
+    for heading in (
+        "Mixing index over time",
+        "Insularity",
+        "Cross-company contact",
+        "Huddles",
+        "Nudge efficacy",
+        "New companies met",
+        "Too little data",
+    ):
+        assert heading in html
+    assert html.count("<svg") >= 5
+
+
+def test_report_with_roster(store: Path, tmp_path: Path, roster_file: Path) -> None:
+    html = tmp_path / "r.html"
+    assert mingle("report", "--store", str(store), "--roster", str(roster_file), "--out", str(html)) == 0
+    assert mingle("report", "--store", str(tmp_path / "missing.db"), "--out", str(html)) == 1
+
+
+def test_nudge_efficacy_arms(store: Path) -> None:
+    with EventStore(store, readonly=True) as s:
+        eff = nudge_efficacy(s.alerts(), s.episodes(), s.episode_members())
+    assert eff.alerted.alerts == 1 and eff.held_out.alerts == 1 and eff.too_little_data
+    assert eff.alerted.dispersal_s == (29.0,) and eff.held_out.dispersal_s == (19.0,)
+    assert eff.alerted.joined == (1.0,)  # a-1 joined the mixed group at T0 + 60
+    assert eff.held_out.joined == (1.0, 0.0, 0.0)  # every member counts; a-1 joined 20 s after the hold-out
+    assert bootstrap_diff([1.0, 2.0], [1.0], seed=3) == bootstrap_diff([1.0, 2.0], [1.0], seed=3)
+
+
+def test_export_and_forget(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    assert mingle("export", "--store", str(store), "--out", str(out)) == 0
+    for name in ("contacts", "episodes", "episode_members", "alerts", "nudges"):
+        with (out / f"{name}.csv").open(encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        assert rows[0] and len(rows) > 1, name
+    assert mingle("forget", "a-1", "--store", str(store)) == 0
+    with EventStore(store, readonly=True) as s:
+        assert s.query("SELECT COUNT(*) FROM contacts WHERE a = 'a-1' OR b = 'a-1'") == [(0,)]
+
+
+def test_import_cli(tmp_path: Path) -> None:
+    (tmp_path / "t.dat").write_bytes(b"20 1 2\r\n40 1 3\r\n")
+    (tmp_path / "m.txt").write_text("1 A\n2 A\n3 B\n", encoding="utf-8")
+    db = tmp_path / "sp.db"
+    assert mingle("import-sociopatterns", str(tmp_path / "t.dat"), str(tmp_path / "m.txt"), "--store", str(db)) == 0
+    with EventStore(db, readonly=True) as s:
+        assert s.people() == {"sp-1": "A", "sp-2": "A", "sp-3": "B"} and s.count("contacts") == 2
+    (tmp_path / "bad.dat").write_text("oops\n", encoding="utf-8")
+    assert mingle("import-sociopatterns", str(tmp_path / "bad.dat"), str(tmp_path / "m.txt"), "--store", str(db)) == 1

@@ -1,0 +1,114 @@
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from storekit import COMPANY, T0, fill, tick
+
+from pipeline.store import EventStore, StoreError, StoreSink, StoreWriter
+from pipeline.store.schema import PERSONAL_COLUMNS, SCHEMA_VERSION
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "expo.db"
+    fill(path)
+    with EventStore(path, readonly=True) as s:
+        assert s.meta()["site"] == "expo"
+        assert s.people() == COMPANY
+        assert s.query("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+        assert s.query("PRAGMA journal_mode")[0][0] == "wal"
+        eps = {e["id"]: e for e in s.episodes()}
+        assert eps["c-1"]["start"] == T0 and eps["c-1"]["end"] == T0 + 59 and eps["c-1"]["mix"] == {"acme": 3}
+        assert eps["c-2"]["mix"] == {"acme": 1, "beta": 2} and eps["c-2"]["max_size"] == 3
+        alerts = s.alerts()
+        assert [(a["id"], a["held_out"], a["nudge"]) for a in alerts] == [("al-1", False, ["a-1"]), ("al-2", True, [])]
+        assert s.count("holdouts") == 1 and s.count("nudges") == 1
+        c = s.contacts()
+        # 3 windows of the acme trio (3 pairs), 3 windows of the mixed trio (3 pairs)
+        assert c.t.shape[0] == 18
+        assert s.positions().shape == (24 * 5, 3)  # every 5 s, 5 badges
+
+
+def test_writes_are_batched_and_bounded(tmp_path: Path) -> None:
+    w = StoreWriter(tmp_path / "x.db", flush_every=10, max_rows=7)
+    for k in range(6):
+        w.position(T0, f"p-{k}", 0.0, 0.0)
+    assert w.pending == 6 and w.flushes == 0
+    w.position(T0, "p-6", 0.0, 0.0)
+    assert w.pending == 0 and w.flushes == 1  # the bound forces a flush, never a drop
+    for _ in range(10):
+        w.tick()
+    w.close()
+    with pytest.raises(ValueError, match="flush_every"):
+        StoreWriter(tmp_path / "y.db", flush_every=0)
+
+
+def test_reader_reads_while_writer_writes(tmp_path: Path) -> None:
+    path = tmp_path / "expo.db"
+    sink = StoreSink(path, company_of=COMPANY, flush_every=1)
+    sink.on_tick(tick(0))
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            with EventStore(path, readonly=True) as r:
+                for _ in range(20):
+                    counts.append(r.count("positions"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writer_conn = sink.writer.conn
+    writer_conn.execute("BEGIN IMMEDIATE")  # a write transaction is open...
+    writer_conn.execute("INSERT INTO positions VALUES (?, 'z-1', 0, 0)", (T0,))
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(10)
+    assert not errors and len(counts) == 20 and set(counts) == {5}  # ...and readers see the last commit
+    writer_conn.commit()
+    for s in range(1, 30):
+        sink.on_tick(tick(s))
+    sink.close()
+
+
+def test_not_a_store(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match=r"bad\.db"):
+        EventStore(bad)
+    with pytest.raises(StoreError, match="no such store"):
+        EventStore(tmp_path / "missing.db", readonly=True)
+    conn = sqlite3.connect(tmp_path / "new.db")
+    conn.execute("CREATE TABLE schema_version (version INTEGER)")
+    conn.execute("INSERT INTO schema_version VALUES (99)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="99"):
+        EventStore(tmp_path / "new.db")
+
+
+def test_forget_removes_every_row_of_a_badge(tmp_path: Path) -> None:
+    path = tmp_path / "expo.db"
+    fill(path)
+    with EventStore(path) as s:
+        assert s.forget("a-1") > 0
+        for table, column in PERSONAL_COLUMNS:
+            assert s.query(f"SELECT COUNT(*) FROM {table} WHERE {column} = 'a-1'") == [(0,)], table
+        assert s.count("people") == 4
+        assert s.query("SELECT COUNT(*) FROM positions WHERE badge = 'a-2'")[0][0] > 0
+
+
+def test_retention(tmp_path: Path) -> None:
+    path = tmp_path / "expo.db"
+    fill(path)
+    with EventStore(path, retention_s=3600) as s:
+        assert s.apply_retention(T0 + 3600) == 0
+        assert s.apply_retention(T0 + 3600 + 60) > 0
+        assert s.query("SELECT MIN(ts) FROM positions")[0][0] >= T0 + 60
+        assert [e["id"] for e in s.episodes()] == ["c-2"]
+        assert s.query("SELECT DISTINCT episode FROM episode_members") == [("c-2",)]
+        assert [a["id"] for a in s.alerts()] == []
+    with EventStore(path) as s:
+        assert s.apply_retention(T0 + 10**9) == 0  # no retention set: keep everything
+    with pytest.raises(ValueError, match="retention_s"):
+        EventStore(path, retention_s=0)
