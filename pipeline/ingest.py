@@ -135,6 +135,8 @@ class Ingest:
         try:
             if not isinstance(payload, dict):
                 payload = loads(payload, self.parse)
+                if not isinstance(payload, dict):  # a JSON array, string or number
+                    raise DecodeError("not_object", f"payload is a JSON {type(payload).__name__}, not an object")
             if parsed.kind == "readings":
                 columns, rejected = decode_reading_columns(payload, parsed.key)
             else:
