@@ -18,6 +18,7 @@ from . import __version__
 
 #: (module, extra needed) of every subcommand provider, in help order.
 PROVIDERS: tuple[tuple[str, str], ...] = (
+    ("edge.cli", "edge"),
     ("pipeline.sim.cli", "pipeline"),
     ("pipeline.cli", "pipeline"),
     ("pipeline.evaluation.cli", "pipeline"),

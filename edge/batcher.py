@@ -1,0 +1,93 @@
+"""Pure batching of decoded advertisements into one :class:`ReadingBatch` per window.
+
+Windows are aligned to multiples of ``window_s`` on the gateway's (NTP-synced) clock, so
+every gateway's batches cover the same slots. bleak gives no receive time: the shell
+passes ``now`` when the callback fires and that is the reading's ``ts``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from mingle_wire import MAX_ITEMS, RSSI_MAX_DBM, RSSI_MIN_DBM, Reading, ReadingBatch, valid_id
+
+from .advert import BadgeAdvert
+
+__all__ = ["NO_RSSI_DBM", "Batcher", "BatcherConfig"]
+
+#: BlueZ's "no RSSI" value; never a measurement.
+NO_RSSI_DBM = -127
+
+
+@dataclass(frozen=True, slots=True)
+class BatcherConfig:
+    """``window_s`` in seconds (> 0); at most ``max_readings`` readings per window (inclusive)."""
+
+    gateway: str
+    window_s: float = 1.0
+    max_readings: int = MAX_ITEMS
+
+    def __post_init__(self) -> None:
+        if not valid_id(self.gateway):
+            raise ValueError(f"gateway must be a valid id, got {self.gateway!r}")
+        if not (isinstance(self.window_s, (int, float)) and math.isfinite(self.window_s) and self.window_s > 0):
+            raise ValueError(f"window_s must be a positive number of seconds, got {self.window_s!r}")
+        if not 1 <= self.max_readings <= MAX_ITEMS:
+            raise ValueError(f"max_readings must be within [1, {MAX_ITEMS}], got {self.max_readings!r}")
+
+
+class Batcher:
+    """``add(advert, rssi, now)`` readings; ``flush(now)`` returns the window once it is over.
+
+    Drops are counted in :attr:`dropped` by reason: ``no_rssi`` (−127),
+    ``rssi_out_of_range`` and ``window_full``.
+    """
+
+    def __init__(self, config: BatcherConfig) -> None:
+        self.config = config
+        self.dropped: Counter[str] = Counter()
+        self.accepted = 0
+        self._readings: list[Reading] = []
+        self._window_end: float | None = None
+        self.huddle: dict[str, bool] = {}
+
+    def _end_of_window(self, now: float) -> float:
+        w = self.config.window_s
+        return (math.floor(now / w) + 1) * w
+
+    def add(self, advert: BadgeAdvert, rssi_dbm: float, now: float) -> bool:
+        """Add one advertisement heard at ``now`` (Unix s) with ``rssi_dbm``; False when dropped."""
+        if self._window_end is None:
+            self._window_end = self._end_of_window(now)
+        if rssi_dbm == NO_RSSI_DBM:
+            self.dropped["no_rssi"] += 1
+            return False
+        if not RSSI_MIN_DBM <= rssi_dbm <= RSSI_MAX_DBM:
+            self.dropped["rssi_out_of_range"] += 1
+            return False
+        if len(self._readings) >= self.config.max_readings:
+            self.dropped["window_full"] += 1
+            return False
+        self._readings.append(Reading(advert.badge, float(rssi_dbm), now, advert.tx_dbm, advert.seq))
+        if advert.kind == "mingle":
+            self.huddle[advert.badge] = advert.huddle
+        self.accepted += 1
+        return True
+
+    def flush(self, now: float) -> ReadingBatch | None:
+        """The finished window's batch (possibly empty) once ``now`` reaches its end, else ``None``."""
+        if self._window_end is None:
+            self._window_end = self._end_of_window(now)
+            return None
+        if now < self._window_end:
+            return None
+        batch = ReadingBatch(self.config.gateway, now, tuple(self._readings))
+        self._readings = []
+        self._window_end = self._end_of_window(now)
+        return batch
+
+    @property
+    def pending(self) -> int:
+        return len(self._readings)

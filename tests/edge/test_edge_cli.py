@@ -1,0 +1,191 @@
+"""``mingle edge``: argument parsing, and the live and replay runners against the local broker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import paho.mqtt.client as mqtt
+import pytest
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge import cli
+from edge.batcher import BatcherConfig
+from edge.gateway import GatewayConfig
+from edge.mqtt import BrokerConfig
+from mingle_wire import RecordingWriter, Topics
+
+PAYLOAD = bytes.fromhex("4d012a000c000000c55700")  # b-0042, from test_vectors.json
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers())
+    return parser.parse_args(["edge", *argv])
+
+
+def test_parser_defaults_and_validation() -> None:
+    args = parse("--site", "expo", "--gateway", "gw-01", "--company-id", "0x1234")
+    assert args.run is cli.run and args.company_id == 0x1234 and args.window_s == 1.0
+    assert args.broker == "mqtt://127.0.0.1:1883" and args.replay is None
+    for bad in (["--gateway", "gw/01"], ["--gateway", "gw-01", "--company-id", "0x10000"]):
+        with pytest.raises(SystemExit):
+            parse("--site", "expo", *bad)
+
+
+def test_bad_configuration_exits_2(caplog: pytest.LogCaptureFixture) -> None:
+    args = parse("--site", "expo", "--gateway", "gw-01", "--window-s", "0")
+    assert cli.run(args) == 2
+    assert "window_s" in caplog.text
+
+
+def test_ibeacon_map_is_read_once_and_errors_name_the_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    good = tmp_path / "ib.csv"
+    good.write_text("major,minor,badge\n# stand badges\n1,2,b-0101\n 3 , 4 , b-0102\n", encoding="utf-8")
+    assert cli._ibeacon_map(good) == {(1, 2): "b-0101", (3, 4): "b-0102"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,b-0101\n1,x,b-0102\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.csv:2"):
+        cli._ibeacon_map(bad)
+    args = parse("--site", "expo", "--gateway", "gw-01", "--ibeacon-map", str(bad))
+    assert cli.run(args) == 2 and "bad.csv:2" in caplog.text
+
+
+def test_shift_payload_moves_sent_and_ts() -> None:
+    payload = {"v": 1, "gateway": "gw-01", "sent": 10.0, "readings": [{"badge": "b-1", "ts": 9.5}, "junk"]}
+    assert cli.shift_payload(payload, 100.0) == {
+        "v": 1,
+        "gateway": "gw-01",
+        "sent": 110.0,
+        "readings": [{"badge": "b-1", "ts": 109.5}, "junk"],
+    }
+
+
+class Listener:
+    def __init__(self, topic: str) -> None:
+        self.got: list[tuple[str, Any]] = []
+        ready = threading.Event()
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"edge-cli-test-{uuid.uuid4().hex[:8]}")
+        c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(topic, 1)
+        c.on_subscribe = lambda cl, u, mid, rcs, p: ready.set()
+        c.on_message = lambda cl, u, m: self.got.append((m.topic, json.loads(m.payload)))
+        c.connect("127.0.0.1", 1883)
+        c.loop_start()
+        assert ready.wait(5)
+        self.client = c
+
+    def of(self, suffix: str) -> list[Any]:
+        return [p for t, p in list(self.got) if t.endswith(suffix)]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def config(site: str) -> GatewayConfig:
+    return GatewayConfig(topics=Topics(site), batcher=BatcherConfig("gw-01", 0.2), version="test", adapter="fake")
+
+
+@pytest.mark.mqtt
+def test_replay_publishes_this_gateways_batches_restamped(tmp_path: Path) -> None:
+    site = f"t{uuid.uuid4().hex[:8]}"
+    rec = tmp_path / "rec.jsonl"
+    t0 = 1_764_140_000.0
+    with RecordingWriter(rec) as w:
+        for i in range(3):
+            body = {
+                "v": 1,
+                "gateway": "gw-01",
+                "sent": t0 + i * 0.2,
+                "readings": [{"badge": "b-1", "rssi": -60, "ts": t0}],
+            }
+            w.write("mingle/expo/readings/gw-01", body, t0 + i * 0.2)
+            w.write("mingle/expo/readings/gw-02", {**body, "gateway": "gw-02"}, t0 + i * 0.2)
+    listener = Listener(f"mingle/{site}/#")
+    try:
+        start = time.time()
+        assert asyncio.run(cli.replay(rec, config(site), BrokerConfig(client_id=f"gw-{site}"))) == 0
+        time.sleep(0.2)
+    finally:
+        listener.close()
+    batches = listener.of("/readings/gw-01")
+    assert [b["gateway"] for b in batches] == ["gw-01"] * 3 and not listener.of("/readings/gw-02")
+    assert batches[0]["sent"] >= start - 0.5 and batches[2]["sent"] - batches[0]["sent"] == pytest.approx(0.4)
+    assert [s["state"] for s in listener.of("/gateways/gw-01/status")] == ["online", "offline"]
+
+
+class FakeScanner:
+    def __init__(self, callback: Callable[[Any, Any], None]) -> None:
+        self.callback = callback
+        self.task: asyncio.Task[None] | None = None
+
+    async def _emit(self) -> None:
+        dev = BLEDevice("AA:BB:CC:DD:EE:FF", None, None)
+        data = AdvertisementData(None, {0xFFFF: PAYLOAD}, {}, [], None, -66, ())
+        while True:
+            self.callback(dev, data)
+            await asyncio.sleep(0.05)
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._emit())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+class FakeClient:
+    writes: ClassVar[list[bytes]] = []
+
+    def __init__(self, device: Any, timeout: float) -> None:
+        self.device = device
+
+    async def __aenter__(self) -> FakeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def write_gatt_char(self, char: str, data: bytes, response: bool | None = None) -> None:
+        FakeClient.writes.append(data)
+
+
+@pytest.mark.mqtt
+def test_live_gateway_publishes_readings_and_relays_a_nudge(monkeypatch: pytest.MonkeyPatch) -> None:
+    site = f"t{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: FakeScanner(cb))
+    monkeypatch.setattr(cli, "_bleak_client", FakeClient)
+    listener = Listener(f"mingle/{site}/#")
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        task = asyncio.create_task(cli.live(config(site), BrokerConfig(client_id=f"gw-{site}"), stop))
+        deadline = time.monotonic() + 5
+        while not listener.of("/readings/gw-01") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        nudge = {"v": 1, "badge": "b-0042", "via": ["gw-01"]}
+        listener.client.publish(f"mingle/{site}/nudges/b-0042", json.dumps(nudge), qos=1)
+        while not listener.of("/nudges/b-0042/ack") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        stop.set()
+        return await task
+
+    try:
+        assert asyncio.run(main()) == 0
+        time.sleep(0.2)
+    finally:
+        listener.close()
+    readings = [r for b in listener.of("/readings/gw-01") for r in b["readings"]]
+    assert readings and {(r["badge"], r["rssi"], r["tx"]) for r in readings} == {("b-0042", -66, -59)}
+    ack = listener.of("/nudges/b-0042/ack")[0]
+    assert ack["status"] == "delivered" and ack["gateway"] == "gw-01" and FakeClient.writes
+    assert [s["state"] for s in listener.of("/gateways/gw-01/status")][::-1][0] == "offline"
