@@ -71,10 +71,14 @@ def test_nudge_efficacy_arms(store: Path) -> None:
 def test_export_and_forget(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "export"
     assert mingle("export", "--store", str(store), "--out", str(out)) == 0
+    import pyarrow.parquet as pq
+
     for name in ("contacts", "episodes", "episode_members", "alerts", "nudges"):
         with (out / f"{name}.csv").open(encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
         assert rows[0] and len(rows) > 1, name
+        table = pq.read_table(out / f"{name}.parquet")
+        assert table.num_rows == len(rows) - 1 and table.schema.names == rows[0], name
     assert mingle("forget", "a-1", "--store", str(store)) == 0
     with EventStore(store, readonly=True) as s:
         assert s.query("SELECT COUNT(*) FROM contacts WHERE a = 'a-1' OR b = 'a-1'") == [(0,)]
