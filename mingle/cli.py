@@ -20,6 +20,7 @@ from . import __version__
 PROVIDERS: tuple[tuple[str, str], ...] = (
     ("edge.cli", "edge"),
     ("pipeline.sim.cli", "pipeline"),
+    ("pipeline.live.cli", "pipeline"),
     ("pipeline.cli", "pipeline"),
     ("pipeline.evaluation.cli", "pipeline"),
     ("pipeline.analytics.cli", "pipeline"),

@@ -1,0 +1,183 @@
+"""Ingest throughput through a real Mosquitto: the live service's path vs a bare paho consumer.
+
+    python bench/ingest_mqtt.py [--broker-port 1883] [--readings 400000] [--badges 5000]
+
+For 50 and 200 readings per message, a separate publisher process sends pre-encoded
+``readings/<gateway>`` batches (QoS 1) as fast as the broker takes them, and in the same
+run we time two consumers, one at a time:
+  * bare paho — paho's callback thread only parses each payload (orjson), nothing else,
+  * live ingest — ``MqttLink`` (paho thread → ``call_soon_threadsafe`` → ``Inbox``), then
+    every 50 ms the loop drains the inbox into ``Ingest.accept`` (validation, id mapping)
+    and ``RssiWindows.add``: everything a tick does before positioning.
+Readings/s counts from the first message received to the last. One table is printed;
+docs/benchmarks.md quotes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import multiprocessing as mp
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from pipeline.live import BrokerConfig, Inbox, MqttLink
+from pipeline.sim import ScenarioConfig, Simulation
+from pipeline.step import PipelineState
+
+
+def _payloads(gateways: list[str], badges: list[str], per: int, n: int) -> list[tuple[str, bytes]]:
+    out = []
+    now = time.time()
+    for k in range(n):
+        gw = gateways[k % len(gateways)]
+        items = [
+            {"badge": badges[(k * per + j) % len(badges)], "rssi": -50 - (j % 40), "ts": now, "tx": -59, "seq": k}
+            for j in range(per)
+        ]
+        out.append((gw, orjson.dumps({"v": 1, "gateway": gw, "sent": now, "readings": items})))
+    return out
+
+
+def _publish(port: int, base: str, msgs: list[tuple[str, bytes]], start: mp.synchronize.Event) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    start.wait()
+    infos = [client.publish(f"{base}/readings/{gw}", body, qos=1) for gw, body in msgs]
+    for info in infos:
+        info.wait_for_publish(60)
+    client.disconnect()
+    client.loop_stop()
+
+
+def _bare(port: int, base: str, msgs: list[tuple[str, bytes]]) -> float:
+    got = 0
+    first = last = 0.0
+    done = threading.Event()
+
+    def on_message(c: mqtt.Client, u: object, m: mqtt.MQTTMessage) -> None:
+        nonlocal got, first, last
+        orjson.loads(m.payload)
+        got += 1
+        last = time.perf_counter()
+        first = first or last
+        if got == len(msgs):
+            done.set()
+
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    sub.on_message = on_message
+    sub.connect("127.0.0.1", port)
+    sub.subscribe(f"{base}/readings/+", 1)
+    sub.loop_start()
+    time.sleep(0.5)
+    proc = _run_publisher(port, base, msgs)
+    done.wait(60)
+    proc.join()
+    sub.disconnect()
+    sub.loop_stop()
+    return last - first
+
+
+def _run_publisher(port: int, base: str, msgs: list[tuple[str, bytes]]) -> mp.Process:
+    start = mp.Event()
+    proc = mp.Process(target=_publish, args=(port, base, msgs, start))
+    proc.start()
+    time.sleep(0.5)
+    start.set()
+    return proc
+
+
+async def _live(port: int, state: PipelineState, base: str, msgs: list[tuple[str, bytes]]) -> float:
+    inbox = Inbox(1_000_000)
+    first = last = 0.0
+    done = 0
+    async with MqttLink(
+        BrokerConfig(port=port), subscriptions=[(f"{base}/readings/+", 1)], on_message=inbox.put
+    ) as link:
+        await link.subscribed.wait()
+        proc = _run_publisher(port, base, msgs)
+        idle = 0
+        while done < len(msgs) and idle < 60:  # 3 s without a message: the broker dropped some
+            await asyncio.sleep(0.05)
+            batch = inbox.take()
+            for m in batch:
+                state.ingest.accept(m.topic, m.payload)
+            d = state.ingest.drain()
+            state.windows.add(d.badge, d.gateway, d.ts, d.rssi)
+            idle = 0 if batch else idle + 1
+            if batch:
+                last = time.perf_counter()
+                first = first or last - 0.05
+                done += len(batch)
+        await asyncio.to_thread(proc.join)
+    return last - first
+
+
+def _private_broker() -> tuple[subprocess.Popen[bytes], int]:
+    """A Mosquitto with unlimited per-client queues, so a slow consumer is measured, not dropped."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    conf = Path(tempfile.mkdtemp()) / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nuser {getpass.getuser()}\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc, port
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--broker-port", type=int, help="an existing broker (default: a private Mosquitto)")
+    ap.add_argument("--readings", type=int, default=400_000)
+    ap.add_argument("--badges", type=int, default=5000)
+    args = ap.parse_args()
+    broker = None
+    if args.broker_port is None:
+        broker, args.broker_port = _private_broker()
+    try:
+        _table(args)
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.wait(5)
+
+
+def _table(args: argparse.Namespace) -> None:
+    sim = Simulation(ScenarioConfig(attendees=args.badges, seed=1))
+    gateways = [g.id for g in sim.venue.gateways]
+    badges = list(sim.roster)
+    where = f"Mosquitto on 127.0.0.1:{args.broker_port}"
+    print(f"{args.readings:,} readings per run, {len(badges)} badges, {len(gateways)} gateways, {where}")
+    print("| consumer | readings/message | messages | wall s | readings/s |")
+    print("|---|---|---|---|---|")
+    for per in (50, 200):
+        n = args.readings // per
+        msgs = _payloads(gateways, badges, per, n)
+        for name in ("bare paho (decode only)", "live ingest (decode + windows)"):
+            base = f"bench-{uuid.uuid4().hex[:8]}/{sim.venue.site}"
+            if name.startswith("bare"):
+                wall = _bare(args.broker_port, base, msgs)
+            else:
+                state = PipelineState(sim.venue, sim.roster, prefix=base.split("/")[0])
+                wall = asyncio.run(_live(args.broker_port, state, base, msgs))
+            got = state.ingest.readings if not name.startswith("bare") else n * per
+            print(f"| {name} | {per} | {n:,} | {wall:.2f} | {got / wall:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""``LiveService``: inbox → ``step()`` → the messages to publish. Synchronous, no I/O.
+
+The async runner owns the clock and the broker; this class owns what happens at a tick,
+so tests (and the demo) drive it with any clock they like.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mingle_wire import Topics, dumps, encode_alert, encode_frame
+from pipeline.step import PipelineState, TickResult, step
+
+from .inbox import Inbox
+from .nudges import best_gateways, nudge_payload
+from .stats import LiveStats
+
+__all__ = ["LiveService", "Outbound"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message to publish."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool = False
+
+
+class LiveService:
+    """One venue's live pipeline: call :meth:`receive` per message and :meth:`tick` per tick.
+
+    ``status_every_s`` is in pipeline time (the ``now`` given to :meth:`tick`); ``clock``
+    is the wall clock, used only to measure queueing lag.
+    """
+
+    def __init__(
+        self,
+        state: PipelineState,
+        *,
+        prefix: str = "mingle",
+        inbox_max: int = 100_000,
+        status_every_s: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.state = state
+        self.topics = Topics(state.venue.site, prefix)
+        self.inbox = Inbox(inbox_max)
+        self.status_every_s = status_every_s
+        self.clock = clock
+        self.stats: LiveStats | None = None
+        self._next_status: float | None = None
+        self.last: TickResult | None = None
+        self.last_status: dict[str, object] | None = None
+        self.published_alerts = 0
+        self.published_nudges = 0
+        self.tick_errors = 0
+        #: Extra fields for the status (the runner adds the broker link's counters).
+        self.status_extra: Callable[[], dict[str, object]] | None = None
+
+    @property
+    def subscriptions(self) -> list[tuple[str, int]]:
+        return [(self.topics.readings(), 1), (self.topics.positions(), 1)]
+
+    def receive(self, topic: str, payload: bytes, t: float) -> None:
+        self.inbox.put(topic, payload, t)
+
+    def status_payload(self, state: str, stats: dict[str, object] | None = None) -> bytes:
+        body: dict[str, object] = {"v": 1, "site": self.topics.site, "state": state}
+        if stats is not None:
+            body["stats"] = stats
+        return dumps(body)
+
+    def tick(self, now: float) -> list[Outbound]:
+        """Run ``step`` at ``now`` over everything received since the last tick."""
+        if self.stats is None:
+            self.stats = LiveStats(self.state, started=now)
+            self._next_status = now + self.status_every_s
+        stats = self.stats
+        batch = self.inbox.take()
+        wall = self.clock()
+        for m in batch:
+            stats.heard(m.topic, now)
+        stats.queue_lag_s.extend(wall - m.t for m in batch)
+        result = step(self.state, [(m.topic, m.payload) for m in batch], now)
+        self.last = result
+        stats.badges_placed = len(result.frame.badges)
+        out = [Outbound(self.topics.frames, encode_frame(result.frame), 0)]
+        nudged = [b for a in result.alerts if not a.held_out for b in a.nudge]
+        via = best_gateways(self.state, nudged, now) if nudged else {}
+        for alert in result.alerts:
+            out.append(Outbound(self.topics.alerts, encode_alert(alert), 1))
+            self.published_alerts += 1
+            if alert.held_out:
+                continue
+            for badge in alert.nudge:
+                out.append(Outbound(self.topics.nudge(badge), nudge_payload(alert, badge, via.get(badge)), 1))
+                self.published_nudges += 1
+        if self._next_status is not None and now >= self._next_status:
+            self._next_status = now + self.status_every_s
+            out.append(self.status(now))
+        return out
+
+    def status(self, now: float, **extra: object) -> Outbound:
+        """The retained ``online`` status with the live statistics."""
+        if self.stats is None:
+            return Outbound(self.topics.pipeline_status, self.status_payload("online"), 1, True)
+        inbox = self.inbox
+        report = self.stats.report(
+            now,
+            queue_depth=len(inbox),
+            queue_max=inbox.maxlen,
+            dropped=inbox.dropped,
+            alerts=self.published_alerts,
+            nudges=self.published_nudges,
+            tick_errors=self.tick_errors,
+            **(self.status_extra() if self.status_extra is not None else {}),
+            **extra,
+        )
+        self.last_status = report
+        return Outbound(self.topics.pipeline_status, self.status_payload("online", report), 1, True)

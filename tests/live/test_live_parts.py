@@ -1,0 +1,56 @@
+"""Fast unit tests of the live package's pure parts (no broker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mingle_wire import Suggestion
+from pipeline.live import BrokerConfig, Inbox, LiveService
+from pipeline.live.nudges import nudge_text
+from pipeline.roster import load_roster
+from pipeline.step import PipelineState
+from pipeline.venue import load_venue
+
+
+def test_inbox_drops_oldest_and_counts() -> None:
+    box = Inbox(2)
+    for k in range(5):
+        box.put("t", bytes([k]), float(k))
+    assert [m.payload for m in box.take()] == [b"\x03", b"\x04"]
+    assert (box.received, box.dropped, len(box)) == (5, 3, 0)
+    with pytest.raises(ValueError, match="maxlen"):
+        Inbox(0)
+
+
+def test_broker_urls() -> None:
+    assert BrokerConfig.from_url("mqtt://example:1884") == BrokerConfig("example", 1884)
+    assert BrokerConfig.from_url("127.0.0.1").port == 1883
+    cfg = BrokerConfig.from_url("mqtt://u:p@h", password="q")
+    assert (cfg.username, cfg.password) == ("u", "q")
+    assert BrokerConfig.from_url("mqtts://h", tls_ca=Path("ca.pem")).port == 8883
+    for bad in ("http://h", "mqtts://h", "mqtt://"):
+        with pytest.raises(ValueError):
+            BrokerConfig.from_url(bad)
+
+
+def test_nudge_text_in_plain_words() -> None:
+    group = Suggestion("group", 1.0, 2.0, 5.6, cluster="c-9", companies=("Globex", "Initech"))
+    assert nudge_text("Acme", group) == (
+        "Your Acme colleagues will keep. There is a group with Globex and Initech 6 m away — go say hello."
+    )
+    person = Suggestion("person", 1.0, 2.0, 0.2, badge="b-5", companies=("Globex",), shared_interests=("ml",))
+    assert nudge_text("Acme", person) == (
+        "Your Acme colleagues will keep. Someone from Globex who is also into ml is 1 m away — go say hello."
+    )
+    assert nudge_text("Acme", None).startswith("Your Acme colleagues will keep.")
+
+
+def test_service_tick_without_input(venue_file: Path, roster_file: Path) -> None:
+    service = LiveService(PipelineState(load_venue(venue_file), load_roster(roster_file)), status_every_s=2.0)
+    out = [service.tick(1764140000.0 + k) for k in range(3)]
+    assert [m.topic for m in out[0]] == ["mingle/expo/frames"]
+    status = [m for m in out[2] if m.topic.endswith("pipeline/status")]
+    assert status and status[0].retain and status[0].qos == 1
+    assert service.last_status is not None and service.last_status["gateways_silent"] == []
