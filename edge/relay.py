@@ -8,7 +8,8 @@ Nudge payload on ``nudges/<badge>``::
 ``hardware/badge/FORMAT.md``. The relay connects with a BleakClient-like object, writes
 the buzz characteristic with a timeout, retries, and answers on ``nudges/<badge>/ack``::
 
-    {"v": 1, "badge": ..., "gateway": ..., "ts": ..., "status": "delivered" | "failed", "reason": ...}
+    {"v": 1, "badge": ..., "alert": <the nudge's alert id or null>, "gateway": ..., "ts": ...,
+     "status": "delivered" | "failed", "reason": ...}
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Nudge:
     badge: str
     via: tuple[str, ...]
     pattern: bytes = DEFAULT_PATTERN
+    alert: str | None = None  # the pipeline's alert id, echoed in the acknowledgement
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +89,15 @@ def parse_nudge(payload: bytes) -> Nudge:
     vias = (via,) if isinstance(via, str) else tuple(via) if isinstance(via, list) else None
     if vias is None or not all(valid_id(v) for v in vias):
         raise DecodeError("bad_type:via", repr(via))
+    alert = obj.get("alert")
+    alert = alert if valid_id(alert) else None
     pattern = obj.get("pattern")
     if pattern is None:
-        return Nudge(str(badge), vias)
+        return Nudge(str(badge), vias, alert=alert)
     ok = isinstance(pattern, list) and 1 <= len(pattern) <= 8
     if not ok or not all(isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 255 for p in pattern):
         raise DecodeError("bad_type:pattern", repr(pattern))
-    return Nudge(str(badge), vias, bytes(pattern))
+    return Nudge(str(badge), vias, bytes(pattern), alert)
 
 
 class NudgeRelay:
@@ -133,6 +137,7 @@ class NudgeRelay:
         ack = {
             "v": PROTOCOL_VERSION,
             "badge": nudge.badge,
+            "alert": nudge.alert,
             "gateway": self.config.gateway,
             "ts": round(self._clock(), 3),
             "status": status,

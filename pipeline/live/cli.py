@@ -49,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--tick-s", type=float, default=1.0, help="tick interval in seconds (default 1)")
     p.add_argument("--queue-max", type=int, default=100_000, help="ingest queue bound, messages (drop-oldest)")
     p.add_argument("--detector", choices=sorted(DETECTORS), default="mingle", help="detector settings")
+    p.add_argument("--store", type=Path, help="record the event (SQLite event store) for mingle report")
     _broker_args(p)
     p.set_defaults(run=run_pipeline)
 
@@ -94,9 +95,18 @@ def run_pipeline(args: argparse.Namespace) -> int:
         print(f"mingle pipeline: {exc}", file=sys.stderr)
         return 2
     state = PipelineState(venue, roster, DETECTORS[args.detector], prefix=args.prefix)
-    service = LiveService(state, prefix=args.prefix, inbox_max=args.queue_max)
+    sink = None
+    if args.store is not None:
+        from pipeline.store import StoreSink
+
+        sink = StoreSink.for_venue(args.store, venue, roster)
+    service = LiveService(state, prefix=args.prefix, inbox_max=args.queue_max, sink=sink)
     print(f"mingle pipeline: site {venue.site} on {broker.url}, tick {args.tick_s:g} s; Ctrl-C to stop")
-    _until_signal(lambda stop: run_service(service, broker, WallTicker(args.tick_s), stop=stop))
+    try:
+        _until_signal(lambda stop: run_service(service, broker, WallTicker(args.tick_s), stop=stop))
+    finally:
+        if sink is not None:
+            sink.close()
     print(f"mingle pipeline: stopped after {state.ticks} ticks, {service.published_alerts} alerts")
     return 0
 

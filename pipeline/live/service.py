@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from mingle_wire import Topics, dumps, encode_alert, encode_frame
+from mingle_wire import DecodeError, Topics, dumps, encode_alert, encode_frame, loads, valid_id
 from pipeline.step import PipelineState, TickResult, step
 
 from .inbox import Inbox
@@ -18,6 +19,16 @@ from .nudges import best_gateways, nudge_payload
 from .stats import LiveStats
 
 __all__ = ["LiveService", "Outbound"]
+
+
+class TickSink(Protocol):
+    """What records the live event (``pipeline.store.StoreSink``)."""
+
+    def on_tick(self, result: TickResult) -> None: ...
+
+    def acknowledge(self, alert: str, badge: str, ts: float) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +56,7 @@ class LiveService:
         inbox_max: int = 100_000,
         status_every_s: float = 10.0,
         clock: Callable[[], float] = time.time,
+        sink: TickSink | None = None,
     ) -> None:
         self.state = state
         self.topics = Topics(state.venue.site, prefix)
@@ -60,13 +72,38 @@ class LiveService:
         self.tick_errors = 0
         #: Extra fields for the status (the runner adds the broker link's counters).
         self.status_extra: Callable[[], dict[str, object]] | None = None
+        #: Where ticks and nudge acknowledgements are recorded (the event store), if anywhere.
+        self.sink = sink
+        self.acks = 0
+        self.bad_acks = 0
 
     @property
     def subscriptions(self) -> list[tuple[str, int]]:
-        return [(self.topics.readings(), 1), (self.topics.positions(), 1)]
+        subs = [(self.topics.readings(), 1), (self.topics.positions(), 1)]
+        if self.sink is not None:
+            subs.append((self.topics.nudge() + "/ack", 1))
+        return subs
 
     def receive(self, topic: str, payload: bytes, t: float) -> None:
+        if self.sink is not None and topic.endswith("/ack") and topic.startswith(self.topics.nudge("")):
+            self._ack(payload, t)
+            return
         self.inbox.put(topic, payload, t)
+
+    def _ack(self, payload: bytes, t: float) -> None:
+        """Record a gateway's delivery acknowledgement of a nudge (``nudges/<badge>/ack``)."""
+        assert self.sink is not None
+        try:
+            body = loads(payload)
+        except DecodeError:
+            body = None
+        if not isinstance(body, dict) or not valid_id(body.get("badge")) or body.get("status") != "delivered":
+            self.bad_acks += 1  # failed deliveries are the gateway's to report; garbage is counted
+            return
+        badge = body["badge"]
+        alert = body.get("alert")
+        self.sink.acknowledge(alert if isinstance(alert, str) else "", badge, t)
+        self.acks += 1
 
     def status_payload(self, state: str, stats: dict[str, object] | None = None) -> bytes:
         body: dict[str, object] = {"v": 1, "site": self.topics.site, "state": state}
@@ -87,6 +124,8 @@ class LiveService:
         stats.queue_lag_s.extend(wall - m.t for m in batch)
         result = step(self.state, [(m.topic, m.payload) for m in batch], now)
         self.last = result
+        if self.sink is not None:
+            self.sink.on_tick(result)
         stats.badges_placed = len(result.frame.badges)
         out = [Outbound(self.topics.frames, encode_frame(result.frame), 0)]
         nudged = [b for a in result.alerts if not a.held_out for b in a.nudge]

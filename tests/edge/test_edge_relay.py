@@ -57,12 +57,13 @@ def nudge(**over: Any) -> bytes:
 
 def test_delivered_writes_the_buzz_characteristic_and_acks() -> None:
     relay, sent, writes = make_relay([], {"b-0042": "dev-42"})
-    assert asyncio.run(relay.handle(nudge(pattern=[10, 30]))) == "delivered"
+    assert asyncio.run(relay.handle(nudge(pattern=[10, 30], alert="a-7"))) == "delivered"
     assert writes == [("dev-42", BUZZ_CHAR_UUID, b"\x0a\x1e")]
     assert len(sent) == 1 and sent[0].topic == "mingle/expo/nudges/b-0042/ack" and sent[0].qos == 1
     assert json.loads(sent[0].payload) == {
         "v": 1,
         "badge": "b-0042",
+        "alert": "a-7",
         "gateway": "gw-01",
         "ts": T0,
         "status": "delivered",

@@ -54,3 +54,30 @@ def test_service_tick_without_input(venue_file: Path, roster_file: Path) -> None
     status = [m for m in out[2] if m.topic.endswith("pipeline/status")]
     assert status and status[0].retain and status[0].qos == 1
     assert service.last_status is not None and service.last_status["gateways_silent"] == []
+
+
+def test_ticks_and_delivered_acks_reach_the_sink(venue_file: Path, roster_file: Path) -> None:
+    class Sink:
+        def __init__(self) -> None:
+            self.ticks: list[float] = []
+            self.acks: list[tuple[str, str, float]] = []
+
+        def on_tick(self, result: object) -> None:
+            self.ticks.append(result.frame.ts)  # type: ignore[attr-defined]
+
+        def acknowledge(self, alert: str, badge: str, ts: float) -> None:
+            self.acks.append((alert, badge, ts))
+
+        def close(self) -> None:
+            pass
+
+    sink = Sink()
+    service = LiveService(PipelineState(load_venue(venue_file), load_roster(roster_file)), sink=sink)
+    assert ("mingle/expo/nudges/+/ack", 1) in service.subscriptions
+    ack = b'{"v":1,"badge":"b-01","alert":"a-3","gateway":"gw-01","ts":5.0,"status":"delivered","reason":null}'
+    service.receive("mingle/expo/nudges/b-01/ack", ack, 1764140005.0)
+    service.receive("mingle/expo/nudges/b-01/ack", ack.replace(b"delivered", b"failed"), 1764140006.0)
+    service.receive("mingle/expo/nudges/b-01/ack", b"[1]", 1764140007.0)
+    service.tick(1764140010.0)
+    assert sink.acks == [("a-3", "b-01", 1764140005.0)] and service.bad_acks == 2
+    assert sink.ticks == [1764140010.0] and len(service.inbox) == 0
