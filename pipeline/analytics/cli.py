@@ -33,9 +33,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--out", type=Path, required=True, help="directory to write into")
     p.set_defaults(run=run_export)
 
-    p = sub.add_parser("forget", help="remove every row about one badge from an event store (GDPR erasure)")
-    p.add_argument("badge", help="badge id")
+    p = sub.add_parser(
+        "forget",
+        help="remove every row about one badge from an event store (GDPR erasure), or rows past retention",
+        description="mingle forget BADGE --store S erases one person; "
+        "mingle forget --older-than-days N --store S applies a retention period.",
+    )
+    p.add_argument("badge", nargs="?", help="badge id")
     p.add_argument("--store", type=Path, required=True, help="event store (.db)")
+    p.add_argument("--older-than-days", type=float, help="delete every row describing a time older than this")
     p.set_defaults(run=run_forget)
 
     p = sub.add_parser("import-sociopatterns", help="load SocioPatterns contact data (t i j + metadata) into a store")
@@ -84,13 +90,24 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
+    if (args.badge is None) == (args.older_than_days is None):
+        print("mingle forget: give either a BADGE or --older-than-days N", file=sys.stderr)
+        return 2
+    if args.older_than_days is not None and not args.older_than_days > 0:
+        print(f"mingle forget: --older-than-days must be > 0, got {args.older_than_days}", file=sys.stderr)
+        return 2
     try:
-        with EventStore(args.store) as store:
-            n = store.forget(args.badge)
+        if args.badge is not None:
+            with EventStore(args.store) as store:
+                n = store.forget(args.badge)
+            print(f"forgot {args.badge}: {n} rows deleted")
+        else:
+            with EventStore(args.store, retention_s=args.older_than_days * 86400.0) as store:
+                n = store.apply_retention(time.time())  # the command line's clock: "older than now"
+            print(f"retention of {args.older_than_days:g} days: {n} rows deleted")
     except StoreError as exc:
         print(f"mingle forget: {exc}", file=sys.stderr)
         return 1
-    print(f"forgot {args.badge}: {n} rows deleted")
     return 0
 
 

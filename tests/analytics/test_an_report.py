@@ -82,6 +82,15 @@ def test_export_and_forget(store: Path, tmp_path: Path) -> None:
     assert mingle("forget", "a-1", "--store", str(store)) == 0
     with EventStore(store, readonly=True) as s:
         assert s.query("SELECT COUNT(*) FROM contacts WHERE a = 'a-1' OR b = 'a-1'") == [(0,)]
+        assert s.count("contacts") > 0
+    assert mingle("forget", "--store", str(store)) == 2
+    assert mingle("forget", "b-1", "--older-than-days", "1", "--store", str(store)) == 2
+    assert mingle("forget", "--older-than-days", "36500", "--store", str(store)) == 0  # a century: keeps all
+    with EventStore(store, readonly=True) as s:
+        assert s.count("contacts") > 0
+    assert mingle("forget", "--older-than-days", "0.001", "--store", str(store)) == 0  # the data is from 2025
+    with EventStore(store, readonly=True) as s:
+        assert s.count("contacts") == 0
 
 
 def test_import_cli(tmp_path: Path) -> None:
