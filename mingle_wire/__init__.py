@@ -9,19 +9,13 @@ from .codec import (
     Decoded,
     Parser,
     ReadingColumns,
-    alert_from_dict,
-    alert_to_dict,
     decode_inbound,
     decode_positions,
     decode_reading_columns,
     decode_readings,
     dumps,
-    encode_alert,
-    encode_frame,
     encode_positions,
     encode_readings,
-    frame_from_dict,
-    frame_to_dict,
     loads,
 )
 from .errors import DecodeError, RecordingError, WireError
@@ -43,6 +37,7 @@ from .messages import (
     ReadingBatch,
     Suggestion,
 )
+from .outputs import alert_from_dict, alert_to_dict, encode_alert, encode_frame, frame_from_dict, frame_to_dict
 from .recording import RecordedMessage, RecordingWriter, open_text, read_recording
 from .topics import DEFAULT_PREFIX, ID_PATTERN, ParsedTopic, Topics, parse_topic, valid_id
 
