@@ -6,7 +6,7 @@ Read once at the program's edge into frozen values; see ``docs/files.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from mingle_wire import valid_id
 
 from .yamlfile import Located, load_located
 
-__all__ = ["Floor", "Gateway", "Policy", "Reference", "Venue", "Zone", "load_venue"]
+__all__ = ["Floor", "Gateway", "Policy", "Reference", "Venue", "Zone", "load_venue", "zone_at"]
 
 ROLES = ("attendee", "staff", "speaker", "organizer")
 
@@ -130,10 +130,15 @@ class Venue:
     policy: Policy = field(default_factory=Policy)
 
     def zone_at(self, x: float, y: float) -> Zone | None:
-        for zone in self.zones:
-            if zone.contains(x, y):
-                return zone
-        return None
+        return zone_at(self.zones, x, y)
+
+
+def zone_at(zones: Sequence[Zone], x: float, y: float) -> Zone | None:
+    """The first of ``zones`` containing the point (metres), or ``None``."""
+    for zone in zones:
+        if zone.contains(x, y):
+            return zone
+    return None
 
 
 def _number(doc: Located, key: str, value: Any, *, low: float | None = None) -> float:

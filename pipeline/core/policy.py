@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from mingle_wire import Alert, Suggestion
 
-from ..venue import Policy, Zone
+from ..venue import Policy, Zone, zone_at
 from .composition import Composition, Person, compose
 from .tracking import Track
 
@@ -64,10 +64,7 @@ class HuddlePolicy:
         self.suppressed = 0
 
     def zone_at(self, x: float, y: float) -> Zone | None:
-        for zone in self.zones:
-            if zone.contains(x, y):
-                return zone
-        return None
+        return zone_at(self.zones, x, y)
 
     def pause(self, badge: str, until: float) -> None:
         """Honour an attendee's "pause nudges" until ``until`` (Unix seconds)."""
