@@ -18,6 +18,7 @@ from .codec import (
     encode_readings,
     loads,
 )
+from .control import MAX_PAUSE_S, Pause, decode_pause, encode_pause
 from .errors import DecodeError, RecordingError, WireError
 from .messages import (
     MAX_ITEMS,
@@ -47,6 +48,7 @@ __all__ = [
     "DEFAULT_PREFIX",
     "ID_PATTERN",
     "MAX_ITEMS",
+    "MAX_PAUSE_S",
     "MAX_PAYLOAD_BYTES",
     "MAX_SKEW_S",
     "PROTOCOL_VERSION",
@@ -62,6 +64,7 @@ __all__ = [
     "FrameCluster",
     "ParsedTopic",
     "Parser",
+    "Pause",
     "Position",
     "PositionBatch",
     "Reading",
@@ -77,12 +80,14 @@ __all__ = [
     "alert_from_dict",
     "alert_to_dict",
     "decode_inbound",
+    "decode_pause",
     "decode_positions",
     "decode_reading_columns",
     "decode_readings",
     "dumps",
     "encode_alert",
     "encode_frame",
+    "encode_pause",
     "encode_positions",
     "encode_readings",
     "frame_from_dict",

@@ -18,7 +18,7 @@ DEFAULT_PREFIX: Final = "mingle"
 #: wildcards, no slashes, no spaces, no control characters.
 ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
-INBOUND_KINDS: Final = frozenset({"readings", "positions"})
+INBOUND_KINDS: Final = frozenset({"readings", "positions", "pauses"})
 
 
 def valid_id(value: object) -> bool:
@@ -28,7 +28,7 @@ def valid_id(value: object) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ParsedTopic:
-    """An inbound topic taken apart: ``kind`` is ``readings`` or ``positions``."""
+    """An inbound topic taken apart: ``kind`` is ``readings``, ``positions`` or ``pauses``."""
 
     site: str
     kind: str
@@ -69,6 +69,10 @@ class Topics:
     def alerts(self) -> str:
         return f"{self.base}/alerts"
 
+    def pause(self, badge: str = "+") -> str:
+        """An attendee's "pause my nudges" (inbound, from the dashboard's phone page)."""
+        return f"{self.base}/pauses/{badge}"
+
     def nudge(self, badge: str = "+") -> str:
         return f"{self.base}/nudges/{badge}"
 
@@ -78,7 +82,7 @@ class Topics:
 
 
 def parse_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> ParsedTopic | None:
-    """Parse an inbound (``readings``/``positions``) topic; ``None`` for anything else."""
+    """Parse an inbound (``readings``/``positions``/``pauses``) topic; ``None`` for anything else."""
     parts = topic.split("/")
     head = prefix.split("/")
     if len(parts) != len(head) + 3 or parts[: len(head)] != head:

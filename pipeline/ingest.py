@@ -23,8 +23,10 @@ import orjson
 from mingle_wire import (
     DecodeError,
     Parser,
+    Pause,
     Position,
     PositionBatch,
+    decode_pause,
     decode_positions,
     decode_reading_columns,
     loads,
@@ -64,13 +66,15 @@ class BadgeIndex:
 
 @dataclass(frozen=True, slots=True)
 class Drained:
-    """Accepted input since the last drain: readings as aligned arrays, latest position per badge."""
+    """Accepted input since the last drain: readings as aligned arrays, latest position per badge,
+    and attendees' pause requests in arrival order."""
 
     badge: npt.NDArray[np.int64]
     gateway: npt.NDArray[np.int64]
     ts: npt.NDArray[np.float64]
     rssi: npt.NDArray[np.float64]
     positions: dict[int, Position]
+    pauses: tuple[Pause, ...] = ()
 
 
 class Ingest:
@@ -93,6 +97,7 @@ class Ingest:
         self.messages = 0
         self.readings = 0
         self.positions = 0
+        self.pauses = 0
         self.rejected: Counter[str] = Counter()
         self.unknown_badges: set[str] = set()
         self.tx_dbm: dict[int, float] = {}
@@ -101,6 +106,7 @@ class Ingest:
         self._t: list[float] = []
         self._r: list[float] = []
         self._pos: dict[int, Position] = {}
+        self._pauses: list[Pause] = []
 
     def reject(self, reason: str, detail: str, topic: str) -> None:
         self.rejected[reason] += 1
@@ -124,7 +130,7 @@ class Ingest:
         self.messages += 1
         parsed = parse_topic(topic, self.prefix)
         if parsed is None:
-            self.reject("unknown_topic", "not <prefix>/<site>/readings|positions/<id>", topic)
+            self.reject("unknown_topic", "not <prefix>/<site>/readings|positions|pauses/<id>", topic)
             return
         if parsed.site != self.site:
             self.reject("wrong_site", f"site {parsed.site!r}, this pipeline serves {self.site!r}", topic)
@@ -137,6 +143,13 @@ class Ingest:
                 payload = loads(payload, self.parse)
                 if not isinstance(payload, dict):  # a JSON array, string or number
                     raise DecodeError("not_object", f"payload is a JSON {type(payload).__name__}, not an object")
+            if parsed.kind == "pauses":
+                pause = decode_pause(payload, parsed.key)
+                if pause.badge not in self.known:  # also bounds what a flood of pauses can hold
+                    raise DecodeError("pause_unknown_badge", f"badge {pause.badge!r} is not on the roster")
+                self._pauses.append(pause)
+                self.pauses += 1
+                return
             if parsed.kind == "readings":
                 columns, rejected = decode_reading_columns(payload, parsed.key)
             else:
@@ -182,6 +195,8 @@ class Ingest:
             np.asarray(self._t, dtype=np.float64),
             np.asarray(self._r, dtype=np.float64),
             self._pos,
+            tuple(self._pauses),
         )
         self._b, self._g, self._t, self._r, self._pos = [], [], [], [], {}
+        self._pauses = []
         return out

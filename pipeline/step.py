@@ -168,6 +168,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     state.windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
     if state.profile_windows is not None:
         state.profile_windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
+    for pause in drained.pauses:
+        state.policy.pause(pause.badge, pause.until)
     for idx, p in drained.positions.items():
         state.feed[idx] = (p.x, p.y, np.nan if p.heading is None else p.heading, 0.5 if p.err is None else p.err, p.ts)
     max_age = state.detector.feed_max_age_s

@@ -35,7 +35,7 @@ async def record(
             writer.write(topic, payload, t)
             count += 1
 
-        subs = [(topics.readings(), 1), (topics.positions(), 1)]
+        subs = [(topics.readings(), 1), (topics.positions(), 1), (topics.pause(), 1)]
         async with MqttLink(broker, subscriptions=subs, on_message=write):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), seconds)

@@ -79,3 +79,17 @@ def test_positions_keep_the_latest_per_badge(ingest: Ingest) -> None:
     ingest.accept("mingle/expo/positions/uwb-1", pos(T0, 3.0))  # older, arrives later
     (only,) = ingest.drain().positions.values()
     assert only.x == 5.0 and only.heading == 0.5
+
+
+def test_pauses_are_drained_in_order_and_unknown_badges_rejected(ingest: Ingest) -> None:
+    def pause(badge: str, until: float) -> bytes:
+        return json.dumps({"v": 1, "badge": badge, "until": until, "sent": T0}).encode()
+
+    ingest.accept("mingle/expo/pauses/b-01", pause("b-01", T0 + 1800))
+    ingest.accept("mingle/expo/pauses/b-01", pause("b-01", T0))
+    ingest.accept("mingle/expo/pauses/visitor-9", pause("visitor-9", T0 + 60))
+    ingest.accept("mingle/expo/pauses/b-02", b"[]")
+    out = ingest.drain()
+    assert [(p.badge, p.until) for p in out.pauses] == [("b-01", T0 + 1800), ("b-01", T0)]
+    assert dict(ingest.rejected) == {"pause_unknown_badge": 1, "not_object": 1}
+    assert ingest.pauses == 2 and ingest.drain().pauses == ()

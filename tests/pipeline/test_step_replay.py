@@ -53,6 +53,28 @@ def test_a_persistent_same_company_huddle_raises_one_alert(venue_file: Path, ros
     assert not state.ingest.rejected
 
 
+def test_a_paused_attendee_is_not_nudged_and_a_cancel_resumes(venue_file: Path, roster_file: Path) -> None:
+    venue, roster = load_venue(venue_file), load_roster(roster_file)
+    msgs = ideal_messages(venue, 90)
+
+    def run(pauses: dict[int, list[tuple[str, float]]]) -> list[tuple[str, ...]]:
+        state = PipelineState(venue, roster, MINGLE)
+        topics = Topics(venue.site)
+        nudged = []
+        for s in range(90):
+            batch = [(t, p) for t, p, arrival in msgs if T0 + s <= arrival < T0 + s + 1]
+            for badge, until in pauses.get(s, []):
+                batch.append((topics.pause(badge), {"v": 1, "badge": badge, "until": until, "sent": T0 + s}))
+            nudged += [a.nudge for a in step(state, batch, T0 + s + 1).alerts]
+        assert not state.ingest.rejected
+        return nudged
+
+    assert run({}) == [("b-01",)]  # the one eligible missionary of three
+    assert run({5: [("b-01", T0 + 1800)]}) == [("b-02",)]
+    assert run({5: [("b-01", T0 + 1800), ("b-02", T0 + 1800)]}) == [()]
+    assert run({5: [("b-01", T0 + 1800)], 30: [("b-01", T0 + 30)]}) == [("b-01",)]
+
+
 def test_step_copes_with_no_input(venue_file: Path, roster_file: Path) -> None:
     state = PipelineState(load_venue(venue_file), load_roster(roster_file))
     result = step(state, [], T0)
