@@ -19,7 +19,7 @@ from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
-from .core.grouping import GroupFinder
+from .core.grouping import GroupFinder, Profiles
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
 from .core.radio import Calibrator
@@ -103,8 +103,8 @@ class PipelineState:
         self.tick_seconds: deque[float] = deque(maxlen=10_000)
 
 
-def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, np.ndarray | None]:
-    """Fixes for people (RSSI and feed), their headings, and RSSI profiles ([N, G], NaN = unheard)."""
+def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Profiles | None]:
+    """Fixes for people (RSSI and feed), their headings, and their RSSI profiles."""
     det = state.detector
     n_gw = state.gateways_xyz.shape[0]
     summary = state.windows.summarize(now, n_gw)
@@ -145,8 +145,7 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, np.
         row_of[fixes.badge] = np.arange(len(fixes))
         rows_ = row_of[long.badge]
         ok = (rows_ >= 0) & (long.count >= det.profile_min_count)
-        profiles = np.full((len(fixes), n_gw), np.nan)
-        profiles[rows_[ok], long.gateway[ok]] = long.median[ok]
+        profiles = Profiles.from_entries(rows_[ok], long.gateway[ok], long.median[ok], len(fixes), n_gw)
     return fixes, heading, profiles
 
 
@@ -199,7 +198,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             d = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
             return state.groups.blend(r, c, d, profiles)
 
-        candidates = state.colleagues.fit(graph, company, names, pair_distance, now)
+        candidates = state.colleagues.fit(graph, company, fixes.badge, pair_distance, now)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
     else:
         huddles = update

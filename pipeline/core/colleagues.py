@@ -17,8 +17,7 @@ tick, which is the "agreement over time" a single tick lacks (a convoy, Jeung et
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -55,13 +54,16 @@ class ColleagueFinder:
         self.attach_share = attach_share
         self.smooth_s = smooth_s
         self.forget_s = forget_s
-        self._ema: dict[tuple[str, str], tuple[float, float]] = {}
+        # Smoothed pair distances: sorted pair keys (lower id << 32 | higher id), value, time.
+        self._keys = np.empty(0, dtype=np.int64)
+        self._values = np.empty(0, dtype=np.float64)
+        self._times = np.empty(0, dtype=np.float64)
 
     def fit(
         self,
         graph: sparse.csr_matrix,
         company: IntArray,
-        names: Sequence[str] = (),
+        ids: IntArray | None = None,
         pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]] | None = None,
         now: float = 0.0,
     ) -> list[IntArray]:
@@ -70,7 +72,7 @@ class ColleagueFinder:
 
         With ``pair_distance`` (blended distance of given row pairs) every pair of colleagues is
         compared, not only those ``graph`` holds, and the distances are smoothed over time under
-        the badge ``names`` (``now`` in seconds).
+        the rows' stable badge ``ids`` (integers below 2**31; ``now`` in seconds).
         """
         n = graph.shape[0]
         if n < 2:
@@ -81,8 +83,12 @@ class ColleagueFinder:
             row, col, dist = coo.row[same], coo.col[same], coo.data[same]
         else:
             row, col = _colleague_pairs(company)
-            dist = self._smooth(row, col, pair_distance(row, col), names, now)
+            dist = pair_distance(row, col)
+            if ids is not None:
+                dist = self._smooth(ids[row], ids[col], dist, now)
             row, col, dist = np.r_[row, col], np.r_[col, row], np.r_[dist, dist]
+        close_pairs = dist <= self.eps_m  # farther pairs are never DBSCAN neighbours
+        row, col, dist = row[close_pairs], col[close_pairs], dist[close_pairs]
         colleague = sparse.csr_matrix((np.maximum(dist, 1e-6), (row, col)), shape=graph.shape)
         labels = DBSCAN(eps=self.eps_m, min_samples=2, metric="precomputed").fit_predict(colleague)
         groups: list[IntArray] = []
@@ -98,26 +104,30 @@ class ColleagueFinder:
             groups.append(np.r_[members, attached].astype(np.int64))
         return groups
 
-    def _smooth(
-        self, row: IntArray, col: IntArray, dist: npt.NDArray[np.float64], names: Sequence[str], now: float
-    ) -> npt.NDArray[np.float64]:
+    def _smooth(self, a: IntArray, b: IntArray, dist: npt.NDArray[np.float64], now: float) -> npt.NDArray[np.float64]:
+        """Exponential moving average of each pair's distance (pairs of badge ids ``a``, ``b``)."""
         if self.smooth_s <= 0:
             return dist
-        out = np.empty_like(dist)
-        ema = self._ema
-        for k in range(dist.shape[0]):
-            key = (names[row[k]], names[col[k]])
-            prev = ema.get(key)
-            value = float(dist[k])
-            if prev is not None and now - prev[1] <= self.forget_s:
-                alpha = 1.0 - math.exp(-max(now - prev[1], 0.0) / self.smooth_s)
-                value = prev[0] + alpha * (value - prev[0])
-            ema[key] = (value, now)
-            out[k] = value
-        if len(ema) > 4 * max(dist.shape[0], 1024):
-            horizon = now - self.forget_s
-            self._ema = {key: v for key, v in ema.items() if v[1] >= horizon}
-        return out
+        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+        keys = (lo << 32) | hi
+        stored = self._keys
+        pos = np.minimum(np.searchsorted(stored, keys), max(stored.shape[0] - 1, 0))
+        found = (stored[pos] == keys) if stored.shape[0] else np.zeros(keys.shape[0], dtype=np.bool_)
+        prev_t = self._times[pos] if stored.shape[0] else np.zeros(keys.shape[0])
+        live = found & (now - prev_t <= self.forget_s)
+        alpha = 1.0 - np.exp(-np.maximum(now - prev_t, 0.0) / self.smooth_s)
+        prev_v = self._values[pos] if stored.shape[0] else dist
+        out = np.where(live, prev_v + alpha * (dist - prev_v), dist)
+        # Keep this tick's pairs and the others not yet forgotten (an older one would start afresh).
+        updated = np.zeros(stored.shape[0], dtype=np.bool_)
+        updated[pos[found]] = True
+        keep = ~updated & (self._times >= now - self.forget_s)
+        keys_all = np.r_[keys, stored[keep]]
+        order = np.argsort(keys_all, kind="stable")
+        self._keys = keys_all[order]
+        self._values = np.r_[out, self._values[keep]][order]
+        self._times = np.r_[np.full(keys.shape[0], now), self._times[keep]][order]
+        return np.asarray(out, dtype=np.float64)
 
 
 def _colleague_pairs(company: IntArray) -> tuple[IntArray, IntArray]:

@@ -13,7 +13,10 @@ The distance between two badges combines what says they stand together:
   ``profile_weight`` (0 = positions only).
 
 Only pairs within ``search_m`` of each other are considered (a radius query), so the
-matrix stays sparse at 20,000 badges.
+matrix stays sparse at 20,000 badges; the radius is capped at ``eps_m / (1 - profile_weight)``,
+beyond which no blend can come within ``eps_m`` (so the cap changes no label). Profiles are
+held as :class:`Profiles` — each badge's own gateways as a short list plus a lookup table —
+so comparing a pair costs the gateways one badge hears, not every gateway of the venue.
 """
 
 from __future__ import annotations
@@ -24,10 +27,56 @@ from scipy import sparse
 from sklearn.cluster import DBSCAN
 from sklearn.neighbors import radius_neighbors_graph
 
-__all__ = ["GroupFinder"]
+__all__ = ["GroupFinder", "Profiles"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+class Profiles:
+    """RSSI profiles of ``n`` badges over ``n_gateways``: per badge, the gateways it hears
+    (strongest first; at most ``k`` if given) with their levels in dBm, and a lookup table.
+
+    ``from_entries`` takes aligned ``row``/``gateway``/``level`` arrays (one entry per heard
+    pair). The table is float32 (0.01 dB resolution is far below the radio's noise).
+    """
+
+    __slots__ = ("gateways", "levels", "table")
+
+    def __init__(self, gateways: IntArray, levels: FloatArray, table: npt.NDArray[np.float32]) -> None:
+        self.gateways = gateways  # [n, k], -1 = none
+        self.levels = levels  # [n, k], NaN = none
+        self.table = table  # [n, n_gateways], NaN = unheard
+
+    @classmethod
+    def from_entries(
+        cls, row: IntArray, gateway: IntArray, level: FloatArray, n: int, n_gateways: int, k: int | None = None
+    ) -> Profiles:
+        table = np.full((n, n_gateways), np.nan, dtype=np.float32)
+        table[row, gateway] = level
+        order = np.lexsort((-level, row))
+        row, gateway, level = row[order], gateway[order], level[order]
+        starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if row.shape[0] else np.empty(0, np.int64)
+        rank = np.arange(row.shape[0]) - np.repeat(starts, np.diff(np.r_[starts, row.shape[0]]))
+        width = int(rank.max() + 1) if rank.shape[0] else 0
+        if k is not None:
+            width = min(width, k)
+        keep = rank < width
+        gws = np.full((n, width), -1, dtype=np.int64)
+        lev = np.full((n, width), np.nan)
+        gws[row[keep], rank[keep]] = gateway[keep]
+        lev[row[keep], rank[keep]] = level[keep].astype(np.float32)  # as the table holds them
+        return cls(gws, lev, table)
+
+    @classmethod
+    def from_dense(cls, profiles: FloatArray, k: int | None = None) -> Profiles:
+        """From an [n, n_gateways] array with NaN for unheard."""
+        row, gateway = np.nonzero(~np.isnan(profiles))
+        n, g = profiles.shape
+        return cls.from_entries(row.astype(np.int64), gateway.astype(np.int64), profiles[row, gateway], n, g, k)
+
+    def __len__(self) -> int:
+        return int(self.table.shape[0])
 
 
 class GroupFinder:
@@ -67,6 +116,8 @@ class GroupFinder:
         self.profile_m_per_db = profile_m_per_db
         self.min_common_gateways = min_common_gateways
         self.search_m = search_m if search_m is not None else 2.5 * eps_m
+        if profile_weight < 1.0:  # (1 - w) * d <= blend: farther pairs can never be within eps_m
+            self.search_m = min(self.search_m, eps_m / (1.0 - profile_weight))
         self.mutual_k = mutual_k
 
     def points(self, xy: FloatArray, heading: FloatArray) -> FloatArray:
@@ -76,27 +127,37 @@ class GroupFinder:
         off = np.where(known, self.ospace_m, 0.0)
         return np.column_stack([xy[:, 0] + off * np.cos(h), xy[:, 1] + off * np.sin(h)])
 
-    def distances(self, pts: FloatArray, profiles: FloatArray | None) -> sparse.csr_matrix:
+    def distances(self, pts: FloatArray, profiles: Profiles | FloatArray | None) -> sparse.csr_matrix:
         """Sparse blended distances between badges within ``search_m`` of each other."""
         graph = radius_neighbors_graph(pts, self.search_m, mode="distance", include_self=False).tocoo()
-        row, col = graph.row, graph.col
-        d = self.blend(row, col, graph.data, profiles)
+        upper = graph.row < graph.col  # the blend is symmetric: compute each pair once, then mirror
+        r, c = graph.row[upper].astype(np.int64), graph.col[upper].astype(np.int64)
+        half = self.blend(r, c, graph.data[upper], profiles)
+        row, col, d = np.r_[r, c], np.r_[c, r], np.r_[half, half]
         if self.mutual_k > 0 and d.shape[0]:
             row, col, d = _mutual_knn(row, col, d, self.mutual_k)
         # Explicit zeros would be dropped by sparse ops: keep a tiny positive distance.
         d = np.maximum(d, 1e-6)
         return sparse.csr_matrix((d, (row, col)), shape=graph.shape)
 
-    def blend(self, row: IntArray, col: IntArray, d: FloatArray, profiles: FloatArray | None) -> FloatArray:
-        """Blend positional distances ``d`` of pairs (``row``, ``col``) with their profile difference."""
+    def blend(self, row: IntArray, col: IntArray, d: FloatArray, profiles: Profiles | FloatArray | None) -> FloatArray:
+        """Blend positional distances ``d`` of pairs (``row``, ``col``) with their profile difference.
+
+        The profile difference is the RMS over the gateways both hear of the level differences
+        minus their mean (badge TX offsets differ: shapes are compared, not levels).
+        """
         if profiles is None or self.profile_weight == 0 or d.shape[0] == 0:
             return d
-        heard = ~np.isnan(profiles)
-        level = np.where(heard, profiles, 0.0)
-        both = heard[row] & heard[col]
-        diff = (level[row] - level[col]) * both
+        if not isinstance(profiles, Profiles):
+            profiles = Profiles.from_dense(profiles)
+        # Compare over the gateways of the row badge that the column badge hears too. With every
+        # gateway a badge hears in its list (the usual case) that is exactly the common set.
+        a = profiles.levels[row]
+        g = profiles.gateways[row]
+        b = profiles.table[col[:, None], np.maximum(g, 0)].astype(np.float64)
+        both = ~np.isnan(a) & ~np.isnan(b)
+        diff = np.where(both, a - b, 0.0)
         common = both.sum(axis=1)
-        # Remove the per-badge level difference (badge TX offsets differ): compare shapes.
         # sum((diff - mean)^2) = sum(diff^2) - common * mean^2
         total = diff.sum(axis=1)
         mean = total / np.maximum(common, 1)
@@ -105,13 +166,15 @@ class GroupFinder:
         blended = (1 - self.profile_weight) * d + self.profile_weight * rms * self.profile_m_per_db
         return np.asarray(np.where(common >= self.min_common_gateways, blended, d), dtype=np.float64)
 
-    def graph(self, xy: FloatArray, heading: FloatArray, profiles: FloatArray | None = None) -> sparse.csr_matrix:
+    def graph(
+        self, xy: FloatArray, heading: FloatArray, profiles: Profiles | FloatArray | None = None
+    ) -> sparse.csr_matrix:
         """The sparse blended-distance graph for badges at ``xy`` ([N, 2] m), ``heading`` ([N], NaN = unknown)."""
         if xy.shape[0] < 2:
             return sparse.csr_matrix((xy.shape[0], xy.shape[0]))
         return self.distances(self.points(xy, heading), profiles)
 
-    def fit(self, xy: FloatArray, heading: FloatArray, profiles: FloatArray | None = None) -> IntArray:
+    def fit(self, xy: FloatArray, heading: FloatArray, profiles: Profiles | FloatArray | None = None) -> IntArray:
         """Group labels for badges at ``xy`` ([N, 2] metres) with ``heading`` ([N], NaN = unknown)."""
         return self.fit_graph(self.graph(xy, heading, profiles))
 
@@ -122,6 +185,10 @@ class GroupFinder:
             return np.empty(0, dtype=np.int64)
         if n == 1:
             return np.full(1, 0 if self.min_samples <= 1 else -1, dtype=np.int64)
+        # Edges beyond eps_m are never neighbours: drop them first (same labels, far less work).
+        coo = dist.tocoo()
+        near = coo.data <= self.eps_m
+        dist = sparse.csr_matrix((coo.data[near], (coo.row[near], coo.col[near])), shape=dist.shape)
         labels = DBSCAN(eps=self.eps_m, min_samples=self.min_samples, metric="precomputed").fit_predict(dist)
         return np.asarray(labels, dtype=np.int64)
 

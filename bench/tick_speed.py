@@ -1,0 +1,263 @@
+"""Full tick at 1k-20k badges against scikit-learn DBSCAN alone on the same points.
+
+    python bench/tick_speed.py [--sizes 1000,5000,10000,20000] [--ticks 10] [--warmup 35]
+
+Each size runs in its own process (so peak memory is that size's own). A synthetic crowd
+on a simulated venue (gateway every 7 m, one advertisement per badge per second, heard by
+every gateway above -95 dBm: about a dozen readings per badge per second, as the simulator
+gives: log-distance plus 0.5 dB/m of crowd loss) is fed through ``step()``; after
+``--warmup`` ticks (the 30 s profile window fills) the next ``--ticks`` are timed:
+
+  * ingest — ``Ingest.accept`` of that second's messages (decode, validation, id mapping),
+  * tick — ``step()`` on the drained input: windows, calibration, positions, smoothing,
+    the blended distance graph, DBSCAN, colleague candidates, tracking, policy, the frame,
+  * DBSCAN alone — ``sklearn.cluster.DBSCAN(eps=1.4, min_samples=2)`` on the same tick's
+    positions (the frame's badges), timed in the same process right after the tick.
+
+The crowd is cheap on purpose (vectorised; not the ground-truth simulator, which is too slow
+at 20k): people stand in circles of 2-5 or walk, groups re-form now and then, and RSSI is
+log-distance with hashed per-pair shadowing and per-reading fading. Peak memory is the
+whole child process (crowd + messages + pipeline); ``crowd only`` is the same child
+without the pipeline, so the difference is the pipeline's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import DBSCAN
+
+from mingle_wire import Topics
+from pipeline.detector import DETECTORS
+from pipeline.sim import ScenarioConfig
+from pipeline.sim.scenario import build_scenario
+from pipeline.step import PipelineState, step
+
+T0 = 1764140000.0
+
+
+class Crowd:
+    """People in small circles or walking, on ``width`` x ``height`` metres."""
+
+    def __init__(self, n: int, width: float, height: float, rng: np.random.Generator) -> None:
+        self.n, self.w, self.h, self.rng = n, width, height, rng
+        self.xy = np.empty((n, 2))
+        self.group = np.full(n, -1)
+        self.vel = np.zeros((n, 2))
+        self._form(np.arange(n))
+
+    def _form(self, who: np.ndarray) -> None:
+        rng = self.rng
+        k = 0
+        while k < who.shape[0]:
+            if rng.random() < 0.15:  # a walker
+                i = who[k]
+                self.xy[i] = rng.uniform((1, 1), (self.w - 1, self.h - 1))
+                ang = rng.uniform(0, 2 * np.pi)
+                self.vel[i] = (np.cos(ang), np.sin(ang))
+                self.group[i] = -1
+                k += 1
+                continue
+            size = int(min(rng.integers(2, 6), who.shape[0] - k))
+            members = who[k : k + size]
+            centre = rng.uniform((2, 2), (self.w - 2, self.h - 2))
+            ang = rng.uniform(0, 2 * np.pi) + np.arange(size) * 2 * np.pi / size
+            r = 0.45 + 0.1 * size
+            self.xy[members] = centre + np.column_stack([r * np.cos(ang), r * np.sin(ang)])
+            self.vel[members] = 0.0
+            self.group[members] = int(members[0])
+            k += size
+
+    def advance(self) -> None:
+        walking = self.group < 0
+        self.xy[walking] += self.vel[walking]
+        out = (
+            (self.xy[:, 0] < 0.5)
+            | (self.xy[:, 0] > self.w - 0.5)
+            | (self.xy[:, 1] < 0.5)
+            | (self.xy[:, 1] > self.h - 0.5)
+        )
+        self.vel[out] *= -1.0
+        self.xy = np.clip(self.xy, 0.5, (self.w - 0.5, self.h - 0.5))
+        # About 1 % of people leave their group or stop walking each second, and re-form.
+        moving = np.flatnonzero(self.rng.random(self.n) < 0.01)
+        if moving.shape[0]:
+            self._form(self.rng.permutation(moving))
+
+
+def _hash_normal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random N(0, 1)-ish value per (a, b) pair, without storing an N x G table."""
+    x = (a.astype(np.uint64) * np.uint64(2654435761) + b.astype(np.uint64) * np.uint64(40503)) & np.uint64(0xFFFFFFFF)
+    u = []
+    for shift in (0, 8, 16, 24):
+        x = (x * np.uint64(1103515245) + np.uint64(12345)) & np.uint64(0xFFFFFFFF)
+        u.append(((x >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.float64) / 65535.0)
+    return (sum(u) - 2.0) * np.sqrt(3.0)
+
+
+def messages(
+    crowd: Crowd,
+    gw_xyz: np.ndarray,
+    grid: tuple[int, int],
+    gw_ids: list[str],
+    ids: list[str],
+    topics: Topics,
+    now: float,
+    rng: np.random.Generator,
+) -> list[tuple[str, dict[str, Any]]]:
+    """One second of readings, as the gateways would publish them (one message per gateway)."""
+    n = crowd.n
+    nx, ny = grid
+    dx, dy = crowd.w / nx, crowd.h / ny
+    ci = np.floor(crowd.xy[:, 0] / dx).astype(np.int64)
+    cj = np.floor(crowd.xy[:, 1] / dy).astype(np.int64)
+    off = np.arange(-4, 5)
+    di, dj = np.meshgrid(off, off)
+    ii = ci[:, None] + di.ravel()[None, :]
+    jj = cj[:, None] + dj.ravel()[None, :]
+    ok = (ii >= 0) & (ii < nx) & (jj >= 0) & (jj < ny)
+    badge = np.repeat(np.arange(n), ok.sum(axis=1))
+    gw = (jj * nx + ii)[ok]  # gateway_grid numbers gateways row by row
+    d = np.sqrt(((crowd.xy[badge] - gw_xyz[gw, :2]) ** 2).sum(axis=1) + (gw_xyz[gw, 2] - 1.3) ** 2)
+    rssi = -59.0 - 22.0 * np.log10(d) - 0.5 * d + 4.0 * _hash_normal(badge, gw) + rng.normal(0.0, 3.0, d.shape[0])
+    heard = rssi > -95.0
+    badge, gw, rssi = badge[heard], gw[heard], np.round(rssi[heard])
+    ts = now - 1.0 + ((badge * 7919) % 1000) / 1000.0
+    out = []
+    order = np.argsort(gw, kind="stable")
+    badge, gw, rssi, ts = badge[order], gw[order], rssi[order], ts[order]
+    starts = np.flatnonzero(np.r_[True, gw[1:] != gw[:-1]])
+    ends = np.r_[starts[1:], gw.shape[0]]
+    for a, b in zip(starts, ends, strict=True):
+        g = gw_ids[int(gw[a])]
+        items = [
+            {"badge": ids[int(k)], "rssi": float(r), "ts": round(float(t), 3)}
+            for k, r, t in zip(badge[a:b], rssi[a:b], ts[a:b], strict=True)
+        ]
+        for c in range(0, len(items), 5000):  # the wire's MAX_ITEMS per message
+            out.append((topics.readings(g), {"v": 1, "gateway": g, "sent": now, "readings": items[c : c + 5000]}))
+    return out
+
+
+def child(n: int, ticks: int, warmup: int, detector: str, pipeline: bool) -> dict[str, Any]:
+    config = ScenarioConfig(attendees=n, seed=1, unknown_badges=0)
+    scenario = build_scenario(config)
+    venue, roster = scenario.venue, scenario.roster
+    rng = np.random.default_rng(1)
+    crowd = Crowd(n, venue.floor.width, venue.floor.height, rng)
+    ids = sorted(roster)[:n]
+    gw_xyz = np.array([(g.x, g.y, g.z) for g in venue.gateways])
+    grid = (len({g.x for g in venue.gateways}), len({g.y for g in venue.gateways}))
+    assert grid[0] * grid[1] == len(venue.gateways)
+    gw_ids = [g.id for g in venue.gateways]
+    topics = Topics(venue.site)
+    state = PipelineState(venue, roster, DETECTORS[detector]) if pipeline else None
+    ingest_ms, tick_ms, dbscan_ms, readings, placed = [], [], [], [], []
+    for k in range(warmup + ticks):
+        now = T0 + k + 1.0
+        crowd.advance()
+        msgs = messages(crowd, gw_xyz, grid, gw_ids, ids, topics, now, rng)
+        if state is None:
+            continue
+        t0 = time.perf_counter()
+        for topic, payload in msgs:
+            state.ingest.accept(topic, payload)
+        t1 = time.perf_counter()
+        result = step(state, [], now)
+        t2 = time.perf_counter()
+        xy = np.array([(b.x, b.y) for b in result.frame.badges]).reshape(-1, 2)
+        t3 = time.perf_counter()
+        DBSCAN(eps=1.4, min_samples=2).fit(xy)
+        t4 = time.perf_counter()
+        if k >= warmup:
+            ingest_ms.append((t1 - t0) * 1e3)
+            tick_ms.append((t2 - t1) * 1e3)
+            dbscan_ms.append((t4 - t3) * 1e3)
+            readings.append(sum(len(p["readings"]) for _, p in msgs))
+            placed.append(len(result.frame.badges))
+    out: dict[str, Any] = {"n": n, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if state is not None:
+        out |= {
+            "readings_per_s": statistics.mean(readings),
+            "placed": statistics.mean(placed),
+            "ingest_ms": statistics.median(ingest_ms),
+            "tick_ms_p50": statistics.median(tick_ms),
+            "tick_ms_max": max(tick_ms),
+            "dbscan_ms": statistics.median(dbscan_ms),
+        }
+    return out
+
+
+def run_child(n: int, args: argparse.Namespace, pipeline: bool) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(n),
+        "--ticks",
+        str(args.ticks),
+        "--warmup",
+        str(args.warmup),
+        "--detector",
+        args.detector,
+    ]
+    if not pipeline:
+        cmd.append("--crowd-only")
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000,5000,10000,20000")
+    ap.add_argument("--ticks", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=35)
+    ap.add_argument("--detector", default="mingle", choices=sorted(DETECTORS))
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--crowd-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child is not None:
+        print(json.dumps(child(args.child, args.ticks, args.warmup, args.detector, not args.crowd_only)))
+        return 0
+    print(f"full tick vs DBSCAN alone ({args.detector} detector; median of {args.ticks} ticks after {args.warmup})")
+    head = (
+        "badges",
+        "readings/s",
+        "ingest ms",
+        "tick ms",
+        "tick max ms",
+        "DBSCAN ms",
+        "tick/DBSCAN",
+        "peak MB",
+        "crowd-only MB",
+    )
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for n in (int(s) for s in args.sizes.split(",")):
+        r = run_child(n, args, True)
+        base = run_child(n, args, False)
+        cells = (
+            f"{n:,}",
+            f"{r['readings_per_s']:,.0f}",
+            f"{r['ingest_ms']:.0f}",
+            f"{r['tick_ms_p50']:.0f}",
+            f"{r['tick_ms_max']:.0f}",
+            f"{r['dbscan_ms']:.1f}",
+            f"{r['tick_ms_p50'] / r['dbscan_ms']:.1f}x",
+            f"{r['peak_mb']:.0f}",
+            f"{base['peak_mb']:.0f}",
+        )
+        print("| " + " | ".join(cells) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

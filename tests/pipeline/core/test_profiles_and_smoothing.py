@@ -1,0 +1,89 @@
+"""Sparse RSSI profiles and smoothed colleague distances against plain reference formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from pipeline.core.colleagues import ColleagueFinder
+from pipeline.core.grouping import GroupFinder, Profiles
+
+
+def dense_blend(row: np.ndarray, col: np.ndarray, d: np.ndarray, prof: np.ndarray, w: float, m: float) -> np.ndarray:
+    """The blend written over every gateway of the venue (the definition)."""
+    out = d.copy()
+    for k, (i, j) in enumerate(zip(row, col, strict=True)):
+        both = ~np.isnan(prof[i]) & ~np.isnan(prof[j])
+        if both.sum() >= 3:
+            diff = prof[i, both] - prof[j, both]
+            rms = math.sqrt(((diff - diff.mean()) ** 2).sum() / (both.sum() - 1))
+            out[k] = (1 - w) * d[k] + w * rms * m
+    return out
+
+
+def test_sparse_profiles_blend_as_the_dense_definition() -> None:
+    rng = np.random.default_rng(3)
+    n, g = 60, 25
+    prof = np.where(rng.random((n, g)) < 0.35, np.round(rng.normal(-80, 8, (n, g)), 1), np.nan)
+    row, col = rng.integers(0, n, 400), rng.integers(0, n, 400)
+    d = rng.uniform(0, 7, 400)
+    finder = GroupFinder(1.4, profile_weight=0.8, profile_m_per_db=0.35)
+    got = finder.blend(row, col, d, Profiles.from_dense(prof))
+    np.testing.assert_allclose(got, dense_blend(row, col, d, prof, 0.8, 0.35), atol=1e-4)
+    # Symmetric, and a capped list (strongest gateways only) is an approximation, not the definition.
+    np.testing.assert_allclose(got, finder.blend(col, row, d, Profiles.from_dense(prof)), atol=1e-9)
+    capped = finder.blend(row, col, d, Profiles.from_dense(prof, k=3))
+    assert not np.allclose(capped, got)
+
+
+def test_the_search_radius_is_capped_where_no_blend_can_reach_eps() -> None:
+    assert GroupFinder(1.4, profile_weight=0.8, search_m=12.0).search_m == pytest.approx(7.0)
+    assert GroupFinder(1.4, profile_weight=0.0, search_m=3.0).search_m == 1.4
+    assert GroupFinder(1.4, profile_weight=1.0, search_m=12.0).search_m == 12.0
+
+
+def reference_ema(steps: list[tuple[float, dict[tuple[int, int], float]]], tau: float, forget: float) -> list[dict]:
+    state: dict[tuple[int, int], tuple[float, float]] = {}
+    out = []
+    for now, pairs in steps:
+        got = {}
+        for key, value in pairs.items():
+            prev = state.get(key)
+            if prev is not None and now - prev[1] <= forget:
+                value = prev[0] + (1 - math.exp(-(now - prev[1]) / tau)) * (value - prev[0])
+            state[key] = (value, now)
+            got[key] = value
+        out.append(got)
+    return out
+
+
+def test_colleague_distances_are_smoothed_per_pair_over_time() -> None:
+    rng = np.random.default_rng(5)
+    finder = ColleagueFinder(2.0, smooth_s=40.0, forget_s=60.0)
+    steps = []
+    for t in range(0, 300, 7):
+        keys = {tuple(sorted(map(int, rng.choice(30, 2, replace=False)))) for _ in range(25)}
+        steps.append((float(t), {k: float(rng.uniform(0, 5)) for k in keys}))
+    want = reference_ema(steps, 40.0, 60.0)
+    for (now, pairs), expected in zip(steps, want, strict=True):
+        keys = list(pairs)
+        a = np.array([k[1] for k in keys])  # either order of a pair is the same pair
+        b = np.array([k[0] for k in keys])
+        got = finder._smooth(a, b, np.array([pairs[k] for k in keys]), now)
+        np.testing.assert_allclose(got, [expected[k] for k in keys], rtol=1e-12)
+
+
+def test_colleague_fit_smooths_under_stable_ids() -> None:
+    # Two colleagues at 1 m, then one noisy tick at 5 m: smoothing keeps them together.
+    graph = sparse.csr_matrix((2, 2))
+    company = np.array([0, 0])
+    finder = ColleagueFinder(2.0, smooth_s=40.0)
+    ids = np.array([17, 4])
+    for t, dist in ((0.0, 1.0), (1.0, 1.0), (2.0, 5.0)):
+        groups = finder.fit(graph, company, ids, lambda r, c, dist=dist: np.full(r.shape[0], dist), t)
+    assert [sorted(g.tolist()) for g in groups] == [[0, 1]]
+    fresh = ColleagueFinder(2.0, smooth_s=40.0).fit(graph, company, ids, lambda r, c: np.full(r.shape[0], 5.0), 2.0)
+    assert fresh == []
