@@ -37,9 +37,11 @@ from sklearn.cluster import DBSCAN
 
 from mingle_wire import Topics
 from pipeline.detector import DETECTORS
-from pipeline.sim import ScenarioConfig
-from pipeline.sim.scenario import build_scenario
+from pipeline.roster import Roster
+from pipeline.sim.floorplan import gateway_grid, reference_spots
+from pipeline.sim.population import build_cast
 from pipeline.step import PipelineState, step
+from pipeline.venue import Floor, Policy, Venue
 
 T0 = 1764140000.0
 
@@ -147,10 +149,25 @@ def messages(
     return out
 
 
+def event(n: int) -> tuple[Venue, Roster]:
+    """A venue of 4 m² per attendee (4:3), gateways every 7 m, and a roster of ``n`` (the
+    simulator's own builders; its scenario config stops at 5,000 attendees)."""
+    rng = np.random.default_rng(1)
+    width = round(float(np.sqrt(4.0 * n * 4 / 3)), 1)
+    height = round(width * 0.75, 1)
+    venue = Venue(
+        site="bench",
+        name=f"tick bench, {n} attendees",
+        floor=Floor(width, height),
+        gateways=gateway_grid(width, height, 7.0, rng),
+        references=reference_spots(4, width, height, (), rng),
+        policy=Policy(),
+    )
+    return venue, build_cast(n, 6, 0, 0.05, rng).roster
+
+
 def child(n: int, ticks: int, warmup: int, detector: str, pipeline: bool) -> dict[str, Any]:
-    config = ScenarioConfig(attendees=n, seed=1, unknown_badges=0)
-    scenario = build_scenario(config)
-    venue, roster = scenario.venue, scenario.roster
+    venue, roster = event(n)
     rng = np.random.default_rng(1)
     crowd = Crowd(n, venue.floor.width, venue.floor.height, rng)
     ids = sorted(roster)[:n]

@@ -22,7 +22,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.cluster import DBSCAN
+
+from .grouping import dbscan_precomputed
 
 __all__ = ["ColleagueFinder"]
 
@@ -87,10 +88,8 @@ class ColleagueFinder:
             if ids is not None:
                 dist = self._smooth(ids[row], ids[col], dist, now)
             row, col, dist = np.r_[row, col], np.r_[col, row], np.r_[dist, dist]
-        close_pairs = dist <= self.eps_m  # farther pairs are never DBSCAN neighbours
-        row, col, dist = row[close_pairs], col[close_pairs], dist[close_pairs]
         colleague = sparse.csr_matrix((np.maximum(dist, 1e-6), (row, col)), shape=graph.shape)
-        labels = DBSCAN(eps=self.eps_m, min_samples=2, metric="precomputed").fit_predict(colleague)
+        labels = dbscan_precomputed(colleague, self.eps_m, 2)
         groups: list[IntArray] = []
         close = coo.data <= self.attach_m
         near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
@@ -133,20 +132,15 @@ class ColleagueFinder:
 def _colleague_pairs(company: IntArray) -> tuple[IntArray, IntArray]:
     """Every pair (i < j) of rows with the same company code (codes < 0 excluded)."""
     rows = np.flatnonzero(company >= 0)
-    order = rows[np.argsort(company[rows], kind="stable")]
+    order = rows[np.lexsort((rows, company[rows]))]  # by company, then row
     codes = company[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if order.shape[0] else np.empty(0, np.int64)
-    ends = np.r_[starts[1:], order.shape[0]]
-    out_r: list[IntArray] = []
-    out_c: list[IntArray] = []
-    for a, b in zip(starts, ends, strict=True):
-        members = np.sort(order[a:b])
-        if members.shape[0] < 2:
-            continue
-        i, j = np.triu_indices(members.shape[0], k=1)
-        out_r.append(members[i])
-        out_c.append(members[j])
-    if not out_r:
+    m = order.shape[0]
+    if m < 2:
         e = np.empty(0, dtype=np.int64)
         return e, e
-    return np.concatenate(out_r).astype(np.int64), np.concatenate(out_c).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.repeat(np.r_[starts[1:], m], np.diff(np.r_[starts, m]))
+    later = ends - np.arange(m) - 1  # colleagues after each position in its company's run
+    first = np.repeat(np.arange(m), later)
+    offset = np.arange(first.shape[0]) - np.repeat(np.cumsum(later) - later, later)
+    return order[first].astype(np.int64), order[first + 1 + offset].astype(np.int64)

@@ -24,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import DBSCAN
 from sklearn.neighbors import radius_neighbors_graph
 
-__all__ = ["GroupFinder", "Profiles"]
+__all__ = ["GroupFinder", "Profiles", "dbscan_precomputed"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -41,12 +42,13 @@ class Profiles:
     pair). The table is float32 (0.01 dB resolution is far below the radio's noise).
     """
 
-    __slots__ = ("gateways", "levels", "table")
+    __slots__ = ("counts", "gateways", "levels", "table")
 
     def __init__(self, gateways: IntArray, levels: FloatArray, table: npt.NDArray[np.float32]) -> None:
-        self.gateways = gateways  # [n, k], -1 = none
+        self.gateways = gateways  # [n, k], -1 = none (a badge's gateways come first)
         self.levels = levels  # [n, k], NaN = none
         self.table = table  # [n, n_gateways], NaN = unheard
+        self.counts = (gateways >= 0).sum(axis=1)
 
     @classmethod
     def from_entries(
@@ -152,16 +154,22 @@ class GroupFinder:
             profiles = Profiles.from_dense(profiles)
         # Compare over the gateways of the row badge that the column badge hears too. With every
         # gateway a badge hears in its list (the usual case) that is exactly the common set.
-        a = profiles.levels[row]
-        g = profiles.gateways[row]
-        b = profiles.table[col[:, None], np.maximum(g, 0)].astype(np.float64)
-        both = ~np.isnan(a) & ~np.isnan(b)
-        diff = np.where(both, a - b, 0.0)
-        common = both.sum(axis=1)
+        # Ragged: each pair costs the gateways its row badge hears, not the longest list.
+        counts = profiles.counts[row]
+        pair = np.repeat(np.arange(row.shape[0]), counts)
+        slot = np.arange(pair.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+        g = profiles.gateways[row[pair], slot]
+        a = profiles.levels[row[pair], slot]
+        b = profiles.table[col[pair], g].astype(np.float64)
+        ok = ~np.isnan(b)
+        pair, diff = pair[ok], a[ok] - b[ok]
+        m = row.shape[0]
+        common = np.bincount(pair, minlength=m)
+        total = np.bincount(pair, weights=diff, minlength=m)
+        squares = np.bincount(pair, weights=diff * diff, minlength=m)
         # sum((diff - mean)^2) = sum(diff^2) - common * mean^2
-        total = diff.sum(axis=1)
         mean = total / np.maximum(common, 1)
-        spread = np.maximum((diff * diff).sum(axis=1) - common * mean * mean, 0.0)
+        spread = np.maximum(squares - common * mean * mean, 0.0)
         rms = np.sqrt(spread / np.maximum(common - 1, 1))
         blended = (1 - self.profile_weight) * d + self.profile_weight * rms * self.profile_m_per_db
         return np.asarray(np.where(common >= self.min_common_gateways, blended, d), dtype=np.float64)
@@ -185,12 +193,43 @@ class GroupFinder:
             return np.empty(0, dtype=np.int64)
         if n == 1:
             return np.full(1, 0 if self.min_samples <= 1 else -1, dtype=np.int64)
-        # Edges beyond eps_m are never neighbours: drop them first (same labels, far less work).
-        coo = dist.tocoo()
-        near = coo.data <= self.eps_m
-        dist = sparse.csr_matrix((coo.data[near], (coo.row[near], coo.col[near])), shape=dist.shape)
-        labels = DBSCAN(eps=self.eps_m, min_samples=self.min_samples, metric="precomputed").fit_predict(dist)
-        return np.asarray(labels, dtype=np.int64)
+        return dbscan_precomputed(dist, self.eps_m, self.min_samples)
+
+
+def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> IntArray:
+    """DBSCAN labels over a symmetric sparse distance graph (absent entry = not a neighbour).
+
+    Edges beyond ``eps`` are dropped first. With ``min_samples`` <= 2 DBSCAN has no border
+    points — every badge with a neighbour is a core point (a point is its own neighbour, as
+    in scikit-learn) — so the clusters are exactly the connected components of the
+    ``eps``-graph, numbered as scikit-learn numbers them (by lowest member index); that
+    is computed directly, without scikit-learn's per-point neighbourhood lists (the tests
+    check it label for label against ``sklearn.cluster.DBSCAN``). Larger ``min_samples``
+    go to scikit-learn.
+    """
+    n = dist.shape[0]
+    coo = dist.tocoo()
+    near = coo.data <= eps
+    row, col = coo.row[near], coo.col[near]
+    if min_samples > 2:
+        pruned = sparse.csr_matrix((coo.data[near], (row, col)), shape=dist.shape)
+        return np.asarray(DBSCAN(eps=eps, min_samples=min_samples, metric="precomputed").fit_predict(pruned), np.int64)
+    if min_samples <= 1:
+        core = np.ones(n, dtype=np.bool_)
+    else:
+        core = np.zeros(n, dtype=np.bool_)
+        core[row] = True
+        core[col] = True
+    graph = sparse.csr_matrix((np.ones(row.shape[0], dtype=np.int8), (row, col)), shape=dist.shape)
+    _, comp = connected_components(graph, directed=False)
+    first = np.full(int(comp.max()) + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, comp, np.arange(n))
+    kept = np.unique(comp[core])  # components with a core point (all of them when min_samples <= 1)
+    rank = np.full(first.shape[0], -1, dtype=np.int64)
+    rank[kept[np.argsort(first[kept], kind="stable")]] = np.arange(kept.shape[0])
+    labels = rank[comp]
+    labels[~core] = -1
+    return labels
 
 
 def _mutual_knn(row: IntArray, col: IntArray, d: FloatArray, k: int) -> tuple[IntArray, IntArray, FloatArray]:

@@ -87,3 +87,33 @@ def test_colleague_fit_smooths_under_stable_ids() -> None:
     assert [sorted(g.tolist()) for g in groups] == [[0, 1]]
     fresh = ColleagueFinder(2.0, smooth_s=40.0).fit(graph, company, ids, lambda r, c: np.full(r.shape[0], 5.0), 2.0)
     assert fresh == []
+
+
+@pytest.mark.parametrize("min_samples", [1, 2, 3])
+@pytest.mark.parametrize("seed", range(6))
+def test_dbscan_on_a_sparse_graph_labels_exactly_as_scikit_learn(min_samples: int, seed: int) -> None:
+    from sklearn.cluster import DBSCAN
+
+    from pipeline.core.grouping import dbscan_precomputed
+
+    rng = np.random.default_rng(seed)
+    n = 80
+    xy = rng.uniform(0, 12, (n, 2))
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    i, j = np.nonzero((d < 3.0) & ~np.eye(n, dtype=bool))
+    graph = sparse.csr_matrix((d[i, j] + 1e-6, (i, j)), shape=(n, n))
+    want = DBSCAN(eps=1.1, min_samples=min_samples, metric="precomputed").fit_predict(graph)
+    got = dbscan_precomputed(graph, 1.1, min_samples)
+    assert got.tolist() == want.tolist()
+    assert len(set(got.tolist()) - {-1}) > 1  # the case is not trivial
+
+
+def test_colleague_pairs_are_every_pair_within_a_company() -> None:
+    from pipeline.core.colleagues import _colleague_pairs
+
+    company = np.array([2, 0, 2, -1, 0, 2, 1, 2])
+    r, c = _colleague_pairs(company)
+    got = sorted(zip(r.tolist(), c.tolist(), strict=True))
+    want = sorted((i, j) for i in range(8) for j in range(i + 1, 8) if company[i] == company[j] >= 0)
+    assert got == want
+    assert all(a < b for a, b in got)
