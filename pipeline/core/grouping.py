@@ -229,7 +229,7 @@ def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> I
     rank[kept[np.argsort(first[kept], kind="stable")]] = np.arange(kept.shape[0])
     labels = rank[comp]
     labels[~core] = -1
-    return labels
+    return np.asarray(labels, dtype=np.int64)
 
 
 def _mutual_knn(row: IntArray, col: IntArray, d: FloatArray, k: int) -> tuple[IntArray, IntArray, FloatArray]:
