@@ -60,8 +60,9 @@ class PipelineState:
         self.ingest = Ingest(
             venue.site, [g.id for g in gw], [*roster, *(a[0] for a in anchors)], self.badges, prefix=prefix
         )
-        self.windows = RssiWindows(detector.window_s)
-        self.profile_windows = RssiWindows(detector.profile_window_s) if detector.profile_weight > 0 else None
+        # One store of readings serves both the positioning window and the longer profile window.
+        self.profile_s = detector.profile_window_s if detector.profile_weight > 0 else None
+        self.windows = RssiWindows(detector.window_s, keep_s=max(detector.window_s, self.profile_s or 0.0))
         self.calibrator = Calibrator(len(gw))
         self.multilaterator = Multilaterator(self.gateways_xyz, (venue.floor.width, venue.floor.height))
         self.centroid = CentroidPositioner(self.gateways_xyz[:, :2])
@@ -139,8 +140,8 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
         )
         heading = np.r_[heading, fx[:, 2]]
     profiles = None
-    if state.profile_windows is not None and len(fixes):
-        long = state.profile_windows.summarize(now, n_gw)
+    if state.profile_s is not None and len(fixes):
+        long = state.windows.summarize(now, n_gw, span_s=state.profile_s)
         row_of = np.full(len(state.badges), -1, dtype=np.int64)
         row_of[fixes.badge] = np.arange(len(fixes))
         rows_ = row_of[long.badge]
@@ -165,8 +166,6 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         state.ingest.accept(topic, payload)
     drained = state.ingest.drain()
     state.windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
-    if state.profile_windows is not None:
-        state.profile_windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
     for pause in drained.pauses:
         state.policy.pause(pause.badge, pause.until)
     for idx, p in drained.positions.items():

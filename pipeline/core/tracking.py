@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import connected_components
 
 __all__ = ["Group", "Track", "TrackUpdate", "Tracker"]
 
@@ -68,7 +70,9 @@ class Tracker:
         for ti, t in enumerate(live):
             for m in t.members:
                 owner[m] = ti
-        scores = np.zeros((len(live), len(groups)))
+        pair_t: list[int] = []
+        pair_g: list[int] = []
+        pair_s: list[float] = []
         for gi, g in enumerate(groups):
             counts: dict[int, int] = {}
             for m in g.members:
@@ -76,14 +80,10 @@ class Tracker:
                 if hit is not None:
                     counts[hit] = counts.get(hit, 0) + 1
             for ti, inter in counts.items():
-                union = len(live[ti].members) + len(g.members) - inter
-                scores[ti, gi] = inter / union
-        assigned: dict[int, Track] = {}
-        if live and groups:
-            rows, cols = linear_sum_assignment(-scores)
-            for ti, gi in zip(rows, cols, strict=True):
-                if scores[ti, gi] >= self.min_jaccard:
-                    assigned[int(gi)] = live[int(ti)]
+                pair_t.append(ti)
+                pair_g.append(gi)
+                pair_s.append(inter / (len(live[ti].members) + len(g.members) - inter))
+        assigned = {gi: live[ti] for ti, gi in _assign(pair_t, pair_g, pair_s, len(live), self.min_jaccard)}
         born: list[str] = []
         seen: list[Track] = []
         for gi, g in enumerate(groups):
@@ -100,3 +100,41 @@ class Tracker:
         for tid in ended:
             del self.tracks[tid]
         return TrackUpdate(tuple(seen), tuple(born), tuple(ended))
+
+
+def _assign(
+    tracks: list[int], groups: list[int], scores: list[float], n_tracks: int, least: float
+) -> list[tuple[int, int]]:
+    """One-to-one (track, group) pairs of greatest total overlap, each scoring at least ``least``.
+
+    Only overlapping pairs have a score, and overlaps form small connected clusters (a
+    track overlaps the groups its members went to), so the optimal assignment is solved
+    per cluster: a lone pair directly, the rest with ``linear_sum_assignment`` — not one
+    dense tracks x groups problem, which is cubic in the crowd.
+    """
+    if not scores:
+        return []
+    t = np.asarray(tracks, dtype=np.int64)
+    g = np.asarray(groups, dtype=np.int64)
+    s = np.asarray(scores, dtype=np.float64)
+    n_groups = int(g.max()) + 1
+    bipartite = sparse.csr_matrix((np.ones(t.shape[0]), (t, n_tracks + g)), shape=(n_tracks + n_groups,) * 2)
+    _, comp = connected_components(bipartite, directed=False)
+    pair_comp = comp[t]
+    order = np.argsort(pair_comp, kind="stable")
+    starts = np.flatnonzero(np.r_[True, pair_comp[order][1:] != pair_comp[order][:-1]])
+    out: list[tuple[int, int]] = []
+    for a, b in zip(starts, np.r_[starts[1:], order.shape[0]], strict=True):
+        k = order[a:b]
+        if k.shape[0] == 1:
+            if s[k[0]] >= least:
+                out.append((int(t[k[0]]), int(g[k[0]])))
+            continue
+        rows, row_of = np.unique(t[k], return_inverse=True)
+        cols, col_of = np.unique(g[k], return_inverse=True)
+        dense = np.zeros((rows.shape[0], cols.shape[0]))
+        dense[row_of, col_of] = s[k]
+        for r, c in zip(*linear_sum_assignment(-dense), strict=True):
+            if dense[r, c] >= least:
+                out.append((int(rows[r]), int(cols[c])))
+    return out

@@ -46,6 +46,9 @@ class PairSummary:
 class RssiWindows:
     """Readings of the last ``window_s`` seconds (exclusive lower bound).
 
+    ``keep_s`` (>= ``window_s``; default ``window_s``) is how long readings are kept, so one
+    store serves a longer summary too: ``summarize(now, n, span_s=keep_s)``.
+
     ``future_slack_s`` admits readings stamped slightly ahead of ``now`` (gateway clocks
     skew); later ones are kept for the next ticks. Internally each reading is one packed
     integer — badge, gateway and RSSI quantised to 0.1 dB (far below the radio's own noise) —
@@ -53,12 +56,15 @@ class RssiWindows:
     instead of sorting it all again.
     """
 
-    def __init__(self, window_s: float = 10.0, *, future_slack_s: float = 2.0) -> None:
+    def __init__(self, window_s: float = 10.0, *, keep_s: float | None = None, future_slack_s: float = 2.0) -> None:
         if not window_s > 0:
             raise ValueError(f"window_s must be > 0 seconds, got {window_s!r}")
+        if keep_s is not None and not keep_s >= window_s:
+            raise ValueError(f"keep_s must be >= window_s ({window_s!r} s), got {keep_s!r}")
         if not future_slack_s >= 0:
             raise ValueError(f"future_slack_s must be >= 0 seconds, got {future_slack_s!r}")
         self.window_s = window_s
+        self.keep_s = window_s if keep_s is None else keep_s
         self.future_slack_s = future_slack_s
         self._packed = np.empty(0, dtype=np.int64)
         self._ts = np.empty(0, dtype=np.float64)
@@ -91,7 +97,7 @@ class RssiWindows:
             packed, ts = packed[order], ts[order]
         else:
             packed, ts = self._packed, self._ts
-        keep = ts > now - self.window_s
+        keep = ts > now - self.keep_s
         dropped = int(keep.shape[0] - np.count_nonzero(keep))
         if dropped:
             self.too_old += dropped
@@ -99,13 +105,19 @@ class RssiWindows:
         self._packed, self._ts = packed, ts
         return packed, ts
 
-    def summarize(self, now: float, n_gateways: int) -> PairSummary:
-        """Expire old readings and summarise the window ending at ``now``.
+    def summarize(self, now: float, n_gateways: int, span_s: float | None = None) -> PairSummary:
+        """Expire old readings and summarise the ``span_s`` seconds (default ``window_s``,
+        at most ``keep_s``) ending at ``now``.
 
         ``n_gateways`` is kept for callers that size arrays by it; gateway indices are as added.
         """
+        span = self.window_s if span_s is None else span_s
+        if not 0 < span <= self.keep_s:
+            raise ValueError(f"span_s must be in (0, {self.keep_s}] seconds, got {span_s!r}")
         packed, t = self._window(now)
         current = t <= now + self.future_slack_s
+        if span < self.keep_s:
+            current &= t > now - span
         if not current.all():
             packed, t = packed[current], t[current]
         if packed.shape[0] == 0:

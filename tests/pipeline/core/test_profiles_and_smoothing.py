@@ -117,3 +117,21 @@ def test_colleague_pairs_are_every_pair_within_a_company() -> None:
     want = sorted((i, j) for i in range(8) for j in range(i + 1, 8) if company[i] == company[j] >= 0)
     assert got == want
     assert all(a < b for a, b in got)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_assignment_per_overlap_cluster_is_as_good_as_one_dense_problem(seed: int) -> None:
+    from scipy.optimize import linear_sum_assignment
+
+    from pipeline.core.tracking import _assign
+
+    rng = np.random.default_rng(seed)
+    n_t, n_g = 30, 28
+    dense = np.where(rng.random((n_t, n_g)) < 0.08, rng.choice([0.2, 0.25, 1 / 3, 0.5, 0.6, 1.0], (n_t, n_g)), 0.0)
+    t, g = np.nonzero(dense)
+    got = _assign(t.tolist(), g.tolist(), dense[t, g].tolist(), n_t, 0.3)
+    assert len({a for a, _ in got}) == len(got) == len({b for _, b in got})  # one to one
+    assert all(dense[a, b] >= 0.3 for a, b in got)
+    r, c = linear_sum_assignment(-dense)
+    best = sum(dense[a, b] for a, b in zip(r, c, strict=True) if dense[a, b] >= 0.3)
+    assert sum(dense[a, b] for a, b in got) == pytest.approx(best)

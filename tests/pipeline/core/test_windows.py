@@ -50,3 +50,17 @@ def test_empty_and_bad_arguments() -> None:
         RssiWindows(0)
     with pytest.raises(ValueError, match="aligned"):
         w.add(iarr(0, 1), iarr(0), arr(1.0), arr(-50))
+
+
+def test_one_store_serves_a_short_and_a_long_window() -> None:
+    w = RssiWindows(10.0, keep_s=30.0)
+    w.add(iarr(0, 0, 0), iarr(1, 1, 1), arr(75.0, 85.0, 99.0), arr(-80, -70, -60))
+    assert w.summarize(100.0, 2).count.tolist() == [1]  # the 10 s window: only ts 99
+    long = w.summarize(100.0, 2, span_s=30.0)
+    assert long.count.tolist() == [3] and long.median.tolist() == [-70.0]
+    assert w.summarize(110.0, 2, span_s=30.0).count.tolist() == [2]  # 75 has expired for good
+    assert w.size == 2
+    with pytest.raises(ValueError, match="span_s"):
+        w.summarize(110.0, 2, span_s=31.0)
+    with pytest.raises(ValueError, match="keep_s"):
+        RssiWindows(10.0, keep_s=5.0)
