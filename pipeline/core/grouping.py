@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
-from sklearn.neighbors import radius_neighbors_graph
 
 __all__ = ["GroupFinder", "Profiles", "dbscan_precomputed"]
 
@@ -131,16 +131,18 @@ class GroupFinder:
 
     def distances(self, pts: FloatArray, profiles: Profiles | FloatArray | None) -> sparse.csr_matrix:
         """Sparse blended distances between badges within ``search_m`` of each other."""
-        graph = radius_neighbors_graph(pts, self.search_m, mode="distance", include_self=False).tocoo()
-        upper = graph.row < graph.col  # the blend is symmetric: compute each pair once, then mirror
-        r, c = graph.row[upper].astype(np.int64), graph.col[upper].astype(np.int64)
-        half = self.blend(r, c, graph.data[upper], profiles)
+        n = pts.shape[0]
+        # Each pair once (i < j): the blend is symmetric, so compute it once and mirror.
+        pairs = cKDTree(pts).query_pairs(self.search_m, output_type="ndarray").astype(np.int64)
+        r, c = pairs[:, 0], pairs[:, 1]
+        near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
+        half = self.blend(r, c, near, profiles)
         row, col, d = np.r_[r, c], np.r_[c, r], np.r_[half, half]
         if self.mutual_k > 0 and d.shape[0]:
             row, col, d = _mutual_knn(row, col, d, self.mutual_k)
         # Explicit zeros would be dropped by sparse ops: keep a tiny positive distance.
         d = np.maximum(d, 1e-6)
-        return sparse.csr_matrix((d, (row, col)), shape=graph.shape)
+        return sparse.csr_matrix((d, (row, col)), shape=(n, n))
 
     def blend(self, row: IntArray, col: IntArray, d: FloatArray, profiles: Profiles | FloatArray | None) -> FloatArray:
         """Blend positional distances ``d`` of pairs (``row``, ``col``) with their profile difference.
@@ -158,9 +160,11 @@ class GroupFinder:
         counts = profiles.counts[row]
         pair = np.repeat(np.arange(row.shape[0]), counts)
         slot = np.arange(pair.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        g = profiles.gateways[row[pair], slot]
-        a = profiles.levels[row[pair], slot]
-        b = profiles.table[col[pair], g].astype(np.float64)
+        width = profiles.gateways.shape[1]
+        at = row[pair] * width + slot  # flat indices: one gather each, not a 2-D fancy index
+        g = profiles.gateways.ravel()[at]
+        a = profiles.levels.ravel()[at]
+        b = profiles.table.ravel()[col[pair] * profiles.table.shape[1] + g].astype(np.float64)
         ok = ~np.isnan(b)
         pair, diff = pair[ok], a[ok] - b[ok]
         m = row.shape[0]
