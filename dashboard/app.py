@@ -118,12 +118,15 @@ class Dashboard:
         """Drain the hub whenever messages arrive, and refresh the view every ``refresh_s`` anyway."""
         hub = self.hub
         while True:
-            with contextlib.suppress(TimeoutError):
+            woke = True
+            try:
                 await asyncio.wait_for(hub.wakeup.wait(), self.config.refresh_s)
+            except TimeoutError:
+                woke = False
             hub.wakeup.clear()
             now = self.clock()
             try:
-                if not hub.drain(now):
+                if not hub.drain(now) and not woke:
                     hub.publish(now)  # ages ("last heard") move on even when nothing arrives
             except Exception:  # a bug must not stop the map: log it and go on with the next message
                 log.exception("dashboard update failed")
