@@ -17,26 +17,30 @@ KPI definitions (``docs/dashboard.md`` has the prose):
 - **live mixing index**: the share of placed people standing in a group (a cluster of at
   least two counted members) that is *not* dominated by one company (its homogeneity is
   below the venue policy's huddle threshold).
-- **huddles now**: clusters in the latest frame that meet the policy right now: at least
-  ``min_size`` members, homogeneity at or above the threshold, together for at least
-  ``dwell_s``, and not standing in a ``nudges: false`` zone.
+- **huddles now**: alerted huddles still standing: an alert of the last ``history_s`` at
+  least ``min_size`` of whose members are placed within ``huddle_radius_m`` of the
+  members' median position in the latest frame (4.5 m: RSSI positions are good to
+  2–4 m). Alerts name their own huddle tracks, not the frame's DBSCAN clusters, so the
+  map finds a huddle by its members.
 - **nudges sent**: distinct ``nudges/<badge>`` messages seen.
 - **nudges that worked**: a nudge *worked* when, within ``worked_within_s`` (5 min) of it,
-  the nudged badge is placed and has stood outside any cluster dominated by its own company
-  for ``worked_hold_s`` (10 s) without a break; it *did not* when the 5 minutes pass
-  without that. Still-open nudges count in neither.
+  the nudged badge is placed, stands in no cluster dominated by its own company and more
+  than ``huddle_radius_m`` from the median position of the rest of its huddle (the alert's
+  other members), for ``worked_hold_s`` (10 s) without a break; it *did not* when the
+  5 minutes pass without that. Still-open nudges count in neither.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+import statistics
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mingle_wire import Alert, Frame, FrameCluster, dumps, valid_id
+from mingle_wire import Alert, Frame, dumps, valid_id
 from pipeline.roster import Roster
 from pipeline.venue import Venue
 
@@ -62,9 +66,10 @@ class StateConfig:
     worked_hold_s: float = 10.0
     gateway_stale_s: float = 30.0
     pending_max: int = 10_000
+    huddle_radius_m: float = 4.5
 
     def __post_init__(self) -> None:
-        for name in ("history_s", "history_every_s", "worked_within_s", "gateway_stale_s"):
+        for name in ("history_s", "history_every_s", "worked_within_s", "gateway_stale_s", "huddle_radius_m"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be seconds > 0, got {value!r}")
@@ -104,6 +109,7 @@ class _AlertEntry:
 class _Pending:
     badge: str
     company: str
+    alert: str
     ts: float
     away_since: float | None = None
 
@@ -206,10 +212,8 @@ class DashboardState:
         self.companies: tuple[str, ...] = tuple(companies)
         self._company_index = {c: i for i, c in enumerate(companies)}
         self._exempt = frozenset(venue.policy.exempt_roles)
-        self._no_nudge_zones = frozenset(z.name for z in venue.zones if not z.nudges)
         self._gateway_ids = frozenset(g.id for g in venue.gateways)
         self._alerts: OrderedDict[str, _AlertEntry] = OrderedDict()
-        self._alerted_clusters: dict[str, str] = {}
         self._nudges: dict[str, deque[NudgeRecord]] = {}
         self._nudge_keys: set[tuple[str, str]] = set()
         self._outcomes = _Outcomes()
@@ -262,11 +266,8 @@ class DashboardState:
         if alert.id in self._alerts:
             return
         self._alerts[alert.id] = _AlertEntry(alert, now)
-        self._alerted_clusters[alert.cluster] = alert.id
         while len(self._alerts) > self.config.alert_feed_max:
-            _, old = self._alerts.popitem(last=False)
-            if self._alerted_clusters.get(old.alert.cluster) == old.alert.id:
-                del self._alerted_clusters[old.alert.cluster]
+            self._alerts.popitem(last=False)
 
     def apply_nudge(self, badge: str, payload: Mapping[str, Any], now: float) -> bool:
         """Keep a ``nudges/<badge>`` message for that attendee's phone; False when it is not kept.
@@ -291,7 +292,7 @@ class DashboardState:
         box.append(record)
         outcomes = self._outcomes
         if len(outcomes.pending) < self.config.pending_max:
-            outcomes.pending.append(_Pending(badge, attendee.company, float(record.ts)))
+            outcomes.pending.append(_Pending(badge, attendee.company, record.alert, float(record.ts)))
         return True
 
     def apply_gateway_status(self, gateway: str, payload: Mapping[str, Any], now: float) -> bool:
@@ -334,7 +335,7 @@ class DashboardState:
         if not outcomes.pending:
             return
         threshold = self.venue.policy.homogeneity
-        placed = {b.badge for b in frame.badges}
+        placed = {b.badge: (b.x, b.y) for b in frame.badges}
         dominated_by: dict[str, str | None] = {}
         for c in frame.clusters:
             dominant = c.company if c.homogeneity >= threshold else None
@@ -346,7 +347,7 @@ class DashboardState:
             if frame.ts < p.ts:
                 still.append(p)
                 continue
-            away = p.badge in placed and dominated_by.get(p.badge) != p.company
+            away = p.badge in placed and dominated_by.get(p.badge) != p.company and self._left_huddle(p, placed)
             if away:
                 if p.away_since is None:
                     p.away_since = frame.ts
@@ -361,16 +362,51 @@ class DashboardState:
             still.append(p)
         outcomes.pending = still
 
+    def _left_huddle(self, p: _Pending, placed: Mapping[str, tuple[float, float]]) -> bool:
+        """Is ``p.badge`` farther than ``huddle_radius_m`` from the rest of its alert's huddle?"""
+        entry = self._alerts.get(p.alert)
+        if entry is None:
+            return True  # the alert is unknown or off the feed: only the clusters can tell
+        rest = [placed[m] for m in entry.alert.members if m != p.badge and m in placed]
+        if not rest:
+            return True
+        cx = statistics.median(q[0] for q in rest)
+        cy = statistics.median(q[1] for q in rest)
+        x, y = placed[p.badge]
+        return (x - cx) ** 2 + (y - cy) ** 2 > self.config.huddle_radius_m**2
+
     # --- views --------------------------------------------------------------------------
-    def _is_huddle(self, c: FrameCluster, counted: int, at: float) -> bool:
-        p = self.venue.policy
-        return (
-            c.company is not None
-            and counted >= p.min_size
-            and c.homogeneity >= p.homogeneity
-            and at - c.since >= p.dwell_s
-            and c.zone not in self._no_nudge_zones
-        )
+    def active_huddles(self, frame: Frame) -> list[dict[str, Any]]:
+        """Alerted huddles still standing in ``frame`` (see "huddles now" in the module docstring)."""
+        where = {b.badge: (b.x, b.y) for b in frame.badges}
+        need = self.venue.policy.min_size
+        radius2 = self.config.huddle_radius_m**2
+        out: list[dict[str, Any]] = []
+        for entry in self._alerts.values():
+            a = entry.alert
+            if frame.ts - a.ts > self.config.history_s or frame.ts < a.ts:
+                continue
+            pts = [where[m] for m in a.members if m in where]
+            if len(pts) < need:
+                continue
+            cx = statistics.median(p[0] for p in pts)
+            cy = statistics.median(p[1] for p in pts)
+            close = [p for p in pts if (p[0] - cx) ** 2 + (p[1] - cy) ** 2 <= radius2]
+            if len(close) < need:
+                continue
+            out.append(
+                {
+                    "alert": a.id,
+                    "company": a.company,
+                    "x": round(cx, 2),
+                    "y": round(cy, 2),
+                    "hull": [[round(x, 2), round(y, 2)] for x, y in convex_hull(close)],
+                    "size": len(close),
+                    "dwell_s": round(frame.ts - a.since, 1),
+                    "acked": entry.acked_at is not None,
+                }
+            )
+        return out
 
     def frame_view(self, frame: Frame) -> dict[str, Any]:
         """A frame for the map: badges ``[id or null, x, y, company index or -1]``, clusters with hulls."""
@@ -387,7 +423,6 @@ class DashboardState:
         clusters = []
         for c in frame.clusters:
             pts = [where[m] for m in c.members if m in where]
-            counted = sum(1 for m in c.members if self._counted(m))
             hull = convex_hull(pts) if pts else [(c.x, c.y)]
             clusters.append(
                 {
@@ -400,11 +435,9 @@ class DashboardState:
                     "homogeneity": round(c.homogeneity, 3),
                     "dwell_s": round(max(0.0, frame.ts - c.since), 1),
                     "zone": c.zone,
-                    "huddle": self._is_huddle(c, counted, frame.ts),
-                    "alert": self._alerted_clusters.get(c.id),
                 }
             )
-        return {"ts": frame.ts, "badges": badges, "clusters": clusters}
+        return {"ts": frame.ts, "badges": badges, "clusters": clusters, "huddles": self.active_huddles(frame)}
 
     def kpis(self) -> dict[str, Any]:
         frame = self.frame
@@ -416,11 +449,9 @@ class DashboardState:
             threshold = self.venue.policy.homogeneity
             for c in frame.clusters:
                 members = [m for m in c.members if m in placed_set]
-                counted = sum(1 for m in c.members if self._counted(m))
                 if len(members) >= 2 and c.homogeneity < threshold:
                     mixed += len(members)
-                if self._is_huddle(c, counted, frame.ts):
-                    huddles += 1
+            huddles = len(self.active_huddles(frame))
         o = self._outcomes
         return {
             "placed": placed,

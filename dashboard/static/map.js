@@ -67,7 +67,7 @@
     });
     from = start; to = next; shown = frame; tweenStart = now;
     stats.frames += 1; stats.badges = frame.badges.length;
-    stats.huddles = frame.clusters.filter((c) => c.huddle).length;
+    stats.huddles = (frame.huddles || []).length;
     requestDraw();
   }
   function progress(now) { return Math.min(1, (now - tweenStart) / TWEEN_MS); }
@@ -129,15 +129,22 @@
         ctx.stroke();
         ctx.fillStyle = hullColour(c.homogeneity, 0.22);
         ctx.fill();
-        if (c.huddle || c.alert) {
-          ctx.lineWidth = pad * 2 + 4;
-          ctx.strokeStyle = c.huddle ? "rgba(220,38,38,.9)" : "rgba(234,88,12,.6)";
-          ctx.setLineDash(c.huddle ? [] : [6, 4]);
-          ctx.globalCompositeOperation = "destination-over";
-          ctx.stroke();
-          ctx.globalCompositeOperation = "source-over";
-          ctx.setLineDash([]);
-        }
+      }
+      // alerted huddles still standing: a red outline around their members
+      for (const h of shown.huddles || []) {
+        const pad = Math.max(8, 0.8 * s);
+        ctx.beginPath();
+        h.hull.forEach(([x, y], i) => (i ? ctx.lineTo(px(x), py(y)) : ctx.moveTo(px(x), py(y))));
+        ctx.closePath();
+        ctx.lineJoin = "round";
+        ctx.lineWidth = pad * 2 + 4;
+        ctx.strokeStyle = h.acked ? "rgba(220,38,38,.35)" : "rgba(220,38,38,.85)";
+        ctx.stroke();
+        ctx.lineWidth = pad * 2;
+        ctx.strokeStyle = "rgba(254,226,226,1)";
+        ctx.stroke();
+        ctx.fillStyle = "rgba(254,226,226,1)";
+        ctx.fill();
       }
       // dots, one path per colour
       const byColour = new Map();
@@ -161,11 +168,13 @@
       }
       // dwell labels on groups worth a look
       ctx.font = "bold 11px system-ui, sans-serif";
+      ctx.fillStyle = "#374151";
       for (const c of shown.clusters) {
-        if (c.size < 3 && !c.huddle) continue;
-        const label = (c.huddle ? "HUDDLE " : "") + mmss(c.dwell_s);
-        ctx.fillStyle = c.huddle ? "#b91c1c" : "#374151";
-        ctx.fillText(label, px(c.x) + 10, py(c.y) - 10);
+        if (c.size >= 3) ctx.fillText(mmss(c.dwell_s), px(c.x) + 10, py(c.y) - 10);
+      }
+      ctx.fillStyle = "#b91c1c";
+      for (const h of shown.huddles || []) {
+        ctx.fillText(`HUDDLE ${h.company} ${mmss(h.dwell_s)}`, px(h.x) + 12, py(h.y) + 22);
       }
     }
     // gateways
@@ -215,37 +224,7 @@
     pipe.textContent = "pipeline " + msg.pipeline.state;
     pipe.className = "pill " + (msg.pipeline.state === "online" ? "ok" : msg.pipeline.state === "offline" ? "bad" : "");
 
-    const ol = $("alerts");
-    ol.replaceChildren();
-    stats.alerts = msg.alerts.length;
-    $("alert-count").textContent = msg.alerts.length ? `(${msg.alerts.filter((a) => !a.acked).length} open)` : "";
-    for (const a of msg.alerts) {
-      const li = el("li", a.acked ? "acked alert" : "alert");
-      li.dataset.alert = a.id;
-      const head = el("div", "head");
-      head.append(el("span", "", `${a.who.length} from ${a.company}${a.zone ? " · " + a.zone : ""}`));
-      head.append(el("span", "muted", `together ${mmss(a.dwell_s)}`));
-      li.append(head);
-      li.append(el("p", "who", names(a.who)));
-      li.append(el("p", "", a.held_out ? "held out (nobody nudged, to measure the effect)" : "nudged: " + names(a.nudged)));
-      li.append(el("p", "muted", "suggestion: " + a.suggestion));
-      const row = el("div", "");
-      if (a.x !== null && a.x !== undefined) {
-        const show = el("button", "", "Show");
-        show.type = "button";
-        show.onclick = () => { highlight = { x: a.x, y: a.y, until: Date.now() + 4000 }; requestDraw(); };
-        row.append(show, " ");
-      }
-      if (!a.acked) {
-        const btn = el("button", "ack", "Acknowledge");
-        btn.type = "button";
-        btn.onclick = () => ack(a.id, btn);
-        row.append(btn);
-      } else row.append(el("span", "muted", "acknowledged"));
-      li.append(row);
-      ol.append(li);
-    }
-
+    renderAlerts(msg.alerts);
     const tbody = $("gateways").tBodies[0];
     tbody.replaceChildren();
     for (const g of msg.gateways) {
@@ -262,6 +241,55 @@
       slider.min = Math.floor(h.from);
       slider.max = Math.ceil(h.to);
       if (mode === "live") slider.value = slider.max;
+    }
+  }
+
+  // The feed is keyed by alert id: an item is built once and only its acknowledged state
+  // changes, so a click on a button is never lost to a re-render.
+  const alertItems = new Map();
+  function alertItem(a) {
+    const li = el("li", "alert");
+    li.dataset.alert = a.id;
+    const head = el("div", "head");
+    head.append(el("span", "", `${a.who.length} from ${a.company}${a.zone ? " · " + a.zone : ""}`));
+    head.append(el("span", "muted", `together ${mmss(a.dwell_s)}`));
+    li.append(head);
+    li.append(el("p", "who", names(a.who)));
+    li.append(el("p", "", a.held_out ? "held out (nobody nudged, to measure the effect)" : "nudged: " + names(a.nudged)));
+    li.append(el("p", "muted", "suggestion: " + a.suggestion));
+    const row = el("div", "actions");
+    if (a.x !== null && a.x !== undefined) {
+      const show = el("button", "", "Show");
+      show.type = "button";
+      show.onclick = () => { highlight = { x: a.x, y: a.y, until: Date.now() + 4000 }; requestDraw(); };
+      row.append(show, " ");
+    }
+    const btn = el("button", "ack", "Acknowledge");
+    btn.type = "button";
+    btn.onclick = () => ack(a.id, btn);
+    row.append(btn);
+    li.append(row);
+    return li;
+  }
+  function renderAlerts(alerts) {
+    const ol = $("alerts");
+    stats.alerts = alerts.length;
+    $("alert-count").textContent = alerts.length ? `(${alerts.filter((a) => !a.acked).length} open)` : "";
+    const keep = new Set(alerts.map((a) => a.id));
+    for (const [id, item] of alertItems) if (!keep.has(id)) { item.li.remove(); alertItems.delete(id); }
+    let prev = null;
+    for (const a of alerts) {  // newest first
+      let item = alertItems.get(a.id);
+      if (!item) { item = { li: alertItem(a), acked: false }; alertItems.set(a.id, item); }
+      if (a.acked && !item.acked) {
+        item.acked = true;
+        item.li.classList.add("acked");
+        const btn = item.li.querySelector("button.ack");
+        if (btn) btn.replaceWith(el("span", "muted", "acknowledged"));
+      }
+      const want = prev ? prev.nextSibling : ol.firstChild;
+      if (want !== item.li) ol.insertBefore(item.li, want);
+      prev = item.li;
     }
   }
 

@@ -37,7 +37,7 @@ def test_opted_out_and_unknown_badges_are_anonymous_everywhere(state: DashboardS
     assert "b-05" not in json.dumps(view["alerts"])  # the suggested person is described, not identified
 
 
-def test_kpis_count_placed_people_mixing_and_huddles(state: DashboardState) -> None:
+def test_kpis_count_placed_people_and_mixing(state: DashboardState) -> None:
     mixed = cluster("c-2", ("b-05", "b-06", "b-04"), "Globex", 0.5, since=T0)  # b-04 is staff: not counted
     spots = {**HUDDLE_SPOTS, "b-06": (16.5, 3.0), "b-04": (16.2, 3.4)}
     state.apply_frame(frame(T0 + 59, spots, (ACME, mixed)), T0 + 59)
@@ -45,15 +45,22 @@ def test_kpis_count_placed_people_mixing_and_huddles(state: DashboardState) -> N
     assert k["placed"] == 5  # b-01 b-02 b-03 b-05 b-06; staff b-04 not counted
     assert k["clusters"] == 2
     assert k["mixing_index"] == pytest.approx(2 / 5)  # b-05 and b-06 in a mixed group
-    assert k["huddles"] == 0  # together 59 s < dwell 60 s
-    state.apply_frame(frame(T0 + 60, spots, (ACME, mixed)), T0 + 60)
-    assert state.kpis()["huddles"] == 1  # dwell inclusive
-    assert [c["huddle"] for c in state.live_view(T0 + 60)["frame"]["clusters"]] == [True, False]
+    assert k["huddles"] == 0  # no alert yet
 
 
-def test_a_huddle_in_a_no_nudge_zone_is_not_a_huddle(state: DashboardState) -> None:
-    booth = cluster("c-1", ("b-01", "b-02", "b-03"), "Acme", 1.0, since=T0, zone="booth-acme")
-    state.apply_frame(frame(T0 + 600, HUDDLE_SPOTS, (booth,)), T0 + 600)
+def test_an_alerted_huddle_stands_while_its_members_stay_together(state: DashboardState) -> None:
+    state.apply_alert(alert(ts=T0 + 120), T0 + 120)  # Ann, Bob, Cat since T0
+    state.apply_frame(frame(T0 + 130, HUDDLE_SPOTS), T0 + 130)
+    huddles = state.live_view(T0 + 130)["frame"]["huddles"]
+    assert [(h["alert"], h["size"], h["dwell_s"]) for h in huddles] == [("a-1", 3, 130.0)]
+    assert len(huddles[0]["hull"]) == 3 and state.kpis()["huddles"] == 1
+    # Bob walks 4.6 m from the members' median spot: two are left, fewer than min_size 3
+    state.apply_frame(frame(T0 + 131, {**HUDDLE_SPOTS, "b-02": (10.0, 12.1)}), T0 + 131)
+    assert state.kpis()["huddles"] == 0
+    # back together, but half an hour after the alert it is history
+    state.apply_frame(frame(T0 + 120 + 1800, HUDDLE_SPOTS), T0 + 1920)
+    assert state.kpis()["huddles"] == 1
+    state.apply_frame(frame(T0 + 120 + 1801, HUDDLE_SPOTS), T0 + 1921)
     assert state.kpis()["huddles"] == 0
 
 
@@ -99,6 +106,19 @@ def test_nudge_works_when_the_badge_stays_away_from_its_company_for_the_hold(sta
     state.apply_frame(frame(T0 + 141, away, (left,)), T0 + 141)
     k = state.kpis()
     assert (k["nudges_sent"], k["nudges_worked"], k["nudges_judged"], k["nudges_open"]) == (1, 1, 1, 0)
+
+
+def test_nudge_does_not_work_while_the_badge_stands_by_its_huddle(state: DashboardState) -> None:
+    state.apply_alert(alert(ts=T0 + 120), T0 + 120)
+    state.apply_nudge("b-01", nudge("b-01"), T0 + 120)
+    near = {**HUDDLE_SPOTS, "b-01": (13.0, 7.0)}  # out of any cluster, but 3 m from Bob and Cat
+    for t in range(121, 200):
+        state.apply_frame(frame(T0 + t, near), T0 + t)
+    assert state.kpis()["nudges_worked"] == 0
+    far = {**HUDDLE_SPOTS, "b-01": (15.0, 7.0)}  # 4.7 m away
+    for t in range(200, 211):
+        state.apply_frame(frame(T0 + t, far), T0 + t)
+    assert state.kpis()["nudges_worked"] == 1
 
 
 def test_nudge_fails_after_five_minutes_and_a_return_resets_the_hold(state: DashboardState) -> None:
