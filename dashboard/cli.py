@@ -31,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="serve the organizer floor map and the attendees' phone pages",
         description="Subscribes to the pipeline's frames, alerts, nudges and statuses and serves the live map "
         f"(organizer login: password from --password-file or ${PASSWORD_ENV}) and /me/<token> pages.",
+        allow_abbrev=False,  # so a mistyped `--password SECRET` is refused, not taken for --password-file
     )
     d.add_argument("--venue", type=Path, required=True, help="venue.yaml")
     d.add_argument("--roster", type=Path, required=True, help="roster.csv")
