@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -273,6 +273,10 @@ def create_app(
         sid = ws.cookies.get(COOKIE)
         if not dash.logged_in(sid):
             await ws.close(code=4401)
+            return
+        origin = ws.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != ws.headers.get("host"):
+            await ws.close(code=4403)  # another site's page riding on the organizer's cookie
             return
         await ws.accept()
         slot = dash.hub.attach()

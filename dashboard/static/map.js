@@ -66,7 +66,7 @@
       else start.set(k, [b[1], b[2]]);
     });
     from = start; to = next; shown = frame; tweenStart = now;
-    stats.frames += 1; stats.badges = frame.badges.length;
+    stats.frames += 1; stats.badges = frame.badges.length; stats.shownTs = frame.ts;
     stats.huddles = (frame.huddles || []).length;
     requestDraw();
   }

@@ -155,6 +155,6 @@ def run_demo_command(args: argparse.Namespace) -> int:
             )
         )
     except OSError as exc:
-        print(f"mingle demo: {exc}", file=sys.stderr)
+        print(f"mingle demo: {exc} (--port 0 picks a free port)", file=sys.stderr)
         return 1
     return 0

@@ -134,6 +134,18 @@ def test_login_map_websocket_ack_and_logout(client: TestClient) -> None:
     assert client.get("/api/state").status_code == 401
 
 
+def test_websocket_from_another_origin_is_refused(client: TestClient) -> None:
+    login(client)
+    with (
+        pytest.raises(WebSocketDisconnect) as exc,
+        client.websocket_connect("/ws", headers={"origin": "http://evil.test"}),
+    ):
+        pass
+    assert exc.value.code == 4403
+    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+        assert json.loads(ws.receive_text())["type"] == "live"
+
+
 def test_session_expires(client: TestClient, wall: Clock) -> None:
     assert login(client) == 303
     assert client.get("/api/state").status_code == 200

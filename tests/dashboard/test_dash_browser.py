@@ -146,6 +146,21 @@ def test_map_alert_login_logout_and_phone_page(browser: Any) -> None:
         assert badges > 50
         shot(d, "02-map-badges")
 
+        # The time slider: look back to the oldest kept frame, then return to live.
+        slider = d.find_element(By.ID, "slider")
+        wait("two kept frames", lambda: int(slider.get_attribute("max")) > int(slider.get_attribute("min")), 30)
+        oldest = int(slider.get_attribute("min"))
+        d.execute_script("const s = arguments[0]; s.value = s.min; s.dispatchEvent(new Event('input'));", slider)
+        wait("a kept frame on the map", lambda: d.execute_script("return window.mingle.stats.mode") == "history", 5)
+        assert "ago" in d.find_element(By.ID, "slider-label").text
+        wait(
+            "the oldest kept frame drawn",
+            lambda: d.execute_script("return window.mingle.stats.shownTs") <= oldest + 1,
+            10,
+        )
+        d.find_element(By.ID, "live-button").click()
+        assert d.execute_script("return window.mingle.stats.mode") == "live"
+
         wait("a huddle alert in the feed", lambda: d.find_elements(By.CSS_SELECTOR, "#alerts li.alert"), 90)
         first = d.find_element(By.CSS_SELECTOR, "#alerts li.alert")
         assert re.search(r"\d+ from .+", first.text) and "suggestion:" in first.text
