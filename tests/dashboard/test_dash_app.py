@@ -198,3 +198,18 @@ def test_pause_publishes_on_the_wire_and_shows_on_the_page(client: TestClient) -
     r = client.post(f"/me/{token}/resume")
     assert r.json()["paused_until"] is None
     assert decode_pause(loads(sent[-1][1]), "b-01").until == T0 + 130  # until == sent cancels
+
+
+def test_floor_image_is_served_to_organizers_only(venue_file: Path, roster_file: Path, tmp_path: Path) -> None:
+    venue, roster = venue_and_roster(venue_file, roster_file)
+    image = tmp_path / "plan.svg"
+    image.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="14"/>', encoding="utf-8")
+    config = DashboardConfig(venue, roster, PASSWORD, SECRET, floor_image=image)
+    with TestClient(create_app(config)) as c:
+        assert c.get("/api/floor-image").status_code == 401
+        login(c)
+        assert c.get("/api/venue").json()["floor_image"] is True
+        r = c.get("/api/floor-image")
+        assert r.status_code == 200 and r.text.startswith("<svg")
+    with pytest.raises(ValueError, match="floor image"):
+        DashboardConfig(venue, roster, PASSWORD, SECRET, floor_image=tmp_path / "plan.gif")
