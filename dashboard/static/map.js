@@ -62,7 +62,8 @@
       const k = keyOf(b, i);
       next.set(k, [b[1], b[2]]);
       const a = from.get(k), z = to.get(k);
-      if (tween && a && z) start.set(k, [a[0] + (z[0] - a[0]) * t, a[1] + (z[1] - a[1]) * t]);
+      // Anonymous dots carry no identity from frame to frame, so they are never tweened.
+      if (tween && b[0] !== null && a && z) start.set(k, [a[0] + (z[0] - a[0]) * t, a[1] + (z[1] - a[1]) * t]);
       else start.set(k, [b[1], b[2]]);
     });
     from = start; to = next; shown = frame; tweenStart = now;
