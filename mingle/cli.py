@@ -24,6 +24,7 @@ PROVIDERS: tuple[tuple[str, str], ...] = (
     ("pipeline.cli", "pipeline"),
     ("pipeline.evaluation.cli", "pipeline"),
     ("pipeline.analytics.cli", "pipeline"),
+    ("dashboard.cli", "dashboard"),
 )
 
 

@@ -19,7 +19,7 @@ from pipeline.step import PipelineState
 from pipeline.venue import load_venue
 
 from .broker import BrokerConfig
-from .demo import run_demo
+from .demo import MapOptions, run_demo
 from .record import record
 from .runner import WallTicker, run_service
 from .service import LiveService
@@ -64,6 +64,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     d.add_argument("--attendees", type=int, default=150, help="simulated attendees (default 150)")
     d.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second (default 1)")
     d.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    d.add_argument("--port", type=int, default=8000, help="serve the live map on this port (default 8000; 0 = free)")
+    d.add_argument("--host", default="127.0.0.1", help="address the map listens on (default 127.0.0.1)")
+    d.add_argument("--no-map", action="store_true", help="do not serve the live map")
+    d.add_argument("--secret-file", type=Path, help="attendee-link secret (default: random for this run)")
     _broker_args(d, default=None)
     d.set_defaults(run=run_demo_command)
 
@@ -130,10 +134,27 @@ def run_record(args: argparse.Namespace) -> int:
 def run_demo_command(args: argparse.Namespace) -> int:
     try:
         broker = None if args.broker is None else _broker(args)
+        secret = None
+        if args.secret_file is not None:
+            from dashboard.tokens import load_secret
+
+            secret = load_secret(args.secret_file)
     except ValueError as exc:
         print(f"mingle demo: {exc}", file=sys.stderr)
         return 2
-    _until_signal(
-        lambda stop: run_demo(attendees=args.attendees, speed=args.speed, seed=args.seed, broker=broker, stop=stop)
-    )
+    map_options = None if args.no_map else MapOptions(port=args.port, host=args.host, secret=secret)
+    try:
+        _until_signal(
+            lambda stop: run_demo(
+                attendees=args.attendees,
+                speed=args.speed,
+                seed=args.seed,
+                broker=broker,
+                stop=stop,
+                map_options=map_options,
+            )
+        )
+    except OSError as exc:
+        print(f"mingle demo: {exc} (--port 0 picks a free port)", file=sys.stderr)
+        return 1
     return 0

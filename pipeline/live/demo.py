@@ -1,32 +1,61 @@
-"""``mingle demo``: a simulated venue played live through a real MQTT broker.
+"""``mingle demo``: a simulated venue played live through a real MQTT broker, and its map.
 
-Virtual gateways publish the simulator's messages at their times (scaled by ``speed``),
-the live service runs against the same broker, and what happens is printed. Without a
-broker URL an embedded amqtt broker serves 127.0.0.1 on a free port.
+Virtual gateways publish the simulator's messages at their times (scaled by ``speed``)
+and a retained status each (with their advertisements per second), the live service runs
+against the same broker, the dashboard serves the live map on ``port``, and what happens
+is printed. Without a broker URL an embedded amqtt broker serves 127.0.0.1 on a free port.
+
+The demo shortens the venue policy's huddle dwell to ``dwell_s`` (45 s) so that a newcomer
+sees a huddle alert within about a minute at real speed; a real ``venue.yaml`` sets its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
+import os
+import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import orjson
 
+from mingle_wire import Topics, dumps
+from pipeline.roster import Roster
 from pipeline.sim import ScenarioConfig, Simulation
 from pipeline.step import PipelineState
+from pipeline.venue import Venue
 
 from .broker import BrokerConfig, MqttLink
 from .runner import WallTicker, run_service
 from .service import LiveService, Outbound
 
-__all__ = ["embedded_broker", "play", "run_demo", "scenario_for"]
+__all__ = ["DEMO_DWELL_S", "MapOptions", "embedded_broker", "play", "run_demo", "scenario_for"]
 
 Say = Callable[[str], None]
+
+#: The demo's huddle dwell (seconds): short, so an alert shows within about a minute.
+DEMO_DWELL_S = 45.0
+GATEWAY_STATUS_EVERY_S = 10.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MapOptions:
+    """Serve the live map on ``host:port`` (0 = a free port).
+
+    ``password`` is the organizer password (``None``: ``$MINGLE_DASHBOARD_PASSWORD`` or one
+    generated for this run); ``secret`` signs attendee links (``None``: random for this run).
+    """
+
+    port: int = 8000
+    host: str = "127.0.0.1"
+    password: str | None = None
+    secret: bytes | None = None
 
 
 def _free_port() -> int:
@@ -69,9 +98,24 @@ def scenario_for(attendees: int, seed: int, start: float) -> ScenarioConfig:
     raise error
 
 
-async def play(sim: Simulation, link: MqttLink, ticker: WallTicker, stop: asyncio.Event) -> None:
-    """Publish the simulation's messages as virtual gateways, each when the clock reaches its ``t``."""
+async def play(
+    sim: Simulation,
+    link: MqttLink,
+    ticker: WallTicker,
+    stop: asyncio.Event,
+    *,
+    status_every_s: float = GATEWAY_STATUS_EVERY_S,
+) -> None:
+    """Publish the simulation's messages as virtual gateways, each when the clock reaches its ``t``.
+
+    Every ``status_every_s`` of simulated time each virtual gateway also publishes its
+    retained ``gateways/<id>/status`` (``online``, advertisements per second), as a real one does.
+    """
     await link.connected.wait()
+    topics = Topics(sim.venue.site)
+    heard: dict[str, int] = {g.id: 0 for g in sim.venue.gateways}
+    readings_prefix = topics.readings("")
+    last_status = ticker.now()
     while not stop.is_set():
         tick = sim.step(sim.next_time)
         for m in tick.messages:
@@ -79,6 +123,22 @@ async def play(sim: Simulation, link: MqttLink, ticker: WallTicker, stop: asynci
             if wait > 0:
                 await asyncio.sleep(wait)
             link.publish(m.topic, m.body, qos=1)
+            gw = m.topic[len(readings_prefix) :] if m.topic.startswith(readings_prefix) else None
+            if gw in heard:
+                heard[gw] += m.body.count(b'"badge"')
+        if tick.t - last_status >= status_every_s:
+            span = tick.t - last_status
+            for gw, n in heard.items():
+                link.publish(
+                    topics.gateway_status(gw), _gateway_status(gw, "online", tick.t, n / span), qos=1, retain=True
+                )
+                heard[gw] = 0
+            last_status = tick.t
+
+
+def _gateway_status(gateway: str, state: str, ts: float, adverts_per_s: float) -> bytes:
+    stats: dict[str, Any] = {"adverts_per_s": round(adverts_per_s, 1), "buffer_depth": 0, "buffer_dropped": 0}
+    return dumps({"v": 1, "gateway": gateway, "state": state, "ts": ts, "version": "demo", "stats": stats})
 
 
 def _describe(alert: dict[str, object], clock: str) -> str:
@@ -94,6 +154,15 @@ def _describe(alert: dict[str, object], clock: str) -> str:
     return f"[{clock}] ALERT {alert['id']}: {len(members)} from {alert['company']} together; {what}{where}"
 
 
+def demo_venue(venue: Venue, dwell_s: float) -> Venue:
+    """The simulated venue with the demo's short huddle dwell."""
+    return dataclasses.replace(venue, policy=dataclasses.replace(venue.policy, dwell_s=dwell_s))
+
+
+def _example_attendee(roster: Roster) -> str:
+    return next((a.badge for a in roster.values() if a.role == "attendee" and not a.opt_out), next(iter(roster)))
+
+
 async def run_demo(
     *,
     attendees: int,
@@ -103,19 +172,27 @@ async def run_demo(
     stop: asyncio.Event,
     say: Say = print,
     tick_s: float = 1.0,
+    dwell_s: float = DEMO_DWELL_S,
+    map_options: MapOptions | None = None,
 ) -> LiveService:
+    """Run the demo until ``stop``; with ``map_options`` the dashboard serves the live map too."""
     start = float(math.floor(time.time()))
     config = scenario_for(attendees, seed, start)
     sim = Simulation(config)
-    state = PipelineState(sim.venue, sim.roster)
+    venue = demo_venue(sim.venue, dwell_s)
+    state = PipelineState(venue, sim.roster)
     service = LiveService(state)
     ticker = WallTicker(tick_s, speed=speed, origin=start)
+    links: dict[str, Any] = {}
 
     def on_tick(now: float, out: list[Outbound]) -> None:
         clock = time.strftime("%H:%M:%S", time.gmtime(now))
         for m in out:
             if m.topic == service.topics.alerts:
-                say(_describe(orjson.loads(m.payload), clock))
+                alert = orjson.loads(m.payload)
+                say(_describe(alert, clock))
+                for badge in alert["nudge"] if links else ():
+                    say(f"[{clock}]   {badge}'s phone page: {links['base']}/me/{links['token'](badge)}")
             elif m.topic == service.topics.pipeline_status and service.last_status is not None:
                 s = service.last_status
                 lag = s["lag_s"]
@@ -130,10 +207,13 @@ async def run_demo(
     async with contextlib.AsyncExitStack() as stack:
         where = broker if broker is not None else await stack.enter_async_context(embedded_broker())
         say(
-            f"demo: {len(sim.roster)} attendees on a {sim.venue.floor.width:g} x {sim.venue.floor.height:g} m floor, "
-            f"{len(sim.venue.gateways)} gateways, speed x{speed:g}, broker {where.url}; Ctrl-C to stop"
+            f"demo: {len(sim.roster)} attendees on a {venue.floor.width:g} x {venue.floor.height:g} m floor, "
+            f"{len(venue.gateways)} gateways, speed x{speed:g}, huddle dwell {dwell_s:g} s, broker {where.url}; "
+            "Ctrl-C to stop"
         )
         gateways = await stack.enter_async_context(MqttLink(where))
+        if map_options is not None:
+            await _serve_map(stack, map_options, venue, sim.roster, where, ticker, links, say)
         player = asyncio.create_task(play(sim, gateways, ticker, stop))
         try:
             await run_service(service, where, ticker, stop=stop, on_tick=on_tick)
@@ -141,5 +221,43 @@ async def run_demo(
             player.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await player
+            topics = Topics(venue.site)
+            for g in venue.gateways:  # a real gateway's last will does this; keep a shared broker truthful
+                gateways.publish(
+                    topics.gateway_status(g.id), _gateway_status(g.id, "offline", ticker.now(), 0.0), qos=1, retain=True
+                )
     say(f"demo: stopped after {state.ticks} ticks, {service.published_alerts} alerts")
     return service
+
+
+async def _serve_map(
+    stack: contextlib.AsyncExitStack,
+    options: MapOptions,
+    venue: Venue,
+    roster: Roster,
+    broker: BrokerConfig,
+    ticker: WallTicker,
+    links: dict[str, Any],
+    say: Say,
+) -> None:
+    try:
+        from dashboard.app import DashboardConfig, create_app
+        from dashboard.auth import PASSWORD_ENV
+        from dashboard.serve import serving
+        from dashboard.tokens import TokenBook
+    except ImportError as exc:
+        say(f"demo: no live map here (install mingle[dashboard]: {exc})")
+        return
+    password = options.password or os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(9)
+    secret = options.secret or secrets.token_bytes(32)
+    config = DashboardConfig(venue, roster, password, secret, broker=broker)
+    app = create_app(config, clock=ticker.now)  # the map's "now" is the demo's scaled clock
+    port = await stack.enter_async_context(serving(app, options.host, options.port))
+    base = f"http://{options.host}:{port}"
+    book = TokenBook(secret, roster.keys())
+    links["base"] = base
+    links["token"] = book.token
+    shown = "from $" + PASSWORD_ENV if options.password is None and os.environ.get(PASSWORD_ENV) else password
+    say(f"demo: live map at {base}/  (organizer password: {shown})")
+    example = _example_attendee(roster)
+    say(f"demo: an attendee's phone page ({example}): {base}/me/{book.token(example)}")

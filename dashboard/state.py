@@ -1,0 +1,582 @@
+"""What the dashboard knows: the pure, synchronous core behind the map and the phone pages.
+
+:class:`DashboardState` takes the pipeline's decoded outputs (frames, alerts, nudges,
+gateway and pipeline statuses), each with ``now`` (the caller's clock: the wall clock
+live, the demo's scaled clock in the demo), and answers with JSON-ready views. It never
+reads a clock, never does I/O and never imports a web framework.
+
+Privacy is applied here, once, so no view can forget it: opted-out attendees have no
+badge id and no name in any view (they are anonymous grey dots and "someone who opted
+out" in the alert feed); badges not on the roster are anonymous too. Views are only ever
+sent to a logged-in organizer; the attendee view holds that attendee's own nudges only.
+
+KPI definitions (``docs/dashboard.md`` has the prose):
+
+- **people placed**: roster badges in the latest frame whose role counts (not staff or
+  organizers — the venue policy's ``exempt_roles``).
+- **live mixing index**: the share of placed people standing in a group (a cluster of at
+  least two counted members) that is *not* dominated by one company (its homogeneity is
+  below the venue policy's huddle threshold).
+- **huddles now**: alerted huddles still standing: an alert of the last ``history_s`` at
+  least ``min_size`` of whose members are placed within ``huddle_radius_m`` of the
+  members' median position in the latest frame (4.5 m: RSSI positions are good to
+  2–4 m). Alerts name their own huddle tracks, not the frame's DBSCAN clusters, so the
+  map finds a huddle by its members.
+- **nudges sent**: distinct ``nudges/<badge>`` messages seen.
+- **nudges that worked**: a nudge *worked* when, within ``worked_within_s`` (5 min) of it,
+  the nudged badge is placed, stands in no cluster dominated by its own company and more
+  than ``huddle_radius_m`` from the median position of the rest of its huddle (the alert's
+  other members), for ``worked_hold_s`` (10 s) without a break; it *did not* when the
+  5 minutes pass without that. Still-open nudges count in neither.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import statistics
+import zlib
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mingle_wire import Alert, Frame, dumps, valid_id
+from pipeline.roster import Roster
+from pipeline.venue import Venue
+
+from .geometry import convex_hull
+
+__all__ = ["DashboardState", "NudgeRecord", "StateConfig", "check_alert", "check_frame", "suggestion_words"]
+
+
+@dataclass(frozen=True, slots=True)
+class StateConfig:
+    """Bounds and windows (seconds; counts inclusive).
+
+    ``history_s`` of frames are kept for the time slider, one every ``history_every_s``
+    (30 min at 5 s = 360 frames; each is kept as its compact JSON, zlib-compressed: about
+    135 kB at 2,000 badges in groups, 30–40 kB compressed, so the history stays near 12 MB).
+    """
+
+    history_s: float = 1800.0
+    history_every_s: float = 5.0
+    alert_feed_max: int = 200
+    nudges_per_badge: int = 5
+    worked_within_s: float = 300.0
+    worked_hold_s: float = 10.0
+    gateway_stale_s: float = 30.0
+    pending_max: int = 10_000
+    huddle_radius_m: float = 4.5
+
+    def __post_init__(self) -> None:
+        for name in ("history_s", "history_every_s", "worked_within_s", "gateway_stale_s", "huddle_radius_m"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be seconds > 0, got {value!r}")
+        if not (isinstance(self.worked_hold_s, (int, float)) and 0 <= self.worked_hold_s <= self.worked_within_s):
+            raise ValueError(f"worked_hold_s must be in [0, worked_within_s], got {self.worked_hold_s!r}")
+        for name in ("alert_feed_max", "nudges_per_badge", "pending_max"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 1):
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeRecord:
+    """One nudge as an attendee's phone shows it: the alert id, when, and the words."""
+
+    alert: str
+    ts: float
+    text: str
+
+    def __post_init__(self) -> None:
+        if not valid_id(self.alert):
+            raise ValueError(f"alert must be an id, got {self.alert!r}")
+        if isinstance(self.ts, bool) or not isinstance(self.ts, (int, float)) or not math.isfinite(self.ts):
+            raise TypeError(f"ts must be a finite number, got {self.ts!r}")
+        if not isinstance(self.text, str) or not self.text or len(self.text) > 1000:
+            raise ValueError(f"text must be 1–1000 characters, got {str(self.text)[:40]!r}")
+
+
+@dataclass(slots=True)
+class _AlertEntry:
+    alert: Alert
+    received: float
+    acked_at: float | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    badge: str
+    company: str
+    alert: str
+    ts: float
+    away_since: float | None = None
+
+
+@dataclass(slots=True)
+class _GatewayHealth:
+    state: str
+    received: float
+    adverts_per_s: float | None
+    badges_heard: int | None
+
+
+@dataclass(slots=True)
+class _Outcomes:
+    worked: int = 0
+    failed: int = 0
+    pending: list[_Pending] = field(default_factory=list)
+
+
+def _finite(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}"[:200])
+
+
+def _ids(name: str, values: object) -> None:
+    if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{name} must be a list of ids, got {values!r}"[:200])
+
+
+def check_frame(frame: Frame) -> None:
+    """Reject a frame whose fields the views could not render (``ValueError``): the wire
+    decoder builds frames without checking every type, and a broker is not a trust boundary."""
+    _finite("ts", frame.ts)
+    for b in frame.badges:
+        if not isinstance(b.badge, str):
+            raise ValueError(f"badge must be an id, got {b.badge!r}"[:200])
+        _finite("x", b.x)
+        _finite("y", b.y)
+    for c in frame.clusters:
+        _ids("members", c.members)
+        for name in ("x", "y", "homogeneity", "since"):
+            _finite(name, getattr(c, name))
+        if not isinstance(c.id, str) or not (c.company is None or isinstance(c.company, str)):
+            raise ValueError(f"cluster id and company must be strings, got {c.id!r}, {c.company!r}"[:200])
+        if not (c.zone is None or isinstance(c.zone, str)):
+            raise ValueError(f"zone must be a string, got {c.zone!r}"[:200])
+
+
+def check_alert(alert: Alert) -> None:
+    """Like :func:`check_frame`, for alerts."""
+    if not all(isinstance(v, str) for v in (alert.id, alert.cluster, alert.company)):
+        raise ValueError("alert id, cluster and company must be strings")
+    if not (alert.zone is None or isinstance(alert.zone, str)):
+        raise ValueError(f"zone must be a string, got {alert.zone!r}"[:200])
+    _ids("members", alert.members)
+    _ids("nudge", alert.nudge)
+    _finite("ts", alert.ts)
+    _finite("since", alert.since)
+    for name in ("x", "y"):
+        value = getattr(alert, name)
+        if value is not None:
+            _finite(name, value)
+    s = alert.suggestion
+    if s is not None:
+        _finite("suggestion.distance_m", s.distance_m)
+        _ids("suggestion.companies", s.companies)
+        _ids("suggestion.shared_interests", s.shared_interests)
+
+
+def _and(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def suggestion_words(alert: Alert) -> str:
+    """Where the alert suggests going, in plain words and without naming anyone."""
+    s = alert.suggestion
+    if s is None:
+        return "no suggestion (nobody suitable nearby)"
+    metres = max(1, round(s.distance_m))
+    if s.kind == "group":
+        who = _and(list(s.companies))
+        return f"join the group with {who}, {metres} m away" if who else f"join a mixed group {metres} m away"
+    company = s.companies[0] if s.companies else "another company"
+    likes = f" (also into {_and(list(s.shared_interests))})" if s.shared_interests else ""
+    return f"meet someone from {company}{likes}, {metres} m away"
+
+
+class DashboardState:
+    """The dashboard's memory; every method takes ``now`` (Unix seconds) where time matters."""
+
+    def __init__(self, venue: Venue, roster: Roster, config: StateConfig | None = None) -> None:
+        self.venue = venue
+        self.roster = roster
+        self.config = config if config is not None else StateConfig()
+        self.frame: Frame | None = None
+        self.frame_received: float | None = None
+        companies = sorted({a.company for a in roster.values()})
+        self.companies: tuple[str, ...] = tuple(companies)
+        self._company_index = {c: i for i, c in enumerate(companies)}
+        self._exempt = frozenset(venue.policy.exempt_roles)
+        self._gateway_ids = frozenset(g.id for g in venue.gateways)
+        self._alerts: OrderedDict[str, _AlertEntry] = OrderedDict()
+        self._nudges: dict[str, deque[NudgeRecord]] = {}
+        self._nudge_keys: set[tuple[str, str]] = set()
+        self._outcomes = _Outcomes()
+        self._paused: dict[str, float] = {}
+        self._gateways: dict[str, _GatewayHealth] = {}
+        self._pipeline: dict[str, Any] | None = None
+        self._pipeline_received: float | None = None
+        self._history_ts: list[float] = []
+        self._history: list[bytes] = []
+        self.dropped_nudges = 0
+
+    # --- who may be shown ---------------------------------------------------------------
+    def public_id(self, badge: str) -> str | None:
+        """The badge id a view may show: ``None`` for opted-out and off-roster badges."""
+        a = self.roster.get(badge)
+        return None if a is None or a.opt_out else badge
+
+    def display_name(self, badge: str) -> str:
+        a = self.roster.get(badge)
+        if a is None:
+            return "an unknown badge"
+        if a.opt_out:
+            return "someone who opted out"
+        return a.name or badge
+
+    def _counted(self, badge: str) -> bool:
+        a = self.roster.get(badge)
+        return a is not None and a.role not in self._exempt
+
+    # --- inputs -------------------------------------------------------------------------
+    def apply_frame(self, frame: Frame, now: float) -> None:
+        """Take the newest frame; keep it for the slider every ``history_every_s`` of frame time."""
+        check_frame(frame)
+        if self.frame is not None and frame.ts < self.frame.ts:
+            return  # an old frame overtaken in transit (frames are QoS 0)
+        self.frame = frame
+        self.frame_received = now
+        self._judge_nudges(frame)
+        cfg = self.config
+        if not self._history_ts or frame.ts - self._history_ts[-1] >= cfg.history_every_s:
+            self._history_ts.append(frame.ts)
+            view = dumps({"type": "history", "frame": self.frame_view(frame)})
+            self._history.append(zlib.compress(view, 1))
+        cut = bisect.bisect_left(self._history_ts, frame.ts - cfg.history_s)
+        if cut:
+            del self._history_ts[:cut]
+            del self._history[:cut]
+
+    def apply_alert(self, alert: Alert, now: float) -> None:
+        check_alert(alert)
+        if alert.id in self._alerts:
+            return
+        self._alerts[alert.id] = _AlertEntry(alert, now)
+        while len(self._alerts) > self.config.alert_feed_max:
+            self._alerts.popitem(last=False)
+
+    def apply_nudge(self, badge: str, payload: Mapping[str, Any], now: float) -> bool:
+        """Keep a ``nudges/<badge>`` message for that attendee's phone; False when it is not kept.
+
+        Only roster badges are kept (a flood of made-up badge ids cannot grow memory), at
+        most ``nudges_per_badge`` each.
+        """
+        attendee = self.roster.get(badge)
+        if attendee is None or payload.get("badge") != badge:
+            self.dropped_nudges += 1
+            return False
+        try:
+            record = NudgeRecord(payload["alert"], payload["ts"], payload["text"])
+        except (KeyError, TypeError, ValueError):
+            self.dropped_nudges += 1
+            return False
+        key = (record.alert, badge)
+        if key in self._nudge_keys:
+            return False
+        self._nudge_keys.add(key)
+        box = self._nudges.setdefault(badge, deque(maxlen=self.config.nudges_per_badge))
+        box.append(record)
+        outcomes = self._outcomes
+        if len(outcomes.pending) < self.config.pending_max:
+            outcomes.pending.append(_Pending(badge, attendee.company, record.alert, float(record.ts)))
+        return True
+
+    def apply_gateway_status(self, gateway: str, payload: Mapping[str, Any], now: float) -> bool:
+        if gateway not in self._gateway_ids or payload.get("gateway") != gateway:
+            return False
+        state = payload.get("state")
+        stats = payload.get("stats")
+        stats = stats if isinstance(stats, Mapping) else {}
+        rate = stats.get("adverts_per_s")
+        heard = stats.get("badges_heard")
+        self._gateways[gateway] = _GatewayHealth(
+            state=state if state in ("online", "offline") else "unknown",
+            received=now,
+            adverts_per_s=float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None,
+            badges_heard=heard if isinstance(heard, int) and not isinstance(heard, bool) else None,
+        )
+        return True
+
+    def apply_pipeline_status(self, payload: Mapping[str, Any], now: float) -> None:
+        self._pipeline = dict(payload)
+        self._pipeline_received = now
+
+    def ack(self, alert_id: str, now: float) -> bool:
+        """An organizer acknowledged an alert; False when there is no such alert in the feed."""
+        entry = self._alerts.get(alert_id)
+        if entry is None:
+            return False
+        if entry.acked_at is None:
+            entry.acked_at = now
+        return True
+
+    def pause(self, badge: str, until: float) -> None:
+        """Remember an attendee's pause (the pipeline is told over MQTT; this is for their page)."""
+        if badge in self.roster:
+            self._paused[badge] = until
+
+    # --- nudge outcomes -----------------------------------------------------------------
+    def _judge_nudges(self, frame: Frame) -> None:
+        outcomes = self._outcomes
+        if not outcomes.pending:
+            return
+        threshold = self.venue.policy.homogeneity
+        placed = {b.badge: (b.x, b.y) for b in frame.badges}
+        dominated_by: dict[str, str | None] = {}
+        for c in frame.clusters:
+            dominant = c.company if c.homogeneity >= threshold else None
+            for m in c.members:
+                dominated_by[m] = dominant
+        cfg = self.config
+        still: list[_Pending] = []
+        for p in outcomes.pending:
+            if frame.ts < p.ts:
+                still.append(p)
+                continue
+            away = p.badge in placed and dominated_by.get(p.badge) != p.company and self._left_huddle(p, placed)
+            if away:
+                if p.away_since is None:
+                    p.away_since = frame.ts
+                if frame.ts - p.away_since >= cfg.worked_hold_s and frame.ts - p.ts <= cfg.worked_within_s:
+                    outcomes.worked += 1
+                    continue
+            else:
+                p.away_since = None
+            if frame.ts - p.ts > cfg.worked_within_s:
+                outcomes.failed += 1
+                continue
+            still.append(p)
+        outcomes.pending = still
+
+    def _left_huddle(self, p: _Pending, placed: Mapping[str, tuple[float, float]]) -> bool:
+        """Is ``p.badge`` farther than ``huddle_radius_m`` from the rest of its alert's huddle?"""
+        entry = self._alerts.get(p.alert)
+        if entry is None:
+            return True  # the alert is unknown or off the feed: only the clusters can tell
+        rest = [placed[m] for m in entry.alert.members if m != p.badge and m in placed]
+        if not rest:
+            return True
+        cx = statistics.median(q[0] for q in rest)
+        cy = statistics.median(q[1] for q in rest)
+        x, y = placed[p.badge]
+        return (x - cx) ** 2 + (y - cy) ** 2 > self.config.huddle_radius_m**2
+
+    # --- views --------------------------------------------------------------------------
+    def active_huddles(self, frame: Frame) -> list[dict[str, Any]]:
+        """Alerted huddles still standing in ``frame`` (see "huddles now" in the module docstring)."""
+        where = {b.badge: (b.x, b.y) for b in frame.badges}
+        need = self.venue.policy.min_size
+        radius2 = self.config.huddle_radius_m**2
+        out: list[dict[str, Any]] = []
+        for entry in self._alerts.values():
+            a = entry.alert
+            if frame.ts - a.ts > self.config.history_s or frame.ts < a.ts:
+                continue
+            pts = [where[m] for m in a.members if m in where]
+            if len(pts) < need:
+                continue
+            cx = statistics.median(p[0] for p in pts)
+            cy = statistics.median(p[1] for p in pts)
+            close = [p for p in pts if (p[0] - cx) ** 2 + (p[1] - cy) ** 2 <= radius2]
+            if len(close) < need:
+                continue
+            out.append(
+                {
+                    "alert": a.id,
+                    "company": a.company,
+                    "x": round(cx, 2),
+                    "y": round(cy, 2),
+                    "hull": [[round(x, 2), round(y, 2)] for x, y in convex_hull(close)],
+                    "size": len(close),
+                    "dwell_s": round(frame.ts - a.since, 1),
+                    "acked": entry.acked_at is not None,
+                }
+            )
+        return out
+
+    def frame_view(self, frame: Frame) -> dict[str, Any]:
+        """A frame for the map: badges ``[id or null, x, y, company index or -1]``, clusters with hulls."""
+        ci = self._company_index
+        where: dict[str, tuple[float, float]] = {}
+        badges: list[list[Any]] = []
+        for b in frame.badges:
+            where[b.badge] = (b.x, b.y)
+            a = self.roster.get(b.badge)
+            shown = a is not None and not a.opt_out
+            badges.append(
+                [b.badge if shown else None, round(b.x, 2), round(b.y, 2), ci[a.company] if shown and a else -1]
+            )
+        clusters = []
+        for c in frame.clusters:
+            pts = [where[m] for m in c.members if m in where]
+            hull = convex_hull(pts) if pts else [(c.x, c.y)]
+            clusters.append(
+                {
+                    "id": c.id,
+                    "x": round(c.x, 2),
+                    "y": round(c.y, 2),
+                    "hull": [[round(x, 2), round(y, 2)] for x, y in hull],
+                    "size": len(c.members),
+                    "company": c.company,
+                    "homogeneity": round(c.homogeneity, 3),
+                    "dwell_s": round(max(0.0, frame.ts - c.since), 1),
+                    "zone": c.zone,
+                }
+            )
+        return {"ts": frame.ts, "badges": badges, "clusters": clusters, "huddles": self.active_huddles(frame)}
+
+    def kpis(self) -> dict[str, Any]:
+        frame = self.frame
+        placed = mixed = huddles = clusters = 0
+        if frame is not None:
+            placed_set = {b.badge for b in frame.badges if self._counted(b.badge)}
+            placed = len(placed_set)
+            clusters = len(frame.clusters)
+            threshold = self.venue.policy.homogeneity
+            for c in frame.clusters:
+                members = [m for m in c.members if m in placed_set]
+                if len(members) >= 2 and c.homogeneity < threshold:
+                    mixed += len(members)
+            huddles = len(self.active_huddles(frame))
+        o = self._outcomes
+        return {
+            "placed": placed,
+            "clusters": clusters,
+            "mixing_index": round(mixed / placed, 3) if placed else None,
+            "huddles": huddles,
+            "nudges_sent": len(self._nudge_keys),
+            "nudges_worked": o.worked,
+            "nudges_judged": o.worked + o.failed,
+            "nudges_open": len(o.pending),
+        }
+
+    def alert_feed(self) -> list[dict[str, Any]]:
+        """Newest first: who, where, how long, who was nudged, the suggestion, acknowledged or not."""
+        out = []
+        for entry in reversed(self._alerts.values()):
+            a = entry.alert
+            out.append(
+                {
+                    "id": a.id,
+                    "ts": a.ts,
+                    "since": a.since,
+                    "dwell_s": round(a.ts - a.since, 1),
+                    "company": a.company,
+                    "zone": a.zone,
+                    "x": a.x,
+                    "y": a.y,
+                    "cluster": a.cluster,
+                    "who": [self.display_name(m) for m in a.members],
+                    "nudged": [self.display_name(m) for m in a.nudge],
+                    "held_out": a.held_out,
+                    "suggestion": suggestion_words(a),
+                    "acked": entry.acked_at is not None,
+                }
+            )
+        return out
+
+    def gateway_health(self, now: float) -> list[dict[str, Any]]:
+        silent: set[str] = set()
+        if self._pipeline is not None:
+            stats = self._pipeline.get("stats")
+            if isinstance(stats, Mapping) and isinstance(stats.get("gateways_silent"), list):
+                silent = {str(g) for g in stats["gateways_silent"]}
+        out = []
+        for g in self.venue.gateways:
+            h = self._gateways.get(g.id)
+            if h is None:
+                state, age, rate = "unknown", None, None
+            else:
+                age = round(max(0.0, now - h.received), 1)
+                state = h.state if h.state == "offline" or age <= self.config.gateway_stale_s else "stale"
+                rate = h.adverts_per_s
+            out.append(
+                {
+                    "id": g.id,
+                    "state": state,
+                    "last_heard_s": age,
+                    "adverts_per_s": rate,
+                    "silent": g.id in silent,
+                }
+            )
+        return out
+
+    def pipeline_health(self, now: float) -> dict[str, Any]:
+        if self._pipeline is None or self._pipeline_received is None:
+            return {"state": "unknown", "last_heard_s": None}
+        state = self._pipeline.get("state")
+        return {
+            "state": state if state in ("online", "offline") else "unknown",
+            "last_heard_s": round(max(0.0, now - self._pipeline_received), 1),
+        }
+
+    def live_view(self, now: float) -> dict[str, Any]:
+        """Everything the map shows now (the WebSocket message)."""
+        return {
+            "type": "live",
+            "now": now,
+            "frame": None if self.frame is None else self.frame_view(self.frame),
+            "kpis": self.kpis(),
+            "alerts": self.alert_feed(),
+            "gateways": self.gateway_health(now),
+            "pipeline": self.pipeline_health(now),
+            "history": {
+                "from": self._history_ts[0] if self._history_ts else None,
+                "to": self._history_ts[-1] if self._history_ts else None,
+                "frames": len(self._history_ts),
+            },
+        }
+
+    def venue_view(self) -> dict[str, Any]:
+        """The static part of the map: floor, zones, gateways, companies, and who may be named."""
+        v = self.venue
+        return {
+            "site": v.site,
+            "name": v.name,
+            "floor": {"width": v.floor.width, "height": v.floor.height},
+            "zones": [{"name": z.name, "polygon": [list(p) for p in z.polygon], "nudges": z.nudges} for z in v.zones],
+            "gateways": [{"id": g.id, "x": g.x, "y": g.y} for g in v.gateways],
+            "companies": list(self.companies),
+            "people": {
+                a.badge: {"name": a.name, "company": a.company, "role": a.role}
+                for a in self.roster.values()
+                if not a.opt_out
+            },
+        }
+
+    def history_at(self, ts: float) -> bytes | None:
+        """The kept frame at or just before ``ts`` (the earliest one for an earlier time)."""
+        if not self._history_ts:
+            return None
+        i = bisect.bisect_right(self._history_ts, ts) - 1
+        return zlib.decompress(self._history[max(i, 0)])
+
+    @property
+    def history_bytes(self) -> int:
+        """Memory held by the history's frames (compressed)."""
+        return sum(len(h) for h in self._history)
+
+    def attendee_view(self, badge: str, now: float) -> dict[str, Any]:
+        """One attendee's own nudges, newest first, and their pause; nothing about anyone else."""
+        until = self._paused.get(badge)
+        return {
+            "nudges": [{"id": n.alert, "ts": n.ts, "text": n.text} for n in reversed(self._nudges.get(badge, ()))],
+            "paused_until": until if until is not None and until > now else None,
+            "now": now,
+        }

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from dash_helpers import HUDDLE_SPOTS, T0, alert, frame, venue_and_roster
+
+from dashboard.hub import Hub, LatestSlot
+from dashboard.state import DashboardState
+from mingle_wire import Topics, encode_alert, encode_frame
+
+TOPICS = Topics("expo")
+
+
+@pytest.fixture
+def hub(venue_file: Path, roster_file: Path) -> Hub:
+    return Hub(DashboardState(*venue_and_roster(venue_file, roster_file)), TOPICS, inbox_max=3)
+
+
+def test_slot_gives_the_latest_value_and_counts_what_it_replaced() -> None:
+    async def main() -> tuple[bytes | None, int, bytes | None]:
+        slot = LatestSlot()
+        slot.put(b"1")
+        slot.put(b"2")
+        slot.put(b"3")
+        first = await slot.get()
+        slot.close()
+        return first, slot.replaced, await slot.get()
+
+    assert asyncio.run(main()) == (b"3", 2, None)
+
+
+def test_hub_routes_messages_and_renders_one_view_for_every_tab(hub: Hub) -> None:
+    async def main() -> tuple[bytes | None, bytes | None]:
+        a, b = hub.attach(), hub.attach()
+        await a.get(), await b.get()  # the current view on attach
+        hub.receive(TOPICS.frames, encode_frame(frame(T0, HUDDLE_SPOTS)))
+        hub.receive(TOPICS.alerts, encode_alert(alert()))
+        assert hub.drain(T0)
+        return await a.get(), await b.get()
+
+    va, vb = asyncio.run(main())
+    assert va is vb  # rendered once, shared
+    view = json.loads(va or b"")
+    assert len(view["frame"]["badges"]) == 4 and view["alerts"][0]["id"] == "a-1"
+
+
+def test_hub_inbox_drops_oldest_and_counts(hub: Hub) -> None:
+    for i in range(5):
+        hub.receive(TOPICS.frames, encode_frame(frame(T0 + i, HUDDLE_SPOTS)))
+    assert hub.dropped == 2 and len(hub.inbox) == 3
+    hub.drain(T0 + 5)
+    assert hub.state.frame is not None and hub.state.frame.ts == T0 + 4
+
+
+def test_hub_counts_and_survives_hostile_messages(hub: Hub) -> None:
+    hub.inbox_max = 100
+    bad = [
+        (TOPICS.frames, b"not json"),
+        (TOPICS.frames, b"[]"),
+        (TOPICS.frames, b'{"site":"expo","ts":1.7e9,"badges":[{"badge":"b-01","x":"a","y":1,"err":1}],"clusters":[]}'),
+        (TOPICS.alerts, b'{"id":"a-1"}'),
+        (TOPICS.nudge("b-01"), b'{"badge":"b-01"}'),
+        (TOPICS.gateway_status("gw-01"), b'{"state":1}'),
+        ("elsewhere/expo/frames", encode_frame(frame(T0, HUDDLE_SPOTS))),
+        (TOPICS.base + "/frames/extra", b"{}"),
+    ]
+    for topic, payload in bad:
+        hub.receive(topic, payload)
+    assert not hub.drain(T0)
+    assert hub.rejected == 4 and hub.state.frame is None and hub.state.alert_feed() == []
+    hub.receive(TOPICS.frames, encode_frame(frame(T0, HUDDLE_SPOTS)))
+    assert hub.drain(T0)
