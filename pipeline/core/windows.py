@@ -90,11 +90,24 @@ class RssiWindows:
 
     def _window(self, now: float) -> tuple[IntArray, FloatArray]:
         if self._pending:
-            packed = np.concatenate([self._packed, *(p for p, _ in self._pending)])
-            ts = np.concatenate([self._ts, *(t for _, t in self._pending)])
+            if len(self._pending) == 1:
+                new, new_ts = self._pending[0]
+            else:
+                new = np.concatenate([p for p, _ in self._pending])
+                new_ts = np.concatenate([t for _, t in self._pending])
+                order = np.argsort(new, kind="stable")
+                new, new_ts = new[order], new_ts[order]
             self._pending = []
-            order = np.argsort(packed, kind="stable")  # sorted runs: a near-linear merge
-            packed, ts = packed[order], ts[order]
+            # Merge the (small) sorted new readings into the (large) sorted window: each new one
+            # goes after its equals already there, as a stable sort of [old, new] would put it.
+            at = np.searchsorted(self._packed, new, side="right") + np.arange(new.shape[0])
+            size = self._packed.shape[0] + new.shape[0]
+            old = np.ones(size, dtype=np.bool_)
+            old[at] = False
+            packed = np.empty(size, dtype=np.int64)
+            ts = np.empty(size, dtype=np.float64)
+            packed[at], ts[at] = new, new_ts
+            packed[old], ts[old] = self._packed, self._ts
         else:
             packed, ts = self._packed, self._ts
         keep = ts > now - self.keep_s

@@ -64,3 +64,26 @@ def test_one_store_serves_a_short_and_a_long_window() -> None:
         w.summarize(110.0, 2, span_s=31.0)
     with pytest.raises(ValueError, match="keep_s"):
         RssiWindows(10.0, keep_s=5.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_summaries_match_a_plain_median_over_random_late_and_out_of_order_input(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    w = RssiWindows(10.0, keep_s=30.0)
+    seen: list[tuple[int, int, float, float]] = []
+    for now in range(100, 160):
+        n = int(rng.integers(0, 40))
+        b, g = rng.integers(0, 6, n), rng.integers(0, 4, n)
+        t = now - rng.uniform(-1.5, 14.0, n)  # late, out of order, a little ahead
+        r = np.round(rng.normal(-75, 8, n))
+        w.add(b.astype(np.int64), g.astype(np.int64), t, r)
+        seen += zip(b.tolist(), g.tolist(), t.tolist(), r.tolist(), strict=True)
+        for span in (10.0, 30.0):
+            s = w.summarize(float(now), 4, span_s=span)
+            want: dict[tuple[int, int], list[float]] = {}
+            for bb, gg, tt, rr in seen:
+                if now - span < tt <= now + w.future_slack_s:
+                    want.setdefault((bb, gg), []).append(rr)
+            assert list(zip(s.badge.tolist(), s.gateway.tolist(), strict=True)) == sorted(want)
+            assert s.median.tolist() == pytest.approx([float(np.median(want[k])) for k in sorted(want)])
+            assert s.count.tolist() == [len(want[k]) for k in sorted(want)]
