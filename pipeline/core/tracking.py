@@ -66,18 +66,19 @@ class Tracker:
 
     def update(self, groups: Sequence[Group], now: float) -> TrackUpdate:
         live = list(self.tracks.values())
-        owner: dict[str, int] = {}
+        # A badge can be in more than one live track: one seen last tick and one lingering
+        # unseen (hysteresis) with its old members. Every one of them must get its overlap.
+        owner: dict[str, list[int]] = {}
         for ti, t in enumerate(live):
             for m in t.members:
-                owner[m] = ti
+                owner.setdefault(m, []).append(ti)
         pair_t: list[int] = []
         pair_g: list[int] = []
         pair_s: list[float] = []
         for gi, g in enumerate(groups):
             counts: dict[int, int] = {}
             for m in g.members:
-                hit = owner.get(m)
-                if hit is not None:
+                for hit in owner.get(m, ()):
                     counts[hit] = counts.get(hit, 0) + 1
             for ti, inter in counts.items():
                 pair_t.append(ti)

@@ -135,3 +135,18 @@ def test_assignment_per_overlap_cluster_is_as_good_as_one_dense_problem(seed: in
     r, c = linear_sum_assignment(-dense)
     best = sum(dense[a, b] for a, b in zip(r, c, strict=True) if dense[a, b] >= 0.3)
     assert sum(dense[a, b] for a, b in got) == pytest.approx(best)
+
+
+def test_a_lingering_track_does_not_steal_members_from_the_track_they_merged_back_into() -> None:
+    from pipeline.core.tracking import Group, Tracker
+
+    tracker = Tracker(min_jaccard=0.3, max_miss_s=20.0)
+    whole = Group(("a", "b", "c", "d"), 0.0, 0.0)
+    (first,) = tracker.update([whole], 0.0).seen
+    # One noisy tick splits the group: c and d get a track of their own ...
+    split = tracker.update([Group(("a", "b"), 0.0, 0.0), Group(("c", "d"), 0.0, 0.0)], 1.0)
+    assert split.seen[0].id == first.id and split.seen[1].id != first.id
+    # ... the next tick it is whole again and stays whole: it keeps its original track (and
+    # the dwell clock hanging on it), although the split-off track still lingers with c and d.
+    assert [t.id for t in tracker.update([whole], 2.0).seen] == [first.id]
+    assert [t.id for t in tracker.update([whole], 3.0).seen] == [first.id]
