@@ -16,6 +16,7 @@ from mingle_wire import Topics, encode_readings
 from .advert import AdvertConfig, BadgeAdvert, decode_advert
 from .batcher import Batcher, BatcherConfig
 from .buffer import Outbound, StoreAndForward
+from .huddle import HuddleButton
 from .status import STATUS_PERIOD_S, GatewayStats, StatusMeter, encode_status
 from .watchdog import Watchdog, WatchdogConfig
 
@@ -55,6 +56,7 @@ class GatewayCore:
         self.meter = StatusMeter(now)
         self.buffer = StoreAndForward(config.buffer_capacity)
         self.rejections: Counter[str] = Counter()
+        self.huddle_button = HuddleButton(config.topics)
         self._devices: OrderedDict[str, Any] = OrderedDict()
         self._battery: dict[str, int] = {}
         self._next_status = now + STATUS_PERIOD_S
@@ -69,6 +71,10 @@ class GatewayCore:
         self.watchdog.seen(result.badge, now)
         self.meter.advert(result.badge)
         self.batcher.add(result, rssi_dbm, now)
+        if result.kind == "mingle":  # the team-huddle button: pause this badge's nudges
+            pause = self.huddle_button.update(result.badge, result.huddle, now)
+            if pause is not None:
+                self.buffer.push(pause)
         self._devices[result.badge] = device
         self._devices.move_to_end(result.badge)
         if result.battery_pct is not None:
