@@ -6,7 +6,7 @@ For 50 and 200 readings per message, a separate publisher process sends pre-enco
 ``readings/<gateway>`` batches (QoS 1) as fast as the broker takes them, and in the same
 run we time two consumers, one at a time:
   * bare paho — paho's callback thread only parses each payload (orjson), nothing else,
-  * live ingest — ``MqttLink`` (paho thread → ``call_soon_threadsafe`` → ``Inbox``), then
+  * live ingest — ``MqttLink`` (paho thread → the thread-safe, bounded ``Inbox``), then
     every 50 ms the loop drains the inbox into ``Ingest.accept`` (validation, id mapping)
     and ``RssiWindows.add``: everything a tick does before positioning.
 Readings/s counts from the first message received to the last. One table is printed;
@@ -103,9 +103,7 @@ async def _live(port: int, state: PipelineState, base: str, msgs: list[tuple[str
     inbox = Inbox(1_000_000)
     first = last = 0.0
     done = 0
-    async with MqttLink(
-        BrokerConfig(port=port), subscriptions=[(f"{base}/readings/+", 1)], on_message=inbox.put
-    ) as link:
+    async with MqttLink(BrokerConfig(port=port), subscriptions=[(f"{base}/readings/+", 1)], inbox=inbox) as link:
         await link.subscribed.wait()
         proc = _run_publisher(port, base, msgs)
         idle = 0

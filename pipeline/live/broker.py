@@ -1,8 +1,11 @@
 """The broker: where it is (``BrokerConfig``) and the paho-mqtt bridge (``MqttLink``).
 
-The bridge: paho's network loop runs in paho's own thread (``loop_start``), and nothing
-of ours runs there. Each paho callback only stamps the time and hops into the one asyncio
-loop with ``loop.call_soon_threadsafe``; the service, the inbox and every counter live on
+The bridge: paho's network loop runs in paho's own thread (``loop_start``). Inbound data
+crosses at one point: with an ``inbox``, paho's thread stamps each message's arrival time
+and puts it into that thread-safe, bounded :class:`~.inbox.Inbox`, which the loop drains
+at each tick (no per-message wakeup of the loop). Everything else — connection events,
+and messages for an ``on_message`` callback — only stamps the time and hops into the one
+asyncio loop with ``loop.call_soon_threadsafe``; the service and every counter live on
 that loop. Publishing from the loop is ``Client.publish``, which paho makes thread-safe.
 
 Reconnect policy lives in one place, paho's loop: on a lost or refused connection it
@@ -30,6 +33,8 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
+from .inbox import Inbox
 
 __all__ = ["BrokerConfig", "MqttLink"]
 
@@ -74,8 +79,9 @@ class BrokerConfig:
 class MqttLink:
     """One MQTT connection as an async context manager.
 
-    ``subscriptions`` are (topic filter, QoS), renewed on every connect; ``on_message``
-    gets (topic, payload, arrival time) on the event loop; ``status`` is the retained
+    ``subscriptions`` are (topic filter, QoS), renewed on every connect. Each message
+    goes into ``inbox`` straight from paho's thread if one is given, else to
+    ``on_message`` (topic, payload, arrival time) on the event loop. ``status`` is the retained
     status topic: its last will is ``offline_payload`` and ``online_payload`` is published
     retained on every connect. Leaving the context publishes ``offline_payload`` retained,
     flushes and disconnects.
@@ -87,6 +93,7 @@ class MqttLink:
         *,
         subscriptions: Sequence[tuple[str, int]] = (),
         on_message: OnMessage | None = None,
+        inbox: Inbox | None = None,
         status: str | None = None,
         online_payload: bytes = b'{"v":1,"state":"online"}',
         offline_payload: bytes = b'{"v":1,"state":"offline"}',
@@ -95,7 +102,10 @@ class MqttLink:
     ) -> None:
         self.config = config
         self.subscriptions = tuple(subscriptions)
+        if inbox is not None and on_message is not None:
+            raise ValueError("give an inbox or an on_message callback, not both")
         self.on_message = on_message
+        self.inbox = inbox
         self.status = status
         self.online_payload = online_payload
         self.offline_payload = offline_payload
@@ -149,7 +159,7 @@ class MqttLink:
         await asyncio.to_thread(client.loop_stop)
         self._client = None
 
-    # --- paho's thread: stamp and hop, nothing else -----------------------------------
+    # --- paho's thread: stamp and queue or hop, nothing else ---------------------------
     def _hop(self, fn: Callable[..., None], *args: Any) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
@@ -166,7 +176,11 @@ class MqttLink:
         self._hop(self.subscribed.set)
 
     def _paho_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self._hop(self._on_message, msg.topic, msg.payload, self.clock())
+        if self.inbox is not None:
+            payload = msg.payload
+            self.inbox.put(msg.topic, payload if isinstance(payload, bytes) else bytes(payload), self.clock())
+        else:
+            self._hop(self._on_message, msg.topic, msg.payload, self.clock())
 
     # --- the event loop ---------------------------------------------------------------
     def _on_connect(self, ok: bool, reason: str) -> None:

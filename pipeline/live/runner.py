@@ -123,7 +123,7 @@ async def run_service(
     link = MqttLink(
         broker,
         subscriptions=service.subscriptions,
-        on_message=service.receive,
+        inbox=service.inbox,
         status=service.topics.pipeline_status,
         online_payload=service.status_payload("online"),
         offline_payload=service.status_payload("offline"),
