@@ -14,6 +14,15 @@ retries with exponential backoff between ``reconnect_min_s`` and ``reconnect_max
 successful (re)connect runs :meth:`MqttLink._on_connect` on the loop, which resubscribes
 (clean sessions: the broker forgets subscriptions) and republishes the retained
 ``online`` status, so the last will's retained ``offline`` never sticks.
+
+TLS: ``tls_ca`` turns it on and the broker's certificate must chain to that CA and name
+the host connected to. A CA file that cannot be loaded raises :class:`BrokerError` on
+entering the link. A failed TLS handshake (wrong CA, wrong host name, a plain listener)
+is logged with OpenSSL's reason every time; before the first successful connection it
+is also fatal — :attr:`MqttLink.error` is set, :attr:`MqttLink.broken` fires and the
+runner raises it — because retrying cannot fix a misconfiguration, and a service that
+silently retries forever looks like a hang. After a successful connection, handshake
+failures are retried like any other lost connection (a certificate being rotated).
 """
 
 from __future__ import annotations
@@ -32,15 +41,59 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from pipeline.errors import MingleError
 
 from .inbox import Inbox
 
-__all__ = ["BrokerConfig", "MqttLink"]
+__all__ = ["BrokerConfig", "BrokerError", "MqttLink"]
 
 log = logging.getLogger("mingle.live.broker")
 
 OnMessage = Callable[[str, bytes, float], None]
+
+
+class BrokerError(MingleError):
+    """The broker cannot be used as configured (TLS CA file, TLS handshake); the message says why."""
+
+
+class _TlsContext(ssl.SSLContext):
+    """Remembers the socket it wrapped last, so a failed handshake's socket can be closed.
+
+    (paho drops the socket of a failed handshake without closing it: a ResourceWarning
+    and an open descriptor until the garbage collector runs, on every retry.)
+    """
+
+    last: ssl.SSLSocket | None = None
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self.last = super().wrap_socket(*args, **kwargs)
+        return self.last
+
+
+class _Client(mqtt.Client):
+    """paho's client, telling ``on_connect_error`` why a (re)connection failed.
+
+    paho's network loop catches the ``OSError`` of a failed connection and retries, so
+    without this hook the reason (a certificate that does not verify) is lost.
+    """
+
+    on_connect_error: Callable[[OSError], None] | None = None
+    tls: _TlsContext | None = None
+
+    def reconnect(self) -> MQTTErrorCode:
+        if self.tls is not None:
+            self.tls.last = None
+        try:
+            return super().reconnect()
+        except OSError as exc:
+            if self.tls is not None and self.tls.last is not None:
+                self.tls.last.close()
+                self.tls.last = None
+            if self.on_connect_error is not None:
+                self.on_connect_error(exc)
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +170,10 @@ class MqttLink:
         self.connected = asyncio.Event()
         #: Set once the broker acknowledged this connection's subscriptions.
         self.subscribed = asyncio.Event()
+        #: Set when the link cannot work as configured; :attr:`error` says why.
+        self.broken = asyncio.Event()
+        self.error: BrokerError | None = None
+        self._last_failure = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
         self._pending: list[mqtt.MQTTMessageInfo] = []
@@ -124,14 +181,20 @@ class MqttLink:
 
     async def __aenter__(self) -> MqttLink:
         self._loop = asyncio.get_running_loop()
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"mingle-{uuid.uuid4().hex[:12]}", clean_session=True
-        )
+        client = _Client(CallbackAPIVersion.VERSION2, client_id=f"mingle-{uuid.uuid4().hex[:12]}", clean_session=True)
         cfg = self.config
         if cfg.username is not None:
             client.username_pw_set(cfg.username, cfg.password)
         if cfg.tls_ca is not None:
-            client.tls_set(ca_certs=str(cfg.tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            context = _TlsContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain and the host name
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            try:
+                context.load_verify_locations(cafile=cfg.tls_ca)
+            except (OSError, ValueError) as exc:  # missing, unreadable or not a PEM CA bundle
+                raise BrokerError(f"TLS CA file {str(cfg.tls_ca)!r} cannot be used: {exc}") from exc
+            client.tls_set_context(context)
+            client.tls = context
+        client.on_connect_error = self._paho_connect_error
         if self.status is not None:
             client.will_set(self.status, self.offline_payload, qos=1, retain=True)
         client.reconnect_delay_set(cfg.reconnect_min_s, cfg.reconnect_max_s)  # type: ignore[arg-type]
@@ -169,6 +232,9 @@ class MqttLink:
     def _paho_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         self._hop(self._on_connect, not rc.is_failure, str(rc))
 
+    def _paho_connect_error(self, exc: OSError) -> None:
+        self._hop(self._on_connect_error, exc)
+
     def _paho_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         self._hop(self._on_disconnect, str(rc))
 
@@ -188,6 +254,7 @@ class MqttLink:
             log.warning("broker %s refused the connection: %s (retrying)", self.config.url, reason)
             return
         self.connects += 1
+        self._last_failure = ""
         log.info("connected to %s (connect #%d)", self.config.url, self.connects)
         client = self._client
         if client is None:
@@ -197,6 +264,25 @@ class MqttLink:
         if self.status is not None:
             self.publish(self.status, self.online_payload, qos=1, retain=True)
         self.connected.set()
+
+    def _on_connect_error(self, exc: OSError) -> None:
+        url = self.config.url
+        if isinstance(exc, ssl.SSLError):
+            hint = ""
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                hint = f" (is {str(self.config.tls_ca)!r} the CA that signed the broker's certificate for this host?)"
+            message = f"TLS handshake with {url} failed: {exc}{hint}"
+            if self.connects == 0 and self.error is None:
+                log.error("%s; giving up", message)
+                self.error = BrokerError(message)
+                self.broken.set()
+                return
+            log.error("%s (retrying)", message)
+            return
+        message = f"cannot connect to {url}: {exc}"
+        if message != self._last_failure:  # the first of a run of identical failures
+            log.warning("%s (retrying with backoff)", message)
+        self._last_failure = message
 
     def _on_disconnect(self, reason: str) -> None:
         if self.connected.is_set() and not self._closing:

@@ -18,7 +18,7 @@ from pipeline.roster import load_roster
 from pipeline.step import PipelineState
 from pipeline.venue import load_venue
 
-from .broker import BrokerConfig
+from .broker import BrokerConfig, BrokerError
 from .demo import run_demo
 from .record import record
 from .runner import WallTicker, run_service
@@ -104,6 +104,9 @@ def run_pipeline(args: argparse.Namespace) -> int:
     print(f"mingle pipeline: site {venue.site} on {broker.url}, tick {args.tick_s:g} s; Ctrl-C to stop")
     try:
         _until_signal(lambda stop: run_service(service, broker, WallTicker(args.tick_s), stop=stop))
+    except BrokerError as exc:
+        print(f"mingle pipeline: {exc}", file=sys.stderr)
+        return 1
     finally:
         if sink is not None:
             sink.close()
@@ -120,7 +123,7 @@ def run_record(args: argparse.Namespace) -> int:
         return 2
     try:
         n = _until_signal(lambda stop: record(broker, topics, args.out, seconds=args.seconds, stop=stop))
-    except (OSError, WireError) as exc:
+    except (OSError, WireError, BrokerError) as exc:
         print(f"mingle record: {exc}", file=sys.stderr)
         return 1
     print(f"mingle record: {n} messages to {args.out}")

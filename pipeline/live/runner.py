@@ -118,7 +118,11 @@ async def run_service(
     on_tick: OnTick | None = None,
     ready: Callable[[MqttLink], None] | None = None,
 ) -> None:
-    """Run ``service`` against ``broker`` on ``ticker`` until it ends or ``stop`` is set."""
+    """Run ``service`` against ``broker`` on ``ticker`` until it ends or ``stop`` is set.
+
+    Raises :class:`~.broker.BrokerError` when the broker cannot be used as configured
+    (a TLS CA file that does not load, a certificate that does not verify).
+    """
     stop = stop if stop is not None else asyncio.Event()
     link = MqttLink(
         broker,
@@ -139,10 +143,14 @@ async def run_service(
         if ready is not None:
             ready(link)
         stopping = asyncio.ensure_future(stop.wait())
+        broken = asyncio.ensure_future(link.broken.wait())
         try:
             while True:
                 upcoming = asyncio.ensure_future(ticker.next())
-                await asyncio.wait({upcoming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({upcoming, stopping, broken}, return_when=asyncio.FIRST_COMPLETED)
+                if link.error is not None:
+                    upcoming.cancel()
+                    raise link.error
                 if not upcoming.done():
                     upcoming.cancel()
                     break
@@ -162,3 +170,4 @@ async def run_service(
                 ticker.done(now)
         finally:
             stopping.cancel()
+            broken.cancel()
