@@ -47,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--venue", type=Path, required=True, help="venue.yaml")
     p.add_argument("--roster", type=Path, required=True, help="roster.csv")
     p.add_argument("--tick-s", type=float, default=1.0, help="tick interval in seconds (default 1)")
+    p.add_argument(
+        "--tick-delay-s",
+        type=float,
+        default=0.25,
+        help="run the tick for second s at s + this, so gateway windows closing at s are in it (default 0.25)",
+    )
     p.add_argument("--queue-max", type=int, default=100_000, help="ingest queue bound, messages (drop-oldest)")
     p.add_argument("--detector", choices=sorted(DETECTORS), default="mingle", help="detector settings")
     p.add_argument("--store", type=Path, help="record the event (SQLite event store) for mingle report")
@@ -94,6 +100,11 @@ def run_pipeline(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"mingle pipeline: {exc}", file=sys.stderr)
         return 2
+    try:
+        ticker = WallTicker(args.tick_s, delay_s=args.tick_delay_s)
+    except ValueError as exc:
+        print(f"mingle pipeline: --tick-s/--tick-delay-s: {exc}", file=sys.stderr)
+        return 2
     state = PipelineState(venue, roster, DETECTORS[args.detector], prefix=args.prefix)
     sink = None
     if args.store is not None:
@@ -101,9 +112,12 @@ def run_pipeline(args: argparse.Namespace) -> int:
 
         sink = StoreSink.for_venue(args.store, venue, roster)
     service = LiveService(state, prefix=args.prefix, inbox_max=args.queue_max, sink=sink)
-    print(f"mingle pipeline: site {venue.site} on {broker.url}, tick {args.tick_s:g} s; Ctrl-C to stop")
+    print(
+        f"mingle pipeline: site {venue.site} on {broker.url}, tick {args.tick_s:g} s "
+        f"(+{args.tick_delay_s:g} s for late windows); Ctrl-C to stop"
+    )
     try:
-        _until_signal(lambda stop: run_service(service, broker, WallTicker(args.tick_s), stop=stop))
+        _until_signal(lambda stop: run_service(service, broker, ticker, stop=stop))
     except BrokerError as exc:
         print(f"mingle pipeline: {exc}", file=sys.stderr)
         return 1

@@ -39,9 +39,14 @@ class WallTicker:
     """A tick at every multiple of ``tick_s`` of pipeline time.
 
     Pipeline time is ``origin + (clock() - start) * speed`` (``origin`` defaults to the
-    wall clock at construction, so with ``speed=1`` it is the wall clock). When a tick
-    runs late by more than a whole interval, the missed ticks are skipped (counted in
-    ``skipped``): the window is about now, and a backlog of ticks would only add lag.
+    wall clock at construction, so with ``speed=1`` it is the wall clock). The tick for
+    ``now`` runs once pipeline time reaches ``now + delay_s``: gateways close their 1 s
+    windows on whole seconds and publish a few milliseconds later (± their clock
+    error), so a tick exactly on the second would just miss the second that ended then
+    and see it a whole tick later; ``delay_s`` (seconds, >= 0, less than ``tick_s``) lets
+    it in. When a tick runs late by more than a whole interval, the missed ticks are
+    skipped (counted in ``skipped``): the window is about now, and a backlog of ticks
+    would only add lag.
     """
 
     def __init__(
@@ -50,26 +55,31 @@ class WallTicker:
         *,
         speed: float = 1.0,
         origin: float | None = None,
+        delay_s: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not tick_s > 0 or not speed > 0:
             raise ValueError(f"tick_s and speed must be > 0, got {tick_s!r} and {speed!r}")
+        if not 0 <= delay_s < tick_s:
+            raise ValueError(f"delay_s must be in [0, tick_s={tick_s!r}) seconds, got {delay_s!r}")
         self.tick_s = tick_s
         self.speed = speed
         self.clock = clock
         self.start = clock()
         self.origin = self.start if origin is None else origin
+        self.delay_s = delay_s
         self.skipped = 0
-        self._next = (math.floor(self.now() / tick_s) + 1) * tick_s
+        self._next = (math.floor((self.now() - delay_s) / tick_s) + 1) * tick_s
 
     def now(self) -> float:
+        """Pipeline time (Unix seconds)."""
         return self.origin + (self.clock() - self.start) * self.speed
 
     async def next(self) -> float | None:
-        wait = (self._next - self.now()) / self.speed
+        wait = (self._next + self.delay_s - self.now()) / self.speed
         if wait > 0:
             await asyncio.sleep(wait)
-        late = math.floor((self.now() - self._next) / self.tick_s)
+        late = math.floor((self.now() - self.delay_s - self._next) / self.tick_s)
         if late >= 1:
             self.skipped += late
             self._next += late * self.tick_s
