@@ -12,7 +12,8 @@ Three processes and a broker (a private Mosquitto on a free port unless ``--brok
   * this process — a subscriber on ``nudges/+`` that stamps each nudge's arrival.
 
 The traffic: the simulator (``pipeline.sim``) is far slower than real time at 5,000
-attendees, so its first second is the template — who stands where, which gateways hear
+attendees, so one second of it (its second: the first holds only half a second of
+readings) is the template — who stands where, which gateways hear
 whom, at which RSSI — and every second after re-draws each RSSI around it (σ 2 dB),
 with fresh timestamps and sequence numbers. The crowd stands still, but each true
 conversational group of the simulation *arrives* at a random second of the first
@@ -66,10 +67,11 @@ def _scenario(args: argparse.Namespace) -> ScenarioConfig:
 
 
 class Traffic:
-    """The virtual gateways' messages for each second, from the simulator's first second (see above)."""
+    """The virtual gateways' messages for each second, from one second of the simulator (see above)."""
 
     def __init__(self, config: ScenarioConfig, base: str, *, arrive_s: float, seed: int) -> None:
         sim = Simulation(config)
+        sim.step(sim.next_time)  # the first second holds only about half a second of readings
         tick = sim.step(sim.next_time)
         self.rng = np.random.default_rng(seed)
         arrive: dict[str, float] = {}
