@@ -9,7 +9,7 @@ Three processes and a broker (a private Mosquitto on a free port unless ``--brok
   * the service — ``LiveService`` under ``run_service`` with a ``WallTicker`` (1 s ticks),
     exactly what ``mingle pipeline`` runs, on the same venue with ``dwell_s`` shortened so
     alerts come within the run;
-  * this process — a subscriber on ``nudges/+`` that stamps each nudge's arrival.
+  * this process — a subscriber on ``nudges/+`` and ``frames`` that stamps each arrival.
 
 The traffic: the simulator (``pipeline.sim``) is far slower than real time at 5,000
 attendees, so one second of it (its second: the first holds only half a second of
@@ -20,7 +20,9 @@ conversational group of the simulation *arrives* at a random second of the first
 ``--arrive-s`` seconds (its members are not heard before), so huddles start, and their
 alerts fire, spread over the run. Everyone not in a group is heard from the start.
 
-Latency of a nudge: its arrival (wall clock) minus the wall time at which the gateways
+Latency of a nudge (or a frame: it leaves the same tick just before the tick's alerts
+and nudges, so it measures the same path with a sample every tick, while alerts are
+few): its arrival (wall clock) minus the wall time at which the gateways
 started publishing the newest batches the alert's tick had consumed — the second ``s``
 whose batches were all published before that tick began. So it is the time from the
 newest reading that could have caused the alert to the phone's message: tick
