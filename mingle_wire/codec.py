@@ -9,8 +9,11 @@ batch is kept — nothing good is lost because a neighbour was bad.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
+from functools import partial
+from itertools import filterfalse, repeat
+from operator import is_not, itemgetter
 from typing import Any, Final, Protocol, TypeVar
 
 from .errors import DecodeError
@@ -191,14 +194,20 @@ def _object(obj: Any) -> dict[str, Any]:
 
 
 def decode_reading_columns(
-    payload: Payload, gateway: str | None = None, parse: Parser = _strict_json
+    payload: Payload,
+    gateway: str | None = None,
+    parse: Parser = _strict_json,
+    *,
+    known_ids: Container[str] | None = None,
 ) -> tuple[ReadingColumns, tuple[DecodeError, ...]]:
     """Like :func:`decode_readings`, but returns columns; accepts and rejects exactly the same items.
 
-    A fast check admits the common, well-formed reading; anything it does not admit goes
-    through :class:`Reading`'s own validation, which either finds the precise rejection
-    reason or accepts it — so the rules live in one place and the fast path can only be
-    stricter, never more lenient.
+    Two fast checks admit well-formed readings: first the whole batch at once (column by
+    column, at C speed), else each reading on its own. Anything neither admits goes through
+    :class:`Reading`'s own validation, which either finds the precise rejection reason or
+    accepts it — so the rules live in one place and the fast paths can only be stricter,
+    never more lenient. ``known_ids`` (a set, a dict, …) holds badge ids the caller has
+    already seen pass the id check; they skip the regular expression.
     """
     obj, items = _header(payload, "gateway", "readings", parse)
     if gateway is not None and obj["gateway"] != gateway:
@@ -206,6 +215,9 @@ def decode_reading_columns(
     header = _build(lambda: ReadingBatch(gateway=obj["gateway"], sent=obj["sent"]))
     sent = header.sent
     lo, hi = max(TS_MIN, sent - MAX_SKEW_S), min(TS_MAX, sent + MAX_SKEW_S)
+    whole = _whole_batch(items, lo, hi, known_ids)
+    if whole is not None:
+        return ReadingColumns(header.gateway, sent, *whole), ()
     ident = ID_PATTERN.fullmatch
     badges: list[str] = []
     rssis: list[float] = []
@@ -242,6 +254,80 @@ def decode_reading_columns(
             tss.append(reading.ts)
             txs.append(reading.tx)
     return ReadingColumns(header.gateway, sent, badges, rssis, tss, txs), tuple(bad)
+
+
+_REQUIRED = itemgetter("badge", "rssi", "ts")
+_ALL = itemgetter("badge", "rssi", "ts", "tx", "seq")
+_STR: Final = frozenset({str})
+_NUMBER: Final = frozenset({int, float})
+_OPTIONAL_NUMBER: Final = frozenset({int, float, type(None)})
+_OPTIONAL_INT: Final = frozenset({int, type(None)})
+_NONE: Final = frozenset({type(None)})
+_not_none = partial(is_not, None)
+
+
+def _present(values: list[Any], types: set[type]) -> list[Any]:
+    """``values`` without the ``None`` entries (``types`` is the set of their types)."""
+    return list(filter(_not_none, values)) if type(None) in types else values
+
+
+def _within(values: list[Any], types: set[type], lo: float, hi: float) -> bool:
+    """``lo <= v <= hi`` for every number in ``values`` (``types``: the set of their types), at C speed.
+
+    ``min``/``max`` can step over a NaN, so a list with floats is also summed: one NaN
+    anywhere makes the sum NaN (the sum of in-range numbers is finite).
+    """
+    if not (lo <= min(values) and max(values) <= hi):
+        return False
+    if float in types:
+        total = sum(values)
+        return bool(total == total)
+    return True
+
+
+def _whole_batch(
+    items: list[Any], lo: float, hi: float, known_ids: Container[str] | None
+) -> tuple[list[str], list[float], list[float], list[float | None]] | None:
+    """Every item as columns if each one passes the per-item fast check below; else ``None``.
+
+    The same conditions as that check, applied column-wise with ``map``/``all`` so no
+    Python bytecode runs per reading. Any doubt (a non-dict item, a missing field, one
+    value of the wrong type or out of range) returns ``None`` and the caller goes item by item.
+    """
+    if not items:
+        return None
+    try:  # the common case: every field in every item, one pass
+        badges, rssis, tss, tx, seq = map(list, zip(*map(_ALL, items), strict=True))
+    except KeyError:  # no tx or seq somewhere (or a required field missing: caught below)
+        try:
+            badges, rssis, tss = map(list, zip(*map(_REQUIRED, items), strict=True))
+            tx = list(map(dict.get, items, repeat("tx")))
+            seq = list(map(dict.get, items, repeat("seq")))
+        except (KeyError, TypeError):
+            return None
+    except TypeError:  # an item that is not a dict
+        return None
+    rssi_types = set(map(type, rssis))
+    ts_types = set(map(type, tss))
+    tx_types = set(map(type, tx))
+    seq_types = set(map(type, seq))
+    if not (
+        set(map(type, badges)) <= _STR
+        and rssi_types <= _NUMBER
+        and ts_types <= _NUMBER
+        and tx_types <= _OPTIONAL_NUMBER
+        and seq_types <= _OPTIONAL_INT
+        and _within(rssis, rssi_types, RSSI_MIN_DBM, RSSI_MAX_DBM)
+        and _within(tss, ts_types, lo, hi)
+        and (tx_types == _NONE or _within(_present(tx, tx_types), tx_types, TX_MIN_DBM, TX_MAX_DBM))
+        and (seq_types == _NONE or _within(_present(seq, seq_types), seq_types, 0, 0xFFFFFFFF))
+    ):
+        return None
+    distinct = set(badges)
+    unseen = distinct if known_ids is None else filterfalse(known_ids.__contains__, distinct)
+    if not all(map(ID_PATTERN.fullmatch, unseen)):
+        return None
+    return badges, rssis, tss, tx
 
 
 def _reading_from(r: dict[str, Any]) -> Reading:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ from mingle_wire import (
     Pause,
     Position,
     PositionBatch,
+    ReadingColumns,
     decode_pause,
     decode_positions,
     decode_reading_columns,
@@ -59,6 +60,15 @@ class BadgeIndex:
 
     def find(self, badge: str) -> int | None:
         return self._index.get(badge)
+
+    def find_all(self, badges: list[str]) -> list[int | None]:
+        """:meth:`find` for each of ``badges``, in one C-level pass."""
+        return list(map(self._index.get, badges))
+
+    @property
+    def index(self) -> Mapping[str, int]:
+        """Id → index, read-only."""
+        return self._index
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -151,7 +161,8 @@ class Ingest:
                 self.pauses += 1
                 return
             if parsed.kind == "readings":
-                columns, rejected = decode_reading_columns(payload, parsed.key)
+                # Every id in the index passed the id check (roster, venue or this decoder).
+                columns, rejected = decode_reading_columns(payload, parsed.key, known_ids=self.badges.index)
             else:
                 decoded = decode_positions(payload, parsed.key)
                 rejected = decoded.rejected
@@ -162,6 +173,10 @@ class Ingest:
             self.reject(bad.reason, bad.detail, topic)
         if parsed.kind == "readings":
             gi = self.gateway_index[columns.gateway]
+            found = self.badges.find_all(columns.badge)
+            if None not in found:  # every badge seen before: whole columns at once
+                self._readings_known(gi, found, columns)
+                return
             index = self.badges.find
             for badge, rssi, ts, tx in zip(columns.badge, columns.rssi, columns.ts, columns.tx, strict=True):
                 idx = index(badge)
@@ -187,6 +202,22 @@ class Ingest:
                 if prev is None or p.ts >= prev.ts:
                     self._pos[idx] = p
             self.positions += len(batch.positions)
+
+    def _readings_known(self, gi: int, found: list[int | None], columns: ReadingColumns) -> None:
+        """Buffer a batch whose badges all have indices (``found``), column by column."""
+        idx = cast(list[int], found)
+        n = len(idx)
+        self._b.extend(idx)
+        self._g.extend([gi] * n)
+        self._t.extend(columns.ts)
+        self._r.extend(columns.rssi)
+        tx = columns.tx
+        missing = tx.count(None)
+        if missing == 0:
+            self.tx_dbm.update(zip(idx, cast(list[float], tx), strict=True))
+        elif missing < n:
+            self.tx_dbm.update((i, t) for i, t in zip(idx, tx, strict=True) if t is not None)
+        self.readings += n
 
     def drain(self) -> Drained:
         out = Drained(

@@ -12,13 +12,14 @@ Modules, each owning one thing:
 - :mod:`.record`, :mod:`.demo`, :mod:`.cli` — ``mingle record``, ``mingle demo``, ``mingle pipeline``.
 """
 
-from .broker import BrokerConfig, MqttLink
+from .broker import BrokerConfig, BrokerError, MqttLink
 from .inbox import Inbox
 from .runner import ManualTicker, Ticker, WallTicker, run_service
 from .service import LiveService, Outbound
 
 __all__ = [
     "BrokerConfig",
+    "BrokerError",
     "Inbox",
     "LiveService",
     "ManualTicker",

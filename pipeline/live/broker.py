@@ -1,8 +1,11 @@
 """The broker: where it is (``BrokerConfig``) and the paho-mqtt bridge (``MqttLink``).
 
-The bridge: paho's network loop runs in paho's own thread (``loop_start``), and nothing
-of ours runs there. Each paho callback only stamps the time and hops into the one asyncio
-loop with ``loop.call_soon_threadsafe``; the service, the inbox and every counter live on
+The bridge: paho's network loop runs in paho's own thread (``loop_start``). Inbound data
+crosses at one point: with an ``inbox``, paho's thread stamps each message's arrival time
+and puts it into that thread-safe, bounded :class:`~.inbox.Inbox`, which the loop drains
+at each tick (no per-message wakeup of the loop). Everything else — connection events,
+and messages for an ``on_message`` callback — only stamps the time and hops into the one
+asyncio loop with ``loop.call_soon_threadsafe``; the service and every counter live on
 that loop. Publishing from the loop is ``Client.publish``, which paho makes thread-safe.
 
 Reconnect policy lives in one place, paho's loop: on a lost or refused connection it
@@ -11,6 +14,15 @@ retries with exponential backoff between ``reconnect_min_s`` and ``reconnect_max
 successful (re)connect runs :meth:`MqttLink._on_connect` on the loop, which resubscribes
 (clean sessions: the broker forgets subscriptions) and republishes the retained
 ``online`` status, so the last will's retained ``offline`` never sticks.
+
+TLS: ``tls_ca`` turns it on and the broker's certificate must chain to that CA and name
+the host connected to. A CA file that cannot be loaded raises :class:`BrokerError` on
+entering the link. A failed TLS handshake (wrong CA, wrong host name, a plain listener)
+is logged with OpenSSL's reason every time; before the first successful connection it
+is also fatal — :attr:`MqttLink.error` is set, :attr:`MqttLink.broken` fires and the
+runner raises it — because retrying cannot fix a misconfiguration, and a service that
+silently retries forever looks like a hang. After a successful connection, handshake
+failures are retried like any other lost connection (a certificate being rotated).
 """
 
 from __future__ import annotations
@@ -29,13 +41,59 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
-__all__ = ["BrokerConfig", "MqttLink"]
+from pipeline.errors import MingleError
+
+from .inbox import Inbox
+
+__all__ = ["BrokerConfig", "BrokerError", "MqttLink"]
 
 log = logging.getLogger("mingle.live.broker")
 
 OnMessage = Callable[[str, bytes, float], None]
+
+
+class BrokerError(MingleError):
+    """The broker cannot be used as configured (TLS CA file, TLS handshake); the message says why."""
+
+
+class _TlsContext(ssl.SSLContext):
+    """Remembers the socket it wrapped last, so a failed handshake's socket can be closed.
+
+    (paho drops the socket of a failed handshake without closing it: a ResourceWarning
+    and an open descriptor until the garbage collector runs, on every retry.)
+    """
+
+    last: ssl.SSLSocket | None = None
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self.last = super().wrap_socket(*args, **kwargs)
+        return self.last
+
+
+class _Client(mqtt.Client):
+    """paho's client, telling ``on_connect_error`` why a (re)connection failed.
+
+    paho's network loop catches the ``OSError`` of a failed connection and retries, so
+    without this hook the reason (a certificate that does not verify) is lost.
+    """
+
+    on_connect_error: Callable[[OSError], None] | None = None
+    tls: _TlsContext | None = None
+
+    def reconnect(self) -> MQTTErrorCode:
+        if self.tls is not None:
+            self.tls.last = None
+        try:
+            return super().reconnect()
+        except OSError as exc:
+            if self.tls is not None and self.tls.last is not None:
+                self.tls.last.close()
+                self.tls.last = None
+            if self.on_connect_error is not None:
+                self.on_connect_error(exc)
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +132,9 @@ class BrokerConfig:
 class MqttLink:
     """One MQTT connection as an async context manager.
 
-    ``subscriptions`` are (topic filter, QoS), renewed on every connect; ``on_message``
-    gets (topic, payload, arrival time) on the event loop; ``status`` is the retained
+    ``subscriptions`` are (topic filter, QoS), renewed on every connect. Each message
+    goes into ``inbox`` straight from paho's thread if one is given, else to
+    ``on_message`` (topic, payload, arrival time) on the event loop. ``status`` is the retained
     status topic: its last will is ``offline_payload`` and ``online_payload`` is published
     retained on every connect. Leaving the context publishes ``offline_payload`` retained,
     flushes and disconnects.
@@ -87,6 +146,7 @@ class MqttLink:
         *,
         subscriptions: Sequence[tuple[str, int]] = (),
         on_message: OnMessage | None = None,
+        inbox: Inbox | None = None,
         status: str | None = None,
         online_payload: bytes = b'{"v":1,"state":"online"}',
         offline_payload: bytes = b'{"v":1,"state":"offline"}',
@@ -95,7 +155,10 @@ class MqttLink:
     ) -> None:
         self.config = config
         self.subscriptions = tuple(subscriptions)
+        if inbox is not None and on_message is not None:
+            raise ValueError("give an inbox or an on_message callback, not both")
         self.on_message = on_message
+        self.inbox = inbox
         self.status = status
         self.online_payload = online_payload
         self.offline_payload = offline_payload
@@ -107,6 +170,10 @@ class MqttLink:
         self.connected = asyncio.Event()
         #: Set once the broker acknowledged this connection's subscriptions.
         self.subscribed = asyncio.Event()
+        #: Set when the link cannot work as configured; :attr:`error` says why.
+        self.broken = asyncio.Event()
+        self.error: BrokerError | None = None
+        self._last_failure = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
         self._pending: list[mqtt.MQTTMessageInfo] = []
@@ -114,14 +181,20 @@ class MqttLink:
 
     async def __aenter__(self) -> MqttLink:
         self._loop = asyncio.get_running_loop()
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"mingle-{uuid.uuid4().hex[:12]}", clean_session=True
-        )
+        client = _Client(CallbackAPIVersion.VERSION2, client_id=f"mingle-{uuid.uuid4().hex[:12]}", clean_session=True)
         cfg = self.config
         if cfg.username is not None:
             client.username_pw_set(cfg.username, cfg.password)
         if cfg.tls_ca is not None:
-            client.tls_set(ca_certs=str(cfg.tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            context = _TlsContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain and the host name
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            try:
+                context.load_verify_locations(cafile=cfg.tls_ca)
+            except (OSError, ValueError) as exc:  # missing, unreadable or not a PEM CA bundle
+                raise BrokerError(f"TLS CA file {str(cfg.tls_ca)!r} cannot be used: {exc}") from exc
+            client.tls_set_context(context)
+            client.tls = context
+        client.on_connect_error = self._paho_connect_error
         if self.status is not None:
             client.will_set(self.status, self.offline_payload, qos=1, retain=True)
         client.reconnect_delay_set(cfg.reconnect_min_s, cfg.reconnect_max_s)  # type: ignore[arg-type]
@@ -149,7 +222,7 @@ class MqttLink:
         await asyncio.to_thread(client.loop_stop)
         self._client = None
 
-    # --- paho's thread: stamp and hop, nothing else -----------------------------------
+    # --- paho's thread: stamp and queue or hop, nothing else ---------------------------
     def _hop(self, fn: Callable[..., None], *args: Any) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
@@ -159,6 +232,9 @@ class MqttLink:
     def _paho_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         self._hop(self._on_connect, not rc.is_failure, str(rc))
 
+    def _paho_connect_error(self, exc: OSError) -> None:
+        self._hop(self._on_connect_error, exc)
+
     def _paho_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         self._hop(self._on_disconnect, str(rc))
 
@@ -166,7 +242,11 @@ class MqttLink:
         self._hop(self.subscribed.set)
 
     def _paho_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self._hop(self._on_message, msg.topic, msg.payload, self.clock())
+        if self.inbox is not None:
+            payload = msg.payload
+            self.inbox.put(msg.topic, payload if isinstance(payload, bytes) else bytes(payload), self.clock())
+        else:
+            self._hop(self._on_message, msg.topic, msg.payload, self.clock())
 
     # --- the event loop ---------------------------------------------------------------
     def _on_connect(self, ok: bool, reason: str) -> None:
@@ -174,6 +254,7 @@ class MqttLink:
             log.warning("broker %s refused the connection: %s (retrying)", self.config.url, reason)
             return
         self.connects += 1
+        self._last_failure = ""
         log.info("connected to %s (connect #%d)", self.config.url, self.connects)
         client = self._client
         if client is None:
@@ -183,6 +264,25 @@ class MqttLink:
         if self.status is not None:
             self.publish(self.status, self.online_payload, qos=1, retain=True)
         self.connected.set()
+
+    def _on_connect_error(self, exc: OSError) -> None:
+        url = self.config.url
+        if isinstance(exc, ssl.SSLError):
+            hint = ""
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                hint = f" (is {str(self.config.tls_ca)!r} the CA that signed the broker's certificate for this host?)"
+            message = f"TLS handshake with {url} failed: {exc}{hint}"
+            if self.connects == 0 and self.error is None:
+                log.error("%s; giving up", message)
+                self.error = BrokerError(message)
+                self.broken.set()
+                return
+            log.error("%s (retrying)", message)
+            return
+        message = f"cannot connect to {url}: {exc}"
+        if message != self._last_failure:  # the first of a run of identical failures
+            log.warning("%s (retrying with backoff)", message)
+        self._last_failure = message
 
     def _on_disconnect(self, reason: str) -> None:
         if self.connected.is_set() and not self._closing:

@@ -18,7 +18,7 @@ from pipeline.roster import load_roster
 from pipeline.step import PipelineState
 from pipeline.venue import load_venue
 
-from .broker import BrokerConfig
+from .broker import BrokerConfig, BrokerError
 from .demo import MapOptions, run_demo
 from .record import record
 from .runner import WallTicker, run_service
@@ -47,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--venue", type=Path, required=True, help="venue.yaml")
     p.add_argument("--roster", type=Path, required=True, help="roster.csv")
     p.add_argument("--tick-s", type=float, default=1.0, help="tick interval in seconds (default 1)")
+    p.add_argument(
+        "--tick-delay-s",
+        type=float,
+        default=0.25,
+        help="run the tick for second s at s + this, so gateway windows closing at s are in it (default 0.25)",
+    )
     p.add_argument("--queue-max", type=int, default=100_000, help="ingest queue bound, messages (drop-oldest)")
     p.add_argument("--detector", choices=sorted(DETECTORS), default="mingle", help="detector settings")
     p.add_argument("--store", type=Path, help="record the event (SQLite event store) for mingle report")
@@ -98,6 +104,11 @@ def run_pipeline(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"mingle pipeline: {exc}", file=sys.stderr)
         return 2
+    try:
+        ticker = WallTicker(args.tick_s, delay_s=args.tick_delay_s)
+    except ValueError as exc:
+        print(f"mingle pipeline: --tick-s/--tick-delay-s: {exc}", file=sys.stderr)
+        return 2
     state = PipelineState(venue, roster, DETECTORS[args.detector], prefix=args.prefix)
     sink = None
     if args.store is not None:
@@ -105,9 +116,15 @@ def run_pipeline(args: argparse.Namespace) -> int:
 
         sink = StoreSink.for_venue(args.store, venue, roster)
     service = LiveService(state, prefix=args.prefix, inbox_max=args.queue_max, sink=sink)
-    print(f"mingle pipeline: site {venue.site} on {broker.url}, tick {args.tick_s:g} s; Ctrl-C to stop")
+    print(
+        f"mingle pipeline: site {venue.site} on {broker.url}, tick {args.tick_s:g} s "
+        f"(+{args.tick_delay_s:g} s for late windows); Ctrl-C to stop"
+    )
     try:
-        _until_signal(lambda stop: run_service(service, broker, WallTicker(args.tick_s), stop=stop))
+        _until_signal(lambda stop: run_service(service, broker, ticker, stop=stop))
+    except BrokerError as exc:
+        print(f"mingle pipeline: {exc}", file=sys.stderr)
+        return 1
     finally:
         if sink is not None:
             sink.close()
@@ -124,7 +141,7 @@ def run_record(args: argparse.Namespace) -> int:
         return 2
     try:
         n = _until_signal(lambda stop: record(broker, topics, args.out, seconds=args.seconds, stop=stop))
-    except (OSError, WireError) as exc:
+    except (OSError, WireError, BrokerError) as exc:
         print(f"mingle record: {exc}", file=sys.stderr)
         return 1
     print(f"mingle record: {n} messages to {args.out}")

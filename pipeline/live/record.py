@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
 
 from mingle_wire import RecordingWriter, Topics
@@ -23,7 +22,8 @@ async def record(
 ) -> int:
     """Record ``readings/+`` and ``positions/+`` of ``topics``' site until ``stop`` or ``seconds``.
 
-    Returns the number of messages written. Payloads that are not JSON objects are kept
+    Returns the number of messages written; raises :class:`~.broker.BrokerError` when the
+    broker cannot be used as configured (TLS). Payloads that are not JSON objects are kept
     verbatim (``raw``), so a replay rejects them exactly as the live service did.
     """
     stop = stop if stop is not None else asyncio.Event()
@@ -36,7 +36,11 @@ async def record(
             count += 1
 
         subs = [(topics.readings(), 1), (topics.positions(), 1), (topics.pause(), 1)]
-        async with MqttLink(broker, subscriptions=subs, on_message=write):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), seconds)
+        async with MqttLink(broker, subscriptions=subs, on_message=write) as link:
+            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(link.broken.wait())}
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            for w in waits:
+                w.cancel()
+            if link.error is not None:
+                raise link.error
     return count

@@ -39,9 +39,14 @@ class WallTicker:
     """A tick at every multiple of ``tick_s`` of pipeline time.
 
     Pipeline time is ``origin + (clock() - start) * speed`` (``origin`` defaults to the
-    wall clock at construction, so with ``speed=1`` it is the wall clock). When a tick
-    runs late by more than a whole interval, the missed ticks are skipped (counted in
-    ``skipped``): the window is about now, and a backlog of ticks would only add lag.
+    wall clock at construction, so with ``speed=1`` it is the wall clock). The tick for
+    ``now`` runs once pipeline time reaches ``now + delay_s``: gateways close their 1 s
+    windows on whole seconds and publish a few milliseconds later (± their clock
+    error), so a tick exactly on the second would just miss the second that ended then
+    and see it a whole tick later; ``delay_s`` (seconds, >= 0, less than ``tick_s``) lets
+    it in. When a tick runs late by more than a whole interval, the missed ticks are
+    skipped (counted in ``skipped``): the window is about now, and a backlog of ticks
+    would only add lag.
     """
 
     def __init__(
@@ -50,26 +55,31 @@ class WallTicker:
         *,
         speed: float = 1.0,
         origin: float | None = None,
+        delay_s: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not tick_s > 0 or not speed > 0:
             raise ValueError(f"tick_s and speed must be > 0, got {tick_s!r} and {speed!r}")
+        if not 0 <= delay_s < tick_s:
+            raise ValueError(f"delay_s must be in [0, tick_s={tick_s!r}) seconds, got {delay_s!r}")
         self.tick_s = tick_s
         self.speed = speed
         self.clock = clock
         self.start = clock()
         self.origin = self.start if origin is None else origin
+        self.delay_s = delay_s
         self.skipped = 0
-        self._next = (math.floor(self.now() / tick_s) + 1) * tick_s
+        self._next = (math.floor((self.now() - delay_s) / tick_s) + 1) * tick_s
 
     def now(self) -> float:
+        """Pipeline time (Unix seconds)."""
         return self.origin + (self.clock() - self.start) * self.speed
 
     async def next(self) -> float | None:
-        wait = (self._next - self.now()) / self.speed
+        wait = (self._next + self.delay_s - self.now()) / self.speed
         if wait > 0:
             await asyncio.sleep(wait)
-        late = math.floor((self.now() - self._next) / self.tick_s)
+        late = math.floor((self.now() - self.delay_s - self._next) / self.tick_s)
         if late >= 1:
             self.skipped += late
             self._next += late * self.tick_s
@@ -118,12 +128,16 @@ async def run_service(
     on_tick: OnTick | None = None,
     ready: Callable[[MqttLink], None] | None = None,
 ) -> None:
-    """Run ``service`` against ``broker`` on ``ticker`` until it ends or ``stop`` is set."""
+    """Run ``service`` against ``broker`` on ``ticker`` until it ends or ``stop`` is set.
+
+    Raises :class:`~.broker.BrokerError` when the broker cannot be used as configured
+    (a TLS CA file that does not load, a certificate that does not verify).
+    """
     stop = stop if stop is not None else asyncio.Event()
     link = MqttLink(
         broker,
         subscriptions=service.subscriptions,
-        on_message=service.receive,
+        inbox=service.inbox,
         status=service.topics.pipeline_status,
         online_payload=service.status_payload("online"),
         offline_payload=service.status_payload("offline"),
@@ -139,10 +153,14 @@ async def run_service(
         if ready is not None:
             ready(link)
         stopping = asyncio.ensure_future(stop.wait())
+        broken = asyncio.ensure_future(link.broken.wait())
         try:
             while True:
                 upcoming = asyncio.ensure_future(ticker.next())
-                await asyncio.wait({upcoming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({upcoming, stopping, broken}, return_when=asyncio.FIRST_COMPLETED)
+                if link.error is not None:
+                    upcoming.cancel()
+                    raise link.error
                 if not upcoming.done():
                     upcoming.cancel()
                     break
@@ -162,3 +180,4 @@ async def run_service(
                 ticker.done(now)
         finally:
             stopping.cancel()
+            broken.cancel()

@@ -60,6 +60,7 @@ class LiveService:
     ) -> None:
         self.state = state
         self.topics = Topics(state.venue.site, prefix)
+        self._nudge_prefix = self.topics.nudge("")
         self.inbox = Inbox(inbox_max)
         self.status_every_s = status_every_s
         self.clock = clock
@@ -85,10 +86,11 @@ class LiveService:
         return subs
 
     def receive(self, topic: str, payload: bytes, t: float) -> None:
-        if self.sink is not None and topic.endswith("/ack") and topic.startswith(self.topics.nudge("")):
-            self._ack(payload, t)
-            return
+        """Queue one message (any thread; the broker link puts into :attr:`inbox` directly)."""
         self.inbox.put(topic, payload, t)
+
+    def _is_ack(self, topic: str) -> bool:
+        return topic.endswith("/ack") and topic.startswith(self._nudge_prefix)
 
     def _ack(self, payload: bytes, t: float) -> None:
         """Record a gateway's delivery acknowledgement of a nudge (``nudges/<badge>/ack``)."""
@@ -119,6 +121,12 @@ class LiveService:
         stats = self.stats
         batch = self.inbox.take()
         wall = self.clock()
+        if self.sink is not None:  # nudge acknowledgements share the inbox (arrival order is kept)
+            acks = [m for m in batch if self._is_ack(m.topic)]
+            if acks:
+                for m in acks:
+                    self._ack(m.payload, m.t)
+                batch = [m for m in batch if not self._is_ack(m.topic)]
         for m in batch:
             stats.heard(m.topic, now)
         stats.queue_lag_s.extend(wall - m.t for m in batch)

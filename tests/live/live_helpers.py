@@ -1,4 +1,4 @@
-"""Helpers for the live tests: a private Mosquitto, a collecting subscriber, a simulated recording."""
+"""Helpers for the live tests: a private Mosquitto (plain or TLS), a collecting subscriber, a test PKI."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -24,11 +25,22 @@ def free_port() -> int:
 class PrivateBroker:
     """A Mosquitto on 127.0.0.1:``port`` with a config in ``directory``; start/stop at will."""
 
-    def __init__(self, directory: Path, *, port: int | None = None, passwords: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        port: int | None = None,
+        passwords: dict[str, str] | None = None,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
+        """``tls`` is (CA, certificate, key) files: the listener then speaks TLS only."""
         self.port = port or free_port()
         self.directory = directory
         # As root, mosquitto would drop to user "mosquitto", who cannot read pytest's 0700 tmp dirs.
         lines = [f"listener {self.port} 127.0.0.1", "persistence false", f"user {getpass.getuser()}"]
+        if tls is not None:
+            ca, cert, key = tls
+            lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
         if passwords:
             pwfile = directory / "passwd"
             for k, (user, word) in enumerate(passwords.items()):
@@ -64,13 +76,23 @@ class PrivateBroker:
 class Collector:
     """A paho client in its own thread that keeps every message on ``topics`` (a test tool)."""
 
-    def __init__(self, port: int, topics: list[str], *, username: str | None = None, password: str | None = None):
+    def __init__(
+        self,
+        port: int,
+        topics: list[str],
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        tls_ca: Path | None = None,
+    ):
         self.messages: list[tuple[str, bytes, bool]] = []
         self.lock = threading.Lock()
         self.ready = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
         if username is not None:
             self.client.username_pw_set(username, password)
+        if tls_ca is not None:
+            self.client.tls_set(ca_certs=str(tls_ca))
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 1) for t in topics])
         self.client.on_subscribe = lambda c, u, mid, codes, p: self.ready.set()
         self.client.on_message = self._on_message
@@ -96,8 +118,10 @@ class Collector:
         self.client.loop_stop()
 
 
-def publisher(port: int) -> mqtt.Client:
+def publisher(port: int, *, tls_ca: Path | None = None) -> mqtt.Client:
     client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    if tls_ca is not None:
+        client.tls_set(ca_certs=str(tls_ca))
     client.connect("127.0.0.1", port)
     client.loop_start()
     return client
@@ -109,3 +133,54 @@ async def until(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         await asyncio.sleep(0.005)
+
+
+@dataclass(frozen=True)
+class Pki:
+    """Throwaway PEM files: a CA, a server certificate it signed, and an unrelated CA."""
+
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    other_ca: Path
+
+    @property
+    def server(self) -> tuple[Path, Path, Path]:
+        return self.ca, self.server_cert, self.server_key
+
+
+def _openssl(*args: str | Path) -> None:
+    subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+
+
+def _ca(directory: Path, name: str) -> tuple[Path, Path]:
+    key, cert = directory / f"{name}.key", directory / f"{name}.pem"
+    _openssl(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", key, "-out", cert, "-days", "2", "-subj", f"/CN=Mingle test {name}",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    )  # fmt: skip
+    return cert, key
+
+
+def make_pki(directory: Path) -> Pki:
+    """A CA and a server certificate for 127.0.0.1 and localhost (elliptic-curve keys: fast)."""
+    ca, ca_key = _ca(directory, "ca")
+    other_ca, _ = _ca(directory, "other-ca")
+    key, csr, cert = directory / "server.key", directory / "server.csr", directory / "server.pem"
+    ext = directory / "server.ext"
+    ext.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n",
+        encoding="utf-8",
+    )
+    _openssl(
+        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", key, "-out", csr, "-subj", "/CN=localhost",
+    )  # fmt: skip
+    _openssl(
+        "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", cert, "-days", "2", "-extfile", ext,
+    )  # fmt: skip
+    return Pki(ca, cert, key, other_ca)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
 
 from mingle_wire import Suggestion
-from pipeline.live import BrokerConfig, Inbox, LiveService
+from pipeline.live import BrokerConfig, Inbox, LiveService, MqttLink, WallTicker, runner
 from pipeline.live.nudges import nudge_text
 from pipeline.roster import load_roster
 from pipeline.step import PipelineState
@@ -81,3 +83,52 @@ def test_ticks_and_delivered_acks_reach_the_sink(venue_file: Path, roster_file: 
     service.tick(1764140010.0)
     assert sink.acks == [("a-3", "b-01", 1764140005.0)] and service.bad_acks == 2
     assert sink.ticks == [1764140010.0] and len(service.inbox) == 0
+
+
+def test_inbox_is_safe_to_fill_from_another_thread() -> None:
+    box = Inbox(1000)
+    taken: list[bytes] = []
+
+    def fill() -> None:
+        for k in range(20_000):
+            box.put("t", k.to_bytes(4, "big"), float(k))
+
+    worker = threading.Thread(target=fill)
+    worker.start()
+    while worker.is_alive():
+        taken += [m.payload for m in box.take()]
+    worker.join()
+    taken += [m.payload for m in box.take()]
+    order = [int.from_bytes(p, "big") for p in taken]
+    assert order == sorted(order) and len(set(order)) == len(order)  # FIFO, nothing twice
+    assert box.received == 20_000 and box.dropped == 20_000 - len(order) and order[-1] == 19_999
+
+
+def test_link_takes_an_inbox_or_a_callback_not_both() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        MqttLink(BrokerConfig(), inbox=Inbox(), on_message=lambda topic, payload, t: None)
+
+
+def test_wall_ticker_runs_each_tick_delay_s_after_its_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    wall = [100.3]
+
+    async def sleep(seconds: float) -> None:  # time passes only when the ticker waits
+        wall[0] += seconds
+
+    monkeypatch.setattr(runner.asyncio, "sleep", sleep)
+    ticker = WallTicker(1.0, delay_s=0.25, clock=lambda: wall[0])
+
+    async def ticks(n: int, busy_s: float = 0.0) -> list[tuple[float | None, float]]:
+        out = []
+        for _ in range(n):
+            now = await ticker.next()
+            out.append((now, round(wall[0], 6)))
+            wall[0] += busy_s
+        return out
+
+    assert asyncio.run(ticks(2)) == [(101.0, 101.25), (102.0, 102.25)]
+    assert asyncio.run(ticks(2, busy_s=2.5)) == [(103.0, 103.25), (105.0, 105.75)]  # 104 was skipped
+    assert ticker.skipped == 1
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="delay_s"):
+            WallTicker(1.0, delay_s=bad)

@@ -52,7 +52,7 @@ def test_demo_runs_and_stops_cleanly() -> None:
     async def main() -> tuple[int, int]:
         stop = asyncio.Event()
         task = asyncio.create_task(run_demo(attendees=40, speed=20.0, seed=3, broker=None, stop=stop, say=lines.append))
-        await until(lambda: sum("badges placed" in line for line in lines) >= 2, 30, "two status lines")
+        await until(lambda: sum("badges placed" in line for line in lines) >= 2, 60, "two status lines")
         stop.set()
         service = await asyncio.wait_for(task, 15)
         return service.state.ticks, service.state.ingest.readings

@@ -93,3 +93,22 @@ def test_pauses_are_drained_in_order_and_unknown_badges_rejected(ingest: Ingest)
     assert [(p.badge, p.until) for p in out.pauses] == [("b-01", T0 + 1800), ("b-01", T0)]
     assert dict(ingest.rejected) == {"pause_unknown_badge": 1, "not_object": 1}
     assert ingest.pauses == 2 and ingest.drain().pauses == ()
+
+
+def test_known_and_new_badges_in_one_stream_keep_arrival_order(ingest: Ingest) -> None:
+    """Batches of badges seen before go in column by column; any new badge takes the item path."""
+
+    def batch(*items: tuple[str, float, float | None]) -> bytes:
+        rows = [{"badge": b, "rssi": r, "ts": T0, **({} if tx is None else {"tx": tx})} for b, r, tx in items]
+        return json.dumps({"v": 1, "gateway": "gw-02", "sent": T0, "readings": rows}).encode()
+
+    topic = "mingle/expo/readings/gw-02"
+    ingest.accept(topic, batch(("b-01", -60, -59), ("v-1", -61, None)))  # v-1 is new (and unknown)
+    ingest.accept(topic, batch(("v-1", -62, -58), ("b-01", -63, None)))  # both seen before
+    ingest.accept(topic, batch(("b-01", -64, -57), ("b-01", -65, -56)))  # every tx present
+    out = ingest.drain()
+    b01, v1 = ingest.badges.find("b-01"), ingest.badges.find("v-1")
+    assert out.badge.tolist() == [b01, v1, v1, b01, b01, b01]
+    assert out.rssi.tolist() == [-60, -61, -62, -63, -64, -65]
+    assert out.gateway.tolist() == [1] * 6 and ingest.readings == 6
+    assert ingest.tx_dbm == {b01: -56, v1: -58} and ingest.unknown_badges == {"v-1"}
