@@ -134,7 +134,8 @@ class GroupFinder:
         n = pts.shape[0]
         # Each pair once (i < j): the blend is symmetric, so compute it once and mirror.
         pairs = cKDTree(pts).query_pairs(self.search_m, output_type="ndarray").astype(np.int64)
-        r, c = pairs[:, 0], pairs[:, 1]
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))  # memory order for the profile gathers
+        r, c = pairs[order, 0], pairs[order, 1]
         near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
         half = self.blend(r, c, near, profiles)
         row, col, d = np.r_[r, c], np.r_[c, r], np.r_[half, half]
