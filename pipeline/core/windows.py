@@ -137,10 +137,14 @@ class RssiWindows:
             e_i = np.empty(0, dtype=np.int64)
             e_f = np.empty(0, dtype=np.float64)
             return PairSummary(e_i, e_i, e_f, e_f, e_i, e_f)
-        key = packed >> _RSSI_BITS
-        r = (packed & ((1 << _RSSI_BITS) - 1)).astype(np.float64) / 10.0 - 128.0
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        counts = np.diff(np.r_[starts, key.shape[0]])
+        # New pair where the bits above the RSSI differ; RSSI decoded only where a quantile
+        # reads it (a few values per pair, not every reading).
+        starts = np.flatnonzero(np.r_[True, (packed[1:] ^ packed[:-1]) >> _RSSI_BITS != 0])
+        counts = np.diff(np.r_[starts, packed.shape[0]])
+        rssi_mask = (1 << _RSSI_BITS) - 1
+
+        def rssi_at(i: IntArray) -> FloatArray:
+            return np.asarray((packed[i] & rssi_mask).astype(np.float64) / 10.0 - 128.0, dtype=np.float64)
 
         # Quantiles by linear interpolation inside each sorted group.
         def quantile(q: float) -> FloatArray:
@@ -148,12 +152,12 @@ class RssiWindows:
             lo = np.floor(pos).astype(np.int64)
             hi = np.minimum(lo + 1, starts + counts - 1)
             frac = pos - lo
-            return np.asarray(r[lo] * (1.0 - frac) + r[hi] * frac, dtype=np.float64)
+            return np.asarray(rssi_at(lo) * (1.0 - frac) + rssi_at(hi) * frac, dtype=np.float64)
 
         median = quantile(0.5)
         iqr = quantile(0.75) - quantile(0.25)
         last_ts = np.maximum.reduceat(t, starts)
-        ukey = key[starts]
+        ukey = packed[starts] >> _RSSI_BITS
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSummary(ukey >> _GATEWAY_BITS, ukey & gateway_mask, median, iqr, counts.astype(np.int64), last_ts)
 
