@@ -3,8 +3,11 @@
 Exception tree::
 
     MingleError
-    └── ConfigError     a venue or roster file is wrong; the message names the file,
-                        the line and key, and the bad value
+    ├── ConfigError     a venue or roster file is wrong; the message names the file,
+    │                   the line and key, and the bad value
+    ├── BrokerError     (pipeline.live.broker) the broker cannot be used as configured:
+    │                   an unusable TLS CA file, a certificate that does not verify
+    └── InputError      (pipeline.evaluation.errors) a truth or replay file is wrong
 """
 
 from __future__ import annotations

@@ -155,23 +155,16 @@ class GroupFinder:
             return d
         if not isinstance(profiles, Profiles):
             profiles = Profiles.from_dense(profiles)
-        # Compare over the gateways of the row badge that the column badge hears too. With every
-        # gateway a badge hears in its list (the usual case) that is exactly the common set.
-        # Ragged: each pair costs the gateways its row badge hears, not the longest list.
-        counts = profiles.counts[row]
-        pair = np.repeat(np.arange(row.shape[0]), counts)
-        slot = np.arange(pair.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        width = profiles.gateways.shape[1]
-        at = row[pair] * width + slot  # flat indices: one gather each, not a 2-D fancy index
-        g = profiles.gateways.ravel()[at]
-        a = profiles.levels.ravel()[at]
-        b = profiles.table.ravel()[col[pair] * profiles.table.shape[1] + g].astype(np.float64)
-        ok = ~np.isnan(b)
-        pair, diff = pair[ok], a[ok] - b[ok]
         m = row.shape[0]
-        common = np.bincount(pair, minlength=m)
-        total = np.bincount(pair, weights=diff, minlength=m)
-        squares = np.bincount(pair, weights=diff * diff, minlength=m)
+        common = np.zeros(m)
+        total = np.zeros(m)
+        squares = np.zeros(m)
+        # In chunks of pairs, so the per-gateway temporaries stay small at 20,000 badges.
+        step = max(1, _BLEND_CHUNK // max(profiles.gateways.shape[1], 1))
+        for lo in range(0, m, step):
+            hi = min(lo + step, m)
+            c, t, sq = _profile_sums(profiles, row[lo:hi], col[lo:hi])
+            common[lo:hi], total[lo:hi], squares[lo:hi] = c, t, sq
         # sum((diff - mean)^2) = sum(diff^2) - common * mean^2
         mean = total / np.maximum(common, 1)
         spread = np.maximum(squares - common * mean * mean, 0.0)
@@ -199,6 +192,33 @@ class GroupFinder:
         if n == 1:
             return np.full(1, 0 if self.min_samples <= 1 else -1, dtype=np.int64)
         return dbscan_precomputed(dist, self.eps_m, self.min_samples)
+
+
+_BLEND_CHUNK = 1 << 20  # gateway comparisons per chunk
+
+
+def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per pair: how many gateways both hear, and the sum and sum of squares of the differences.
+
+    Compares over the gateways of the row badge that the column badge hears too; with every
+    gateway a badge hears in its list (the usual case) that is exactly the common set. Ragged:
+    each pair costs the gateways its row badge hears, not the longest list.
+    """
+    counts = profiles.counts[row]
+    pair = np.repeat(np.arange(row.shape[0]), counts)
+    slot = np.arange(pair.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = profiles.gateways.shape[1]
+    at = row[pair] * width + slot  # flat indices: one gather each, not a 2-D fancy index
+    g = profiles.gateways.ravel()[at]
+    a = profiles.levels.ravel()[at]
+    b = profiles.table.ravel()[col[pair] * profiles.table.shape[1] + g].astype(np.float64)
+    ok = ~np.isnan(b)
+    pair, diff = pair[ok], a[ok] - b[ok]
+    m = row.shape[0]
+    common = np.bincount(pair, minlength=m).astype(np.float64)
+    total = np.asarray(np.bincount(pair, weights=diff, minlength=m), dtype=np.float64)
+    squares = np.asarray(np.bincount(pair, weights=diff * diff, minlength=m), dtype=np.float64)
+    return common, total, squares
 
 
 def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> IntArray:
