@@ -34,6 +34,8 @@ from mingle_wire import (
     parse_topic,
 )
 
+from .fastdecode import fast_reading_columns
+
 __all__ = ["BadgeIndex", "Drained", "Ingest"]
 
 log = logging.getLogger("mingle.ingest")
@@ -97,8 +99,10 @@ class Ingest:
         *,
         prefix: str = "mingle",
         parse: Parser | None = None,
+        fast: bool = True,
     ) -> None:
         self.parse: Parser = parse if parse is not None else orjson.loads
+        self.fast = fast
         self.site = site
         self.prefix = prefix
         self.gateway_index = {g: i for i, g in enumerate(gateway_ids)}
@@ -148,6 +152,12 @@ class Ingest:
         if parsed.kind == "readings" and parsed.key not in self.gateway_index:
             self.reject("unknown_gateway", f"gateway {parsed.key!r} is not in the venue file", topic)
             return
+        if self.fast and parsed.kind == "readings" and not isinstance(payload, dict):
+            # A well-formed batch in one native pass; anything else takes the strict codec below.
+            fast = fast_reading_columns(payload, parsed.key, self.badges.index)
+            if fast is not None:
+                self._take_readings(fast, topic)
+                return
         try:
             if not isinstance(payload, dict):
                 payload = loads(payload, self.parse)
@@ -172,25 +182,7 @@ class Ingest:
         for bad in rejected:
             self.reject(bad.reason, bad.detail, topic)
         if parsed.kind == "readings":
-            gi = self.gateway_index[columns.gateway]
-            found = self.badges.find_all(columns.badge)
-            if None not in found:  # every badge seen before: whole columns at once
-                self._readings_known(gi, found, columns)
-                return
-            index = self.badges.find
-            for badge, rssi, ts, tx in zip(columns.badge, columns.rssi, columns.ts, columns.tx, strict=True):
-                idx = index(badge)
-                if idx is None:  # first sighting: count it if unknown, or refuse it beyond capacity
-                    idx = self._badge(badge, topic)
-                    if idx is None:
-                        continue
-                self._b.append(idx)
-                self._g.append(gi)
-                self._t.append(ts)
-                self._r.append(rssi)
-                if tx is not None:
-                    self.tx_dbm[idx] = tx
-            self.readings += len(columns)
+            self._take_readings(columns, topic)
             return
         batch = decoded.batch
         if isinstance(batch, PositionBatch):
@@ -202,6 +194,27 @@ class Ingest:
                 if prev is None or p.ts >= prev.ts:
                     self._pos[idx] = p
             self.positions += len(batch.positions)
+
+    def _take_readings(self, columns: ReadingColumns, topic: str) -> None:
+        gi = self.gateway_index[columns.gateway]
+        found = self.badges.find_all(columns.badge)
+        if None not in found:  # every badge seen before: whole columns at once
+            self._readings_known(gi, found, columns)
+            return
+        index = self.badges.find
+        for badge, rssi, ts, tx in zip(columns.badge, columns.rssi, columns.ts, columns.tx, strict=True):
+            idx = index(badge)
+            if idx is None:  # first sighting: count it if unknown, or refuse it beyond capacity
+                idx = self._badge(badge, topic)
+                if idx is None:
+                    continue
+            self._b.append(idx)
+            self._g.append(gi)
+            self._t.append(ts)
+            self._r.append(rssi)
+            if tx is not None:
+                self.tx_dbm[idx] = tx
+        self.readings += len(columns)
 
     def _readings_known(self, gi: int, found: list[int | None], columns: ReadingColumns) -> None:
         """Buffer a batch whose badges all have indices (``found``), column by column."""
