@@ -49,6 +49,7 @@ __all__ = [
     "encode_positions",
     "encode_readings",
     "loads",
+    "valid_reading_columns",
 ]
 
 MAX_PAYLOAD_BYTES: Final = 1 << 20
@@ -214,8 +215,8 @@ def decode_reading_columns(
         raise DecodeError("topic_mismatch", f"payload gateway {obj['gateway']!r} on topic of {gateway!r}"[:200])
     header = _build(lambda: ReadingBatch(gateway=obj["gateway"], sent=obj["sent"]))
     sent = header.sent
-    lo, hi = max(TS_MIN, sent - MAX_SKEW_S), min(TS_MAX, sent + MAX_SKEW_S)
-    whole = _whole_batch(items, lo, hi, known_ids)
+    whole = _whole_batch(items, sent, known_ids)
+    lo, hi = _ts_window(sent)
     if whole is not None:
         return ReadingColumns(header.gateway, sent, *whole), ()
     ident = ID_PATTERN.fullmatch
@@ -285,28 +286,30 @@ def _within(values: list[Any], types: set[type], lo: float, hi: float) -> bool:
     return True
 
 
-def _whole_batch(
-    items: list[Any], lo: float, hi: float, known_ids: Container[str] | None
-) -> tuple[list[str], list[float], list[float], list[float | None]] | None:
-    """Every item as columns if each one passes the per-item fast check below; else ``None``.
+def _ts_window(sent: float) -> tuple[float, float]:
+    """The inclusive range a reading's ``ts`` must fall in, for a batch ``sent`` at ``sent``."""
+    return max(TS_MIN, sent - MAX_SKEW_S), min(TS_MAX, sent + MAX_SKEW_S)
 
-    The same conditions as that check, applied column-wise with ``map``/``all`` so no
-    Python bytecode runs per reading. Any doubt (a non-dict item, a missing field, one
-    value of the wrong type or out of range) returns ``None`` and the caller goes item by item.
+
+def valid_reading_columns(
+    badges: list[Any],
+    rssis: list[Any],
+    tss: list[Any],
+    tx: list[Any],
+    seq: list[Any],
+    sent: float,
+    known_ids: Container[str] | None = None,
+) -> bool:
+    """True when every reading, given as aligned columns, passes the contract (batch ``sent``).
+
+    The per-item fast check's conditions, applied column-wise with ``map``/``min``/``max`` so
+    no Python bytecode runs per reading: types, ranges, no NaN, and ids (``known_ids`` hold
+    ids that already passed the id check and skip the regular expression). ``False`` means
+    some reading is odd, not which one; the item-by-item path says that.
     """
-    if not items:
-        return None
-    try:  # the common case: every field in every item, one pass
-        badges, rssis, tss, tx, seq = map(list, zip(*map(_ALL, items), strict=True))
-    except KeyError:  # no tx or seq somewhere (or a required field missing: caught below)
-        try:
-            badges, rssis, tss = map(list, zip(*map(_REQUIRED, items), strict=True))
-            tx = list(map(dict.get, items, repeat("tx")))
-            seq = list(map(dict.get, items, repeat("seq")))
-        except (KeyError, TypeError):
-            return None
-    except TypeError:  # an item that is not a dict
-        return None
+    if not badges:
+        return True
+    lo, hi = _ts_window(sent)
     rssi_types = set(map(type, rssis))
     ts_types = set(map(type, tss))
     tx_types = set(map(type, tx))
@@ -322,10 +325,34 @@ def _whole_batch(
         and (tx_types == _NONE or _within(_present(tx, tx_types), tx_types, TX_MIN_DBM, TX_MAX_DBM))
         and (seq_types == _NONE or _within(_present(seq, seq_types), seq_types, 0, 0xFFFFFFFF))
     ):
-        return None
+        return False
     distinct = set(badges)
     unseen = distinct if known_ids is None else filterfalse(known_ids.__contains__, distinct)
-    if not all(map(ID_PATTERN.fullmatch, unseen)):
+    return all(map(ID_PATTERN.fullmatch, unseen))
+
+
+def _whole_batch(
+    items: list[Any], sent: float, known_ids: Container[str] | None
+) -> tuple[list[str], list[float], list[float], list[float | None]] | None:
+    """Every item as columns if each one passes :func:`valid_reading_columns`; else ``None``.
+
+    Any doubt (a non-dict item, a missing field, one value of the wrong type or out of
+    range) returns ``None`` and the caller goes item by item.
+    """
+    if not items:
+        return None
+    try:  # the common case: every field in every item, one pass
+        badges, rssis, tss, tx, seq = map(list, zip(*map(_ALL, items), strict=True))
+    except KeyError:  # no tx or seq somewhere (or a required field missing: caught below)
+        try:
+            badges, rssis, tss = map(list, zip(*map(_REQUIRED, items), strict=True))
+            tx = list(map(dict.get, items, repeat("tx")))
+            seq = list(map(dict.get, items, repeat("seq")))
+        except (KeyError, TypeError):
+            return None
+    except TypeError:  # an item that is not a dict
+        return None
+    if not valid_reading_columns(badges, rssis, tss, tx, seq, sent, known_ids):
         return None
     return badges, rssis, tss, tx
 

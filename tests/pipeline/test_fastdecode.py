@@ -137,7 +137,7 @@ def test_only_well_formed_batches_pass_the_pre_check() -> None:
 def test_one_odd_field_is_either_rejected_or_decoded_as_the_codec_does(
     batch: list[dict[str, Any]], at: int, key: str, value: Any
 ) -> None:
-    from mingle_wire import DecodeError, decode_reading_columns, loads
+    from mingle_wire import DecodeError, decode_readings, loads
 
     odd = {k: v for k, v in batch[at % len(batch)].items() if k != key}
     if value is not None:
@@ -147,9 +147,11 @@ def test_one_odd_field_is_either_rejected_or_decoded_as_the_codec_does(
     fast = fast_reading_columns(body, "gw-01")
     if fast is None:
         return  # the strict codec decides (and names the reason)
-    try:
-        strict, rejected = decode_reading_columns(loads(body), "gw-01")
+    try:  # the object path: every reading through Reading's own validation
+        strict = decode_readings(loads(body), "gw-01")
     except DecodeError as exc:
         raise AssertionError(f"the pre-check admitted a batch the codec rejects: {exc.reason}") from exc
-    assert not rejected, [e.reason for e in rejected]
-    assert (fast.badge, fast.rssi, fast.ts, fast.tx) == (strict.badge, strict.rssi, strict.ts, strict.tx)
+    assert not strict.rejected, [e.reason for e in strict.rejected]
+    readings = strict.batch.readings
+    assert fast.badge == [r.badge for r in readings] and fast.rssi == [r.rssi for r in readings]
+    assert fast.ts == [r.ts for r in readings] and fast.tx == [r.tx for r in readings]
