@@ -24,6 +24,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from .grouping import dbscan_precomputed
+from .runs import ranks, runs
 
 __all__ = ["ColleagueFinder"]
 
@@ -138,9 +139,8 @@ def _colleague_pairs(company: IntArray) -> tuple[IntArray, IntArray]:
     if m < 2:
         e = np.empty(0, dtype=np.int64)
         return e, e
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.repeat(np.r_[starts[1:], m], np.diff(np.r_[starts, m]))
-    later = ends - np.arange(m) - 1  # colleagues after each position in its company's run
+    starts, counts = runs(codes)
+    later = np.repeat(starts + counts, counts) - np.arange(m) - 1  # colleagues after each position in its run
     first = np.repeat(np.arange(m), later)
-    offset = np.arange(first.shape[0]) - np.repeat(np.cumsum(later) - later, later)
+    offset = ranks(later)
     return order[first].astype(np.int64), order[first + 1 + offset].astype(np.int64)

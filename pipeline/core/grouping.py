@@ -28,6 +28,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
+from .runs import ranks, runs
+
 __all__ = ["GroupFinder", "Profiles", "dbscan_precomputed"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -58,8 +60,7 @@ class Profiles:
         table[row, gateway] = level
         order = np.lexsort((-level, row))
         row, gateway, level = row[order], gateway[order], level[order]
-        starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if row.shape[0] else np.empty(0, np.int64)
-        rank = np.arange(row.shape[0]) - np.repeat(starts, np.diff(np.r_[starts, row.shape[0]]))
+        rank = ranks(runs(row)[1])
         width = int(rank.max() + 1) if rank.shape[0] else 0
         if k is not None:
             width = min(width, k)
@@ -206,7 +207,7 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     """
     counts = profiles.counts[row]
     pair = np.repeat(np.arange(row.shape[0]), counts)
-    slot = np.arange(pair.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    slot = ranks(counts)
     width = profiles.gateways.shape[1]
     at = row[pair] * width + slot  # flat indices: one gather each, not a 2-D fancy index
     g = profiles.gateways.ravel()[at]
@@ -261,10 +262,7 @@ def _mutual_knn(row: IntArray, col: IntArray, d: FloatArray, k: int) -> tuple[In
     """Keep an edge only when each end is among the other's ``k`` nearest (stops chaining)."""
     order = np.lexsort((d, row))
     row, col, d = row[order], col[order], d[order]
-    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    counts = np.diff(np.r_[starts, row.shape[0]])
-    rank = np.arange(row.shape[0]) - np.repeat(starts, counts)
-    keep = rank < k
+    keep = ranks(runs(row)[1]) < k
     row, col, d = row[keep], col[keep], d[keep]
     n = int(max(row.max(), col.max())) + 1
     key = row.astype(np.int64) * n + col

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .radio import BADGE_HEIGHT_M, LN10, PathLoss, distance_from_rssi
+from .runs import ranks, runs
 from .windows import PairSummary
 
 __all__ = ["CentroidPositioner", "Fixes", "Multilaterator", "strongest"]
@@ -47,9 +48,8 @@ def strongest(summary: PairSummary, k: int) -> tuple[IntArray, IntArray, FloatAr
         return e, np.empty((0, k), np.int64), np.empty((0, k)), np.empty((0, k), bool)
     order = np.lexsort((-summary.median, summary.badge))
     b = summary.badge[order]
-    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-    counts = np.diff(np.r_[starts, b.shape[0]])
-    rank = np.arange(b.shape[0]) - np.repeat(starts, counts)
+    starts, counts = runs(b)
+    rank = ranks(counts)
     take = rank < k
     row = np.repeat(np.arange(starts.shape[0]), counts)[take]
     col = rank[take]

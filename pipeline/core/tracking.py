@@ -18,6 +18,8 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
+from .runs import runs
+
 __all__ = ["Group", "Track", "TrackUpdate", "Tracker"]
 
 
@@ -123,9 +125,9 @@ def _assign(
     _, comp = connected_components(bipartite, directed=False)
     pair_comp = comp[t]
     order = np.argsort(pair_comp, kind="stable")
-    starts = np.flatnonzero(np.r_[True, pair_comp[order][1:] != pair_comp[order][:-1]])
+    starts, counts = runs(pair_comp[order])
     out: list[tuple[int, int]] = []
-    for a, b in zip(starts, np.r_[starts[1:], order.shape[0]], strict=True):
+    for a, b in zip(starts, starts + counts, strict=True):
         k = order[a:b]
         if k.shape[0] == 1:
             if s[k[0]] >= least:

@@ -178,3 +178,13 @@ def test_calibration_solves_the_same_ridge_problem_as_a_dense_least_squares() ->
     heard = np.bincount(gateway, minlength=g) > 0
     np.testing.assert_allclose(got.a_dbm[heard], want[:g][heard], atol=1e-9)
     np.testing.assert_allclose(got.a_dbm[~heard], -59.0)
+
+
+def test_runs_and_ranks_of_a_sorted_key() -> None:
+    from pipeline.core.runs import ranks, runs
+
+    starts, counts = runs(np.array([3, 3, 5, 7, 7, 7]))
+    assert starts.tolist() == [0, 2, 3] and counts.tolist() == [2, 1, 3]
+    assert ranks(counts).tolist() == [0, 1, 0, 0, 1, 2]
+    assert ranks(np.array([0, 2, 0, 1])).tolist() == [0, 1, 0]
+    assert [a.tolist() for a in runs(np.empty(0))] == [[], []]

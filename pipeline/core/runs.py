@@ -1,0 +1,30 @@
+"""Runs of equal keys in sorted arrays: where each run starts, and each element's rank in it.
+
+The vectorised "group by a sorted key" that several cores need (strongest gateways per
+badge, profile lists, k nearest per badge, colleague pairs, overlap clusters).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["ranks", "runs"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+def runs(keys: npt.NDArray[np.generic]) -> tuple[IntArray, IntArray]:
+    """``(starts, counts)`` of the runs of equal values in ``keys`` (sorted, or at least grouped)."""
+    n = keys.shape[0]
+    if n == 0:
+        e = np.empty(0, dtype=np.int64)
+        return e, e
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]).astype(np.int64)
+    return starts, np.diff(np.r_[starts, n]).astype(np.int64)
+
+
+def ranks(counts: IntArray) -> IntArray:
+    """For runs of ``counts`` elements laid end to end, each element's position in its run."""
+    counts = np.asarray(counts, dtype=np.int64)
+    return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
