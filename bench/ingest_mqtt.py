@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import multiprocessing as mp
-import socket
 import statistics
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import orjson
 import paho.mqtt.client as mqtt
+from _mosquitto import private_broker
 from paho.mqtt.enums import CallbackAPIVersion
 
 from pipeline.live import BrokerConfig, Inbox, MqttLink
@@ -139,21 +135,6 @@ async def _live(port: int, state: PipelineState, base: str, msgs: list[tuple[str
     return last - first, cpu
 
 
-def _private_broker() -> tuple[subprocess.Popen[bytes], int]:
-    """A Mosquitto with unlimited per-client queues, so a slow consumer is measured, not dropped."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    conf = Path(tempfile.mkdtemp()) / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nuser {getpass.getuser()}\n",
-        encoding="utf-8",
-    )
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return proc, port
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--broker-port", type=int, help="an existing broker (default: a private Mosquitto)")
@@ -163,7 +144,7 @@ def main() -> None:
     args = ap.parse_args()
     broker = None
     if args.broker_port is None:
-        broker, args.broker_port = _private_broker()
+        broker, args.broker_port = private_broker()
     try:
         _table(args)
     finally:

@@ -35,22 +35,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import getpass
 import math
 import multiprocessing as mp
 import queue
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 import paho.mqtt.client as mqtt
+from _mosquitto import private_broker
 from paho.mqtt.enums import CallbackAPIVersion
 
 from pipeline.live import BrokerConfig, LiveService, WallTicker, run_service
@@ -211,20 +207,6 @@ def _service(port: int, prefix: str, args: argparse.Namespace, ctl: mp.Queue[Any
     )
 
 
-def _private_broker() -> tuple[subprocess.Popen[bytes], int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    conf = Path(tempfile.mkdtemp()) / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nuser {getpass.getuser()}\n",
-        encoding="utf-8",
-    )
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return proc, port
-
-
 def _expect(q: mp.Queue[Any], what: str, timeout: float) -> Any:
     try:
         kind, body = q.get(timeout=timeout)
@@ -340,7 +322,7 @@ def main() -> None:
     broker = None
     port = args.broker_port
     if port is None:
-        broker, port = _private_broker()
+        broker, port = private_broker()
     try:
         run(args, port)
     finally:
