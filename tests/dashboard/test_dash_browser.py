@@ -105,9 +105,16 @@ def browser() -> Iterator[Any]:
 
 
 def wait(what: str, cond: Callable[[], T], timeout_s: float) -> T:
+    """Poll ``cond`` until it is truthy. An element that the page re-rendered or has not drawn
+    yet (stale, or not found) means "not yet": the map and the feed redraw every update."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        value = cond()
+        try:
+            value = cond()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
         if value:
             return value
         time.sleep(0.1)
@@ -162,8 +169,8 @@ def test_map_alert_login_logout_and_phone_page(browser: Any) -> None:
         assert d.execute_script("return window.mingle.stats.mode") == "live"
 
         wait("a huddle alert in the feed", lambda: d.find_elements(By.CSS_SELECTOR, "#alerts li.alert"), 90)
-        first = d.find_element(By.CSS_SELECTOR, "#alerts li.alert")
-        assert re.search(r"\d+ from .+", first.text) and "suggestion:" in first.text
+        first = wait("the first alert's text", lambda: d.find_element(By.CSS_SELECTOR, "#alerts li.alert").text, 10)
+        assert re.search(r"\d+ from .+", first) and "suggestion:" in first
         assert d.execute_script("return window.mingle.stats.drawCount") > 0
         assert int(d.find_element(By.ID, "kpi-placed").text) > 50
         # For the picture only (not asserted: whether the huddle still stands is up to the crowd):
@@ -176,7 +183,11 @@ def test_map_alert_login_logout_and_phone_page(browser: Any) -> None:
             (ROOT / "docs" / "img").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(map_png, ROOT / "docs" / "img" / "map.png")
 
-        first.find_element(By.CSS_SELECTOR, "button.ack").click()
+        def acknowledge() -> bool:  # the feed re-renders on every update: find the button afresh
+            d.find_element(By.CSS_SELECTOR, "#alerts li.alert button.ack").click()
+            return True
+
+        wait("the first alert's Acknowledge button", acknowledge, 15)
         wait("the alert acknowledged", lambda: d.find_elements(By.CSS_SELECTOR, "#alerts li.acked"), 15)
 
         # Log out: back to the login page, and the API refuses the old tab.
