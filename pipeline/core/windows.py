@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PairSummary", "RssiWindows"]
+__all__ = ["PairSeries", "PairSummary", "RssiWindows"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -38,6 +38,25 @@ class PairSummary:
     iqr: FloatArray
     count: IntArray
     last_ts: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.badge.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class PairSeries:
+    """Per (badge, gateway) pair heard in a span: the mean RSSI of each whole second.
+
+    ``values[k, s]`` (dBm, float32, NaN = no reading) covers readings stamped in
+    ``(start + s, start + s + 1]`` with ``start = now - seconds``; rows sorted by ``badge``
+    then ``gateway``. Badges advertise about once a second, so a second rarely holds more
+    than one reading, and the series keeps what the readings say over time (for example,
+    whether two badges' levels rise and fall together).
+    """
+
+    badge: IntArray
+    gateway: IntArray
+    values: npt.NDArray[np.float32]
 
     def __len__(self) -> int:
         return int(self.badge.shape[0])
@@ -160,6 +179,32 @@ class RssiWindows:
         ukey = packed[starts] >> _RSSI_BITS
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSummary(ukey >> _GATEWAY_BITS, ukey & gateway_mask, median, iqr, counts.astype(np.int64), last_ts)
+
+    def series(self, now: float, seconds: int) -> PairSeries:
+        """Per-second means over the last ``seconds`` (1 .. ``keep_s``) whole seconds ending at ``now``."""
+        if not (isinstance(seconds, int) and 0 < seconds <= self.keep_s):
+            raise ValueError(f"seconds must be an integer in [1, {self.keep_s}], got {seconds!r}")
+        packed, t = self._window(now)
+        start = now - seconds
+        current = (t > start) & (t <= now)
+        packed, t = packed[current], t[current]
+        if packed.shape[0] == 0:
+            e_i = np.empty(0, dtype=np.int64)
+            return PairSeries(e_i, e_i, np.empty((0, seconds), dtype=np.float32))
+        key = packed >> _RSSI_BITS
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        row = np.repeat(np.arange(starts.shape[0]), np.diff(np.r_[starts, key.shape[0]]))
+        col = np.minimum(np.ceil(t - start).astype(np.int64) - 1, seconds - 1)
+        cell = row * seconds + np.maximum(col, 0)
+        rssi = (packed & ((1 << _RSSI_BITS) - 1)).astype(np.float64) / 10.0 - 128.0
+        size = starts.shape[0] * seconds
+        total = np.bincount(cell, weights=rssi, minlength=size)
+        count = np.bincount(cell, minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = (total / count).astype(np.float32).reshape(-1, seconds)
+        ukey = key[starts]
+        gateway_mask = (1 << _GATEWAY_BITS) - 1
+        return PairSeries(ukey >> _GATEWAY_BITS, ukey & gateway_mask, values)
 
     @property
     def size(self) -> int:

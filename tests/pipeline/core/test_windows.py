@@ -87,3 +87,19 @@ def test_summaries_match_a_plain_median_over_random_late_and_out_of_order_input(
             assert list(zip(s.badge.tolist(), s.gateway.tolist(), strict=True)) == sorted(want)
             assert s.median.tolist() == pytest.approx([float(np.median(want[k])) for k in sorted(want)])
             assert s.count.tolist() == [len(want[k]) for k in sorted(want)]
+
+
+def test_series_holds_the_mean_of_each_second_per_pair() -> None:
+    w = RssiWindows(10.0, keep_s=30.0)
+    badge = np.array([1, 1, 1, 0, 1])
+    gateway = np.array([2, 2, 2, 5, 3])
+    ts = np.array([97.2, 97.9, 99.5, 99.9, 75.0])
+    rssi = np.array([-60.0, -70.0, -55.0, -80.0, -90.0])
+    w.add(badge, gateway, ts, rssi)
+    s = w.series(100.0, 4)
+    assert s.badge.tolist() == [0, 1] and s.gateway.tolist() == [5, 2]  # 75.0 is outside the 4 s
+    assert np.isnan(s.values[0, :3]).all() and s.values[0, 3] == -80.0
+    assert np.isnan(s.values[1, 0]) and s.values[1, 1] == -65.0  # (97, 98]: the mean of two
+    assert np.isnan(s.values[1, 2]) and s.values[1, 3] == -55.0
+    with pytest.raises(ValueError, match="seconds"):
+        w.series(100.0, 31)
