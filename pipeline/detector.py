@@ -24,6 +24,15 @@ class Detector:
     proposes huddle candidates (0 = use the floor's groups directly); ``attach_m``: how close
     a non-colleague must stand to count as in a candidate; ``suppress_repeats``: suppress an
     alert whose members were mostly alerted on within the cooldown.
+
+    ``covary_m`` (0 = off): the colleague distance is then a learned linear score,
+    ``colleague_position_weight`` x position distance + ``colleague_m_per_db`` x profile RMS
+    difference (``colleague_far_db`` when they share too few gateways) − ``covary_m`` x the
+    correlation of their per-second RSSI over ``covary_window_s`` (box-smoothed over
+    ``covary_smooth_s``; see ``pipeline/core/covary.py``). The weights come from a logistic
+    fit of "same group" on simulator seeds kept apart from the evaluation seeds
+    (``bench/fit_pair_weights.py``), scaled so one dB of profile difference costs what it
+    does in the floor's blend.
     """
 
     name: str
@@ -38,9 +47,16 @@ class Detector:
     profile_min_count: int = 8
     search_m: float = 12.0
     mutual_k: int = 0
-    colleague_eps_m: float = 2.0
-    attach_m: float = 0.9
-    colleague_smooth_s: float = 40.0
+    colleague_eps_m: float = 0.8
+    attach_m: float = 0.5
+    colleague_smooth_s: float = 20.0
+    colleague_cap_m: float = 1.5
+    covary_m: float = 2.63
+    colleague_position_weight: float = 0.06
+    colleague_m_per_db: float = 0.28
+    colleague_far_db: float = 8.0
+    covary_window_s: int = 30
+    covary_smooth_s: int = 3
     suppress_repeats: bool = True
     ospace_m: float = 0.6
     track_min_jaccard: float = 0.3
@@ -54,7 +70,7 @@ class Detector:
         for name in ("window_s", "eps_m", "feed_max_age_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("track_max_miss_s", "grace_s", "ospace_m"):
+        for name in ("track_max_miss_s", "grace_s", "ospace_m", "covary_m", "colleague_position_weight"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
@@ -73,6 +89,7 @@ BASELINE = Detector(
     ospace_m=0.0,
     search_m=3.75,
     colleague_eps_m=0.0,
+    covary_m=0.0,
     track_max_miss_s=0.0,
     grace_s=0.0,
 )

@@ -19,6 +19,7 @@ from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
+from .core.covary import Fluctuations
 from .core.grouping import GroupFinder, Profiles
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
@@ -62,7 +63,8 @@ class PipelineState:
         )
         # One store of readings serves both the positioning window and the longer profile window.
         self.profile_s = detector.profile_window_s if detector.profile_weight > 0 else None
-        self.windows = RssiWindows(detector.window_s, keep_s=max(detector.window_s, self.profile_s or 0.0))
+        keep_s = max(detector.window_s, self.profile_s or 0.0, detector.covary_window_s if detector.covary_m > 0 else 0)
+        self.windows = RssiWindows(detector.window_s, keep_s=keep_s)
         self.calibrator = Calibrator(len(gw))
         self.multilaterator = Multilaterator(self.gateways_xyz, (venue.floor.width, venue.floor.height))
         self.centroid = CentroidPositioner(self.gateways_xyz[:, :2])
@@ -79,7 +81,12 @@ class PipelineState:
         )
         self.tracker = Tracker(min_jaccard=detector.track_min_jaccard, max_miss_s=detector.track_max_miss_s)
         self.colleagues = (
-            ColleagueFinder(detector.colleague_eps_m, attach_m=detector.attach_m, smooth_s=detector.colleague_smooth_s)
+            ColleagueFinder(
+                detector.colleague_eps_m,
+                attach_m=detector.attach_m,
+                smooth_s=detector.colleague_smooth_s,
+                cap_m=detector.colleague_cap_m,
+            )
             if detector.colleague_eps_m
             else None
         )
@@ -150,6 +157,34 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
     return fixes, heading, profiles
 
 
+def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluctuations | None:
+    """Centred per-second RSSI series of the located badges (None when the detector does not use them)."""
+    det = state.detector
+    if det.covary_m <= 0 or badges.shape[0] < 2:
+        return None
+    row_of = np.full(len(state.badges), -1, dtype=np.int64)
+    row_of[badges] = np.arange(badges.shape[0])
+    series = state.windows.series(now, det.covary_window_s)
+    n_gw = state.gateways_xyz.shape[0]
+    return Fluctuations.from_series(series, row_of, badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
+
+
+def _colleague_score(
+    det: Detector,
+    d: np.ndarray,
+    rms: np.ndarray,
+    common: np.ndarray,
+    covary: Fluctuations,
+    r: np.ndarray,
+    c: np.ndarray,
+) -> np.ndarray:
+    """The learned colleague distance (see :class:`~pipeline.detector.Detector`): lower = together."""
+    rms = np.where(common >= 3, rms, det.colleague_far_db)
+    corr = np.nan_to_num(covary.correlation(r, c), nan=0.0)
+    score = det.colleague_position_weight * d + det.colleague_m_per_db * rms - det.covary_m * corr
+    return np.asarray(np.maximum(score, 1e-3), dtype=np.float64)
+
+
 def _groups(index_sets: Iterable[Iterable[int]], names: list[str], xy: np.ndarray) -> list[Group]:
     """Groups as sorted badge ids with their centre, in a deterministic order."""
     out = []
@@ -193,9 +228,13 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         company = np.array([state.company_code.get(n, -1) for n in names], dtype=np.int64)
         pts = state.groups.points(xy, heading) if len(xy) else xy
 
+        covary = _fluctuations(state, fixes.badge, now)
+
         def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
             d = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
-            return state.groups.blend(r, c, d, profiles)
+            if covary is None or profiles is None:
+                return state.groups.blend(r, c, d, profiles)
+            return _colleague_score(state.detector, d, *state.groups.profile_difference(r, c, profiles), covary, r, c)
 
         candidates = state.colleagues.fit(graph, company, fixes.badge, pair_distance, now)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)

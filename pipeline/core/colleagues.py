@@ -44,6 +44,7 @@ class ColleagueFinder:
         attach_share: float = 0.5,
         smooth_s: float = 0.0,
         forget_s: float = 60.0,
+        cap_m: float = 0.0,
     ) -> None:
         if not eps_m > 0:
             raise ValueError(f"eps_m must be > 0 metres, got {eps_m!r}")
@@ -56,6 +57,7 @@ class ColleagueFinder:
         self.attach_share = attach_share
         self.smooth_s = smooth_s
         self.forget_s = forget_s
+        self.cap_m = cap_m
         # Smoothed pair distances: sorted pair keys (lower id << 32 | higher id), value, time.
         self._keys = np.empty(0, dtype=np.int64)
         self._values = np.empty(0, dtype=np.float64)
@@ -92,8 +94,11 @@ class ColleagueFinder:
         colleague = sparse.csr_matrix((np.maximum(dist, 1e-6), (row, col)), shape=graph.shape)
         labels = dbscan_precomputed(colleague, self.eps_m, 2)
         groups: list[IntArray] = []
-        close = coo.data <= self.attach_m
-        near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
+        if pair_distance is None:
+            close = coo.data <= self.attach_m
+            near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
+        else:
+            near = self._strangers_near(coo, labels, company, ids, pair_distance, now)
         for label in np.unique(labels[labels >= 0]):
             members = np.flatnonzero(labels == label)
             sub = near[members]
@@ -104,10 +109,39 @@ class ColleagueFinder:
             groups.append(np.r_[members, attached].astype(np.int64))
         return groups
 
+    def _strangers_near(
+        self,
+        coo: sparse.coo_matrix,
+        labels: IntArray,
+        company: IntArray,
+        ids: IntArray | None,
+        pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]],
+        now: float,
+    ) -> sparse.csr_matrix:
+        """Candidate members and the non-colleagues near them (``graph`` pairs) whose pair distance,
+        measured like the colleagues' own and smoothed the same way, is within ``attach_m``."""
+        n = labels.shape[0]
+        in_group = labels[coo.row] >= 0
+        other = company[coo.col] != company[coo.row]
+        row, col = coo.row[in_group & other].astype(np.int64), coo.col[in_group & other].astype(np.int64)
+        if row.shape[0] == 0:
+            return sparse.csr_matrix((n, n))
+        # A pair of members of two different candidates appears both ways: measure (and smooth) it once.
+        lo, hi = np.minimum(row, col), np.maximum(row, col)
+        _, first, back = np.unique(lo * n + hi, return_index=True, return_inverse=True)
+        dist = pair_distance(lo[first], hi[first])
+        if ids is not None:
+            dist = self._smooth(ids[lo[first]], ids[hi[first]], dist, now)
+        close = dist[back.ravel()] <= self.attach_m
+        ones = np.ones(int(close.sum()), dtype=np.int8)
+        return sparse.csr_matrix((ones, (row[close], col[close])), shape=(n, n))
+
     def _smooth(self, a: IntArray, b: IntArray, dist: npt.NDArray[np.float64], now: float) -> npt.NDArray[np.float64]:
         """Exponential moving average of each pair's distance (pairs of badge ids ``a``, ``b``)."""
         if self.smooth_s <= 0:
             return dist
+        if self.cap_m > 0:
+            dist = np.minimum(dist, self.cap_m)
         lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
         keys = (lo << 32) | hi
         stored = self._keys

@@ -154,6 +154,14 @@ class GroupFinder:
         """
         if profiles is None or self.profile_weight == 0 or d.shape[0] == 0:
             return d
+        rms, common = self.profile_difference(row, col, profiles)
+        blended = (1 - self.profile_weight) * d + self.profile_weight * rms * self.profile_m_per_db
+        return np.asarray(np.where(common >= self.min_common_gateways, blended, d), dtype=np.float64)
+
+    def profile_difference(
+        self, row: IntArray, col: IntArray, profiles: Profiles | FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per pair: the RMS (dB) of their centred profile differences, and how many gateways both hear."""
         if not isinstance(profiles, Profiles):
             profiles = Profiles.from_dense(profiles)
         m = row.shape[0]
@@ -170,8 +178,7 @@ class GroupFinder:
         mean = total / np.maximum(common, 1)
         spread = np.maximum(squares - common * mean * mean, 0.0)
         rms = np.sqrt(spread / np.maximum(common - 1, 1))
-        blended = (1 - self.profile_weight) * d + self.profile_weight * rms * self.profile_m_per_db
-        return np.asarray(np.where(common >= self.min_common_gateways, blended, d), dtype=np.float64)
+        return np.asarray(rms, dtype=np.float64), common
 
     def graph(
         self, xy: FloatArray, heading: FloatArray, profiles: Profiles | FloatArray | None = None

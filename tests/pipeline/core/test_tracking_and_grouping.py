@@ -123,3 +123,44 @@ def test_colleague_candidates_do_not_chain_through_strangers() -> None:
     assert sorted(alone.tolist()) == [0, 1, 2]
     with pytest.raises(ValueError, match="attach_share"):
         ColleagueFinder(attach_share=0)
+
+
+def test_strangers_attach_by_the_pair_distance_when_one_is_given() -> None:
+    from scipy import sparse
+
+    from pipeline.core.colleagues import ColleagueFinder
+
+    # 0,1,2 colleagues; 3 and 4 strangers near them on the floor graph (any distance there).
+    # The pair distance says 3 stands with 0 and 1 (two of three members) and 4 with 0 only.
+    score = {(0, 1): 0.2, (0, 2): 0.3, (1, 2): 0.2, (0, 3): 0.3, (1, 3): 0.4, (2, 3): 1.2, (0, 4): 0.3}
+
+    def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return np.array([score.get((min(a, b), max(a, b)), 2.0) for a, b in zip(r.tolist(), c.tolist(), strict=True)])
+
+    rows = [i for i in range(5) for j in range(5) if i != j]
+    cols = [j for i in range(5) for j in range(5) if i != j]
+    graph = sparse.csr_matrix((np.full(len(rows), 3.0), (rows, cols)), shape=(5, 5))
+    company = np.array([0, 0, 0, 1, 2])
+    finder = ColleagueFinder(0.5, attach_m=0.5, attach_share=0.5)
+    (group,) = finder.fit(graph, company, np.arange(5), pair_distance, now=10.0)
+    assert sorted(group.tolist()) == [0, 1, 2, 3]
+    # With the floor graph alone (no pair distance), nobody is within attach_m.
+    (alone,) = ColleagueFinder(3.5, attach_m=0.5).fit(graph, company)
+    assert sorted(alone.tolist()) == [0, 1, 2]
+
+
+def test_capped_smoothing_forgets_how_far_apart_a_pair_was() -> None:
+    from pipeline.core.colleagues import ColleagueFinder
+
+    a, b = np.array([1]), np.array([2])
+    plain = ColleagueFinder(1.0, smooth_s=20.0)
+    capped = ColleagueFinder(1.0, smooth_s=20.0, cap_m=1.5)
+    for f in (plain, capped):
+        f._smooth(a, b, np.array([6.0]), 0.0)  # far apart on the first tick
+    # Then together: the capped average starts from 1.5, not 6, and crosses 0.8 far sooner.
+    crossed = {}
+    for name, f in (("plain", plain), ("capped", capped)):
+        for t in range(1, 120):
+            if f._smooth(a, b, np.array([0.2]), float(t))[0] <= 0.8 and name not in crossed:
+                crossed[name] = t
+    assert crossed["capped"] < 25 < crossed["plain"]

@@ -1,0 +1,148 @@
+"""Fit the colleague pair score's weights on simulator truth, and show what each feature is worth.
+
+    python bench/fit_pair_weights.py [--seeds 6,7,8] [--minutes 12] [--every 3] [--out /tmp/pairfit]
+
+For each training seed (kept apart from the evaluation seeds 3-5 of docs/quality.md) it
+simulates a 300-attendee scenario, replays it through ``step()`` and, every ``--every``
+ticks, measures every pair of colleagues on the floor the way the detector does:
+
+* ``d`` — distance between their positions (the frame's, smoothed),
+* ``rms`` — RMS of their centred 30 s RSSI-profile difference (dB; ``--far-db`` when they
+  share fewer than 3 gateways),
+* ``corr`` — correlation of their per-second RSSI over 30 s (``pipeline/core/covary.py``;
+  0 when unknown),
+
+labelled by the truth: in the same conversational group that second, or not. It prints
+the ROC AUC of each feature and of logistic fits over feature sets (3-fold cross-validated,
+folds by seed so no scenario is in its own test fold), and the weights ``Detector`` uses:
+the logistic coefficients scaled so one dB of profile difference costs ``--m-per-db``
+metres, as in the floor's blended distance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import orjson
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from mingle_wire import read_recording
+from pipeline.core.covary import Fluctuations
+from pipeline.core.grouping import Profiles
+from pipeline.detector import MINGLE
+from pipeline.replay import replay_ticks
+from pipeline.roster import load_roster
+from pipeline.sim import ScenarioConfig, simulate
+from pipeline.step import PipelineState
+from pipeline.venue import load_venue
+
+FEATURES = ("d", "rms", "corr")
+
+
+def _truth(path: Path) -> dict[int, tuple[dict[str, str], set[str]]]:
+    out = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            e = orjson.loads(line)
+            group = {m: g["id"] for g in e["groups"] for m in g["members"]}
+            out[round(e["t"])] = (group, {p["badge"] for p in e["people"]})
+    return out
+
+
+def pairs_of(scenario: Path, every: int, far_db: float) -> np.ndarray:
+    """Rows of (label, d, rms, corr) for colleague pairs, every ``every`` ticks."""
+    venue = load_venue(scenario / "venue.yaml")
+    roster = load_roster(scenario / "roster.csv")
+    truth = _truth(scenario / "truth.jsonl")
+    state = PipelineState(venue, roster, MINGLE)
+    n_gw = len(venue.gateways)
+    rows: list[np.ndarray] = []
+    det = MINGLE
+    for k, tick in enumerate(replay_ticks(read_recording(scenario / "recording.jsonl.gz", orjson.loads), state)):
+        if k < 30 or k % every:
+            continue
+        now = tick.frame.ts
+        group, present = truth.get(round(now), ({}, set()))
+        badges = [b for b in tick.frame.badges if b.badge in roster and b.badge in present]
+        if len(badges) < 2:
+            continue
+        idx = np.array([state.badges.get(b.badge) for b in badges], dtype=np.int64)
+        xy = np.array([(b.x, b.y) for b in badges])
+        company = np.array([hash(roster[b.badge].company) for b in badges])
+        i, j = np.triu_indices(len(badges), 1)
+        same_company = company[i] == company[j]
+        i, j = i[same_company], j[same_company]
+        if i.shape[0] == 0:
+            continue
+        row_of = np.full(len(state.badges), -1, dtype=np.int64)
+        row_of[idx] = np.arange(idx.shape[0])
+        long = state.windows.summarize(now, n_gw, span_s=det.profile_window_s)
+        rws = row_of[long.badge]
+        ok = (rws >= 0) & (long.count >= det.profile_min_count)
+        profiles = Profiles.from_entries(rws[ok], long.gateway[ok], long.median[ok], idx.shape[0], n_gw)
+        rms, common = state.groups.profile_difference(i, j, profiles)
+        rms = np.where(common >= 3, rms, far_db)
+        fl = Fluctuations.from_series(
+            state.windows.series(now, det.covary_window_s), row_of, idx.shape[0], n_gw, smooth_s=det.covary_smooth_s
+        )
+        corr = np.nan_to_num(fl.correlation(i, j), nan=0.0)
+        d = np.hypot(*(xy[i] - xy[j]).T)
+        gid = [group.get(b.badge) for b in badges]
+        label = np.array([gid[a] is not None and gid[a] == gid[b] for a, b in zip(i, j, strict=True)])
+        rows.append(np.column_stack([label, d, rms, corr]))
+    return np.vstack(rows) if rows else np.empty((0, 4))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", default="6,7,8")
+    ap.add_argument("--minutes", type=float, default=12.0)
+    ap.add_argument("--every", type=int, default=3)
+    ap.add_argument("--far-db", type=float, default=MINGLE.colleague_far_db)
+    ap.add_argument("--m-per-db", type=float, default=MINGLE.colleague_m_per_db)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/pairfit"))
+    args = ap.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    data = []
+    for seed in seeds:
+        scenario = args.out / f"seed{seed}"
+        if not (scenario / "truth.jsonl").exists():
+            simulate(ScenarioConfig(seed=seed, minutes=args.minutes), scenario)
+        rows = pairs_of(scenario, args.every, args.far_db)
+        together = int(rows[:, 0].sum())
+        print(f"seed {seed}: {rows.shape[0]} colleague pairs measured, {together} in one group", file=sys.stderr)
+        data.append(rows)
+    y = np.concatenate([r[:, 0] for r in data]) > 0
+    x = np.vstack([r[:, 1:] for r in data])
+    fold = np.concatenate([np.full(r.shape[0], k % 3) for k, r in enumerate(data)])
+    print("| features | ROC AUC (held-out folds) |")
+    print("|---|---|")
+    for name, col, sign in (("d alone", 0, -1), ("rms alone", 1, -1), ("corr alone", 2, 1)):
+        print(f"| {name} | {roc_auc_score(y, sign * x[:, col]):.3f} |")
+    for cols in ((0, 1), (0, 1, 2)):
+        score = np.zeros(y.shape[0])
+        for f in np.unique(fold):
+            test = fold == f
+            train = ~test if (~test).any() else test
+            model = LogisticRegression(max_iter=2000).fit(x[train][:, cols], y[train])
+            score[test] = model.decision_function(x[test][:, cols])
+        names = " + ".join(FEATURES[c] for c in cols)
+        print(f"| logistic: {names} | {roc_auc_score(y, score):.3f} |")
+    model = LogisticRegression(max_iter=2000).fit(x, y)
+    b_d, b_rms, b_corr = model.coef_[0]
+    scale = args.m_per_db / -b_rms
+    print()
+    print(f"all seeds: intercept {model.intercept_[0]:.3f}, d {b_d:.3f}, rms {b_rms:.3f}, corr {b_corr:.3f}")
+    print(
+        f"Detector weights (rms at {args.m_per_db} m/dB): colleague_position_weight={-b_d * scale:.3f} "
+        f"colleague_m_per_db={args.m_per_db} covary_m={b_corr * scale:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""Do two badges' RSSI levels rise and fall together? Evidence that they stand together.
+
+Shadowing in a crowd has a slow, moving part: people walking between a badge and a
+gateway attenuate it for seconds at a time (Gudmundson's correlated shadowing, in space
+*and* in time; the simulator's moving field has a 3 m decorrelation distance and a
+10 s time constant, see docs/simulator.md). Two badges a metre apart sit under nearly the
+same moving shadow, so at every gateway both hear, their levels go up and down together;
+two badges in adjacent circles 3–4 m apart share much less of it. A static profile
+comparison (:class:`~pipeline.core.grouping.Profiles`) sees only the time-averaged part.
+
+:class:`Fluctuations` holds, per badge and gateway, the per-second RSSI of the last few
+seconds with its own mean removed (box-smoothed over ``smooth_s`` seconds to damp per-packet
+fading, missing seconds as zero), and :meth:`Fluctuations.correlation` gives pairs of badges
+their pooled correlation over the gateways both hear: near 1 for badges that move in step,
+near 0 for unrelated ones. It is a feature for the pair distance, not a decision.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from .runs import ranks, runs
+from .windows import PairSeries
+
+__all__ = ["Fluctuations"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_CHUNK = 1 << 21  # gateway-seconds compared per chunk of pairs
+
+
+class Fluctuations:
+    """Centred per-second RSSI series for ``n`` badges (rows).
+
+    ``residual[s]`` is slot ``s``'s series minus its mean (float32; 0 where no reading),
+    ``slot_of[row, gateway]`` the slot of that badge and gateway (-1: too few readings),
+    ``first[row]``/``count[row]`` the row's run of slots (slots sorted by row, then gateway).
+    """
+
+    __slots__ = ("count", "first", "gateway", "residual", "slot_of", "sumsq")
+
+    def __init__(
+        self, residual: npt.NDArray[np.float32], gateway: IntArray, slot_of: npt.NDArray[np.int32], first: IntArray
+    ) -> None:
+        self.residual = residual
+        self.gateway = gateway
+        self.slot_of = slot_of
+        self.first = first
+        self.count = np.zeros(slot_of.shape[0], dtype=np.int64)
+        self.sumsq = np.einsum("ij,ij->i", residual, residual, dtype=np.float64) if residual.size else np.zeros(0)
+
+    @classmethod
+    def from_series(
+        cls,
+        series: PairSeries,
+        row_of: IntArray,
+        n: int,
+        n_gateways: int,
+        *,
+        min_seconds: int = 8,
+        smooth_s: int = 3,
+    ) -> Fluctuations:
+        """From a :class:`PairSeries`; ``row_of[badge]`` is the badge's row (-1: not wanted).
+
+        A (badge, gateway) series needs readings in ``min_seconds`` seconds to be kept.
+        """
+        if not (isinstance(smooth_s, int) and smooth_s >= 1):
+            raise ValueError(f"smooth_s must be an integer >= 1 seconds, got {smooth_s!r}")
+        values = series.values
+        present = ~np.isnan(values)
+        rows = row_of[series.badge] if len(series) else np.empty(0, dtype=np.int64)
+        keep = (rows >= 0) & (present.sum(axis=1) >= min_seconds)
+        values, present, rows, gws = values[keep], present[keep], rows[keep], series.gateway[keep]
+        filled = np.where(present, values, 0.0).astype(np.float64)
+        if smooth_s > 1 and values.shape[0]:
+            # Mean of the readings within the box (a running sum over present seconds).
+            kernel = np.ones(smooth_s)
+            total = _convolve_rows(filled, kernel)
+            seen = _convolve_rows(present.astype(np.float64), kernel)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                smoothed = np.where(seen > 0, total / np.maximum(seen, 1.0), 0.0)
+            present = seen > 0
+            filled = smoothed
+        counts = present.sum(axis=1)
+        mean = filled.sum(axis=1) / np.maximum(counts, 1)
+        residual = np.where(present, filled - mean[:, None], 0.0).astype(np.float32)
+        # Slots sorted by row, then gateway (series rows are sorted by badge; rows may reorder).
+        order = np.lexsort((gws, rows))
+        residual, rows, gws = residual[order], rows[order], gws[order]
+        slot_of = np.full((n, n_gateways), -1, dtype=np.int32)
+        slot_of[rows, gws] = np.arange(rows.shape[0], dtype=np.int32)
+        first = np.zeros(n, dtype=np.int64)
+        out = cls(residual, gws.astype(np.int64), slot_of, first)
+        if rows.shape[0]:
+            starts, lengths = runs(rows)
+            first[rows[starts]] = starts
+            out.count[rows[starts]] = lengths
+        return out
+
+    def correlation(self, row: IntArray, col: IntArray, min_common: int = 3) -> FloatArray:
+        """Pooled correlation of pairs' residuals over the gateways both hear (NaN: fewer than
+        ``min_common`` gateways in common)."""
+        m = row.shape[0]
+        out = np.full(m, np.nan)
+        if m == 0 or self.residual.shape[0] == 0:
+            return out
+        seconds = max(self.residual.shape[1], 1)
+        per_pair = max(float(self.count.mean()), 1.0) * seconds
+        step = max(1, int(_CHUNK // per_pair))
+        for lo in range(0, m, step):
+            hi = min(lo + step, m)
+            out[lo:hi] = self._chunk(row[lo:hi], col[lo:hi], min_common)
+        return out
+
+    def _chunk(self, row: IntArray, col: IntArray, min_common: int) -> FloatArray:
+        counts = self.count[row]
+        pair = np.repeat(np.arange(row.shape[0]), counts)
+        slot_a = self.first[row][pair] + ranks(counts)
+        slot_b = self.slot_of[col[pair], self.gateway[slot_a]].astype(np.int64)
+        ok = slot_b >= 0
+        pair, slot_a, slot_b = pair[ok], slot_a[ok], slot_b[ok]
+        m = row.shape[0]
+        dot = np.einsum("ij,ij->i", self.residual[slot_a], self.residual[slot_b], dtype=np.float64)
+        num = np.bincount(pair, weights=dot, minlength=m)
+        norm_a = np.bincount(pair, weights=self.sumsq[slot_a], minlength=m)
+        norm_b = np.bincount(pair, weights=self.sumsq[slot_b], minlength=m)
+        common = np.bincount(pair, minlength=m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = num / np.sqrt(norm_a * norm_b)
+        return np.asarray(np.where((common >= min_common) & (norm_a > 0) & (norm_b > 0), corr, np.nan), np.float64)
+
+
+def _convolve_rows(a: FloatArray, kernel: FloatArray) -> FloatArray:
+    """Centred box sum along each row ('same' length), zero beyond the ends."""
+    k = kernel.shape[0]
+    pad = np.pad(a, ((0, 0), (k // 2, k - 1 - k // 2)))
+    csum = np.cumsum(np.pad(pad, ((0, 0), (1, 0))), axis=1)
+    return np.asarray(csum[:, k:] - csum[:, :-k], dtype=np.float64)
