@@ -57,7 +57,7 @@ class Detector:
     colleague_far_db: float = 8.0
     covary_window_s: int = 30
     covary_smooth_s: int = 3
-    suppress_repeats: bool = True
+    suppress_repeats: bool = False
     ospace_m: float = 0.6
     track_min_jaccard: float = 0.3
     track_max_miss_s: float = 20.0

@@ -45,7 +45,7 @@ def test_evaluate_prints_the_table_and_a_json_line(chain: Path, capsys: pytest.C
     mingle, baseline = rows["mingle"], rows["baseline"]
     assert mingle["nudges"]["opt_out"] == 0 and mingle["nudges"]["exempt"] == 0
     # Regression floor. Measured on this scenario (150 attendees, 8 minutes, 9 true huddles): huddle
-    # alerts mingle F1 0.59 (5 found, 3 false), baseline 0.00; group F1 at T=2/3 mingle 0.20,
+    # alerts mingle F1 0.56 (5 found, 4 false), baseline 0.00; group F1 at T=2/3 mingle 0.20,
     # baseline 0.08. The floors leave room for a borderline decision or two to flip on another
     # BLAS, not for a real regression (the detector without co-fluctuation scored 0.50 here).
     assert mingle["alerts"]["tp"] >= 3 and mingle["alerts"]["f1"] >= 0.4

@@ -91,16 +91,16 @@ def write_recording(path: Path, venue: Venue, seconds: int) -> None:
 def test_replay_is_deterministic_and_writes_its_outputs(venue_file: Path, roster_file: Path, tmp_path: Path) -> None:
     venue, roster = load_venue(venue_file), load_roster(roster_file)
     rec = tmp_path / "rec.jsonl.gz"
-    write_recording(rec, venue, 80)
+    write_recording(rec, venue, 100)  # the huddle needs ~25 s of evidence, then the 60 s dwell
     one = run_replay(rec, venue, roster, out_dir=tmp_path / "one")
     run_replay(rec, venue, roster, out_dir=tmp_path / "two")
     for name in ("frames.jsonl", "alerts.jsonl"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
     summary = json.loads((tmp_path / "one" / "summary.json").read_text())
     assert summary["rejected"] == {"bad_json": 1} and summary["alerts"] == 1 == len(one.alerts)
-    assert summary["ticks"] == len(one.frames) == 80
+    assert summary["ticks"] == len(one.frames) == 100
     assert summary["timing"]["x_real_time"] > 1
-    assert len((tmp_path / "one" / "frames.jsonl").read_text().splitlines()) == 80
+    assert len((tmp_path / "one" / "frames.jsonl").read_text().splitlines()) == 100
 
 
 def test_the_baseline_runs_through_the_same_step(venue_file: Path, roster_file: Path, tmp_path: Path) -> None:
