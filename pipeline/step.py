@@ -222,10 +222,13 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
                 zone=None if zone is None else zone.name,
             )
         )
+    names_sorted = [names[k] for k in order]
     frame = Frame(
         site=state.venue.site,
         ts=now,
-        badges=tuple(FrameBadge(names[k], float(xy[k, 0]), float(xy[k, 1]), float(fixes.err[k])) for k in order),
+        badges=tuple(
+            map(FrameBadge, names_sorted, xy[order, 0].tolist(), xy[order, 1].tolist(), fixes.err[order].tolist())
+        ),
         clusters=tuple(clusters),
     )
     state.ticks += 1
