@@ -2,7 +2,7 @@
 
 Each (badge, gateway) pair heard in the last ``keep_s`` seconds owns a *slot*: one row of
 a ring buffer of whole seconds holding the mean RSSI of the readings stamped in that second
-(NaN = none) and how many there were. Second ``k`` (an integer) holds readings stamped in
+(in 0.01 dB steps; none = empty) and how many there were. Second ``k`` (an integer) holds readings stamped in
 ``(k - 1, k]``. A summary is the median and inter-quartile range of a pair's per-second
 means over the window — the same as over the raw readings whenever a second holds at most
 one reading, which is the rule: badges advertise about once a second (ESPresense found a
@@ -34,7 +34,10 @@ IntArray = npt.NDArray[np.int64]
 
 _GATEWAY_BITS = 12  # up to 4,096 gateways
 _BADGE_BITS = 32  # badge indices; far beyond any BadgeIndex capacity
-_MAX_COUNT = np.iinfo(np.uint16).max  # readings counted per cell (saturates; a badge sends ~1/s)
+_MAX_COUNT = np.iinfo(np.uint8).max  # readings counted per cell (saturates; a badge sends ~1/s)
+_SCALE = 100.0  # levels held in 0.01 dB steps (int16), far below the radio's own noise
+_EMPTY = np.iinfo(np.int16).max  # no reading in that second; sorts after every level
+Levels = npt.NDArray[np.int16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +103,16 @@ class RssiWindows:
         self.keep_s = window_s if keep_s is None else keep_s
         self.future_slack_s = future_slack_s
         self.too_old = 0
-        # Seconds visible at whole second t: (t - keep_s, t + ahead]; the ring holds exactly those.
+        # Seconds visible at whole second t: (t - keep_s, t + ahead]. The ring has room for
+        # them, rounded up to a power of two (32 for 30 s + 2 s) so a column is a bit mask.
         self._ahead = math.floor(future_slack_s)
-        self._ring = math.ceil(self.keep_s) + self._ahead
+        self._ring_bits = (math.ceil(self.keep_s) + self._ahead - 1).bit_length()
+        self._ring = 1 << self._ring_bits
         self._t: int | None = None  # newest whole second a query has seen (the expiry clock)
         self._keys = np.empty(0, dtype=np.int64)  # live pair keys (badge << 12 | gateway), sorted
         self._slot_of = np.empty(0, dtype=np.int64)  # their slots, aligned with _keys
-        self._mean = np.full((0, self._ring), np.nan, dtype=np.float32)  # [slot, k % ring] dBm
-        self._count = np.zeros((0, self._ring), dtype=np.uint16)  # readings in that second
+        self._level = np.full((0, self._ring), _EMPTY, dtype=np.int16)  # [slot, k % ring] mean, 0.01 dBm
+        self._count = np.zeros((0, self._ring), dtype=np.uint8)  # readings in that second
         self._last_ts = np.empty(0, dtype=np.float64)  # per slot: newest reading (s)
         self._last_k = np.empty(0, dtype=np.int64)  # per slot: newest second with a reading
         self._heard = np.empty(0, dtype=np.int32)  # per slot: seconds with a reading in the ring
@@ -154,7 +159,7 @@ class RssiWindows:
                 self._held -= dropped
                 self._heard[:used] -= cells > 0
                 cells[:] = 0
-                self._mean[:used, col] = np.nan
+                self._level[:used, col] = _EMPTY
         self._t = t
         if self._keys.shape[0]:
             silent = self._last_k[self._slot_of] < gone_hi
@@ -163,13 +168,13 @@ class RssiWindows:
                 self._keys, self._slot_of = self._keys[~silent], self._slot_of[~silent]
 
     def _grow(self, need: int) -> None:
-        cap = self._mean.shape[0]
+        cap = self._level.shape[0]
         if need <= cap:
             return
-        new_cap = max(need, 2 * cap, 1024)
+        new_cap = max(need, cap + cap // 2, 1024)
         extra = new_cap - cap
-        self._mean = np.concatenate([self._mean, np.full((extra, self._ring), np.nan, dtype=np.float32)])
-        self._count = np.concatenate([self._count, np.zeros((extra, self._ring), dtype=np.uint16)])
+        self._level = np.concatenate([self._level, np.full((extra, self._ring), _EMPTY, dtype=np.int16)])
+        self._count = np.concatenate([self._count, np.zeros((extra, self._ring), dtype=np.uint8)])
         self._last_ts = np.r_[self._last_ts, np.full(extra, -np.inf)]
         self._last_k = np.r_[self._last_k, np.full(extra, np.iinfo(np.int64).min)]
         self._heard = np.r_[self._heard, np.zeros(extra, dtype=np.int32)]
@@ -189,10 +194,13 @@ class RssiWindows:
             self._grow(self._used)
             self._last_ts[slots] = -np.inf  # a reused slot starts afresh (its cells are already empty)
             self._last_k[slots] = np.iinfo(np.int64).min
+            out = np.empty(ukey.shape[0], dtype=np.int64)
+            out[found] = self._slot_of[pos[found]]
+            out[~found] = slots
             at = pos[~found]
             self._keys = np.insert(self._keys, at, new)
             self._slot_of = np.insert(self._slot_of, at, slots)
-            pos = np.searchsorted(self._keys, ukey)
+            return out
         return self._slot_of[pos]
 
     def _admit(self, t: int) -> None:
@@ -217,17 +225,16 @@ class RssiWindows:
         n = key.shape[0]
         if n == 0:
             return
-        ring = self._ring
-        col = k % ring
-        cell = key * ring + col  # sorted by pair, then by column
+        bits, mask = self._ring_bits, self._ring - 1
+        cell = (key << bits) | (k & mask)  # sorted by pair, then by column
         order = np.argsort(cell)
         cell = cell[order]
         cut = np.flatnonzero(cell[1:] != cell[:-1]) + 1
         starts = np.r_[0, cut]
         added = np.diff(np.r_[starts, n])
         total = np.add.reduceat(rssi[order], starts)
-        cell_key = cell[starts] // ring
-        cell_col = cell[starts] % ring
+        cell_key = cell[starts] >> bits
+        cell_col = cell[starts] & mask
         pair_cut = np.flatnonzero(cell_key[1:] != cell_key[:-1]) + 1
         pair_starts = np.r_[0, pair_cut]
         ukey = cell_key[pair_starts]
@@ -239,15 +246,15 @@ class RssiWindows:
         self._last_ts[pair_slots] = np.maximum(self._last_ts[pair_slots], newest_ts)
         self._last_k[pair_slots] = np.maximum(self._last_k[pair_slots], newest_k)
         slot = np.repeat(pair_slots, np.diff(np.r_[pair_starts, cell_key.shape[0]]))
-        flat = slot * ring + cell_col
-        mean = self._mean.reshape(-1)
+        flat = (slot << bits) | cell_col
+        level = self._level.reshape(-1)
         count = self._count.reshape(-1)
         before = count[flat].astype(np.float64)
         self._heard[: self._used] += np.bincount(slot[before == 0], minlength=self._used).astype(np.int32)
-        prior = np.where(before > 0, mean[flat].astype(np.float64), 0.0)
+        prior = np.where(before > 0, level[flat] / _SCALE, 0.0)
         after = before + added
-        mean[flat] = ((prior * before + total) / after).astype(np.float32)
-        count[flat] = np.minimum(after, _MAX_COUNT).astype(np.uint16)
+        level[flat] = np.rint((prior * before + total) / after * _SCALE).astype(np.int16)
+        count[flat] = np.minimum(after, _MAX_COUNT).astype(np.uint8)
         self._held += n
 
     def _sync(self, now: float) -> int:
@@ -256,24 +263,26 @@ class RssiWindows:
         self._admit(t)
         return t
 
-    def _block(self, first: int, last: int, *, in_order: bool) -> tuple[npt.NDArray[np.float32], int, bool]:
-        """Per-second means of every slot for seconds ``first .. last`` (clipped to what is
-        kept), as a [used slots, seconds] array; the offset of ``first`` in it; and whether
-        it is the whole ring. Without ``in_order`` the columns may come in any order (a
-        summary sorts each row anyway), and the array may be a view of the store."""
+    def _block(self, first: int, last: int, *, in_order: bool) -> tuple[Levels, int, bool]:
+        """Per-second levels of every slot for seconds ``first .. last`` (clipped to what is
+        kept), as a [used slots, seconds] array; the offset of ``first`` in it; and whether it
+        covers every second kept. Without ``in_order`` the columns may come in any order and
+        the whole ring may stand for every second kept (the ring's spare columns are empty;
+        a summary sorts each row anyway), and the array may be a view of the store."""
         assert self._t is not None
-        lo = max(first, self._first_kept(self._t))
+        first_kept = self._first_kept(self._t)
+        lo = max(first, first_kept)
         hi = min(last, self._t + self._ahead)
         used = self._used
         if hi < lo:
-            return np.empty((used, 0), dtype=np.float32), 0, False
-        whole = hi - lo + 1 == self._ring
+            return np.empty((used, 0), dtype=np.int16), 0, False
+        whole = lo == first_kept and hi == self._t + self._ahead
+        if whole and not in_order:
+            return self._level[:used], lo - first, whole
         a, b = lo % self._ring, hi % self._ring
         if a <= b:
-            return self._mean[:used, a : b + 1], lo - first, whole
-        if whole and not in_order:
-            return self._mean[:used], lo - first, whole
-        return np.concatenate([self._mean[:used, a:], self._mean[:used, : b + 1]], axis=1), lo - first, whole
+            return self._level[:used, a : b + 1], lo - first, whole
+        return np.concatenate([self._level[:used, a:], self._level[:used, : b + 1]], axis=1), lo - first, whole
 
     def _empty_summary(self) -> PairSummary:
         e_i = np.empty(0, dtype=np.int64)
@@ -294,12 +303,12 @@ class RssiWindows:
         width = block.shape[1]
         if width == 0 or self._keys.shape[0] == 0:
             return self._empty_summary()
-        # Each row sorted, NaN last: a pair's heard seconds come first, in order.
+        # Each row sorted, empty last: a pair's heard seconds come first, in order.
         ordered = np.sort(block, axis=1)
         if whole:  # every second kept: the count is kept up to date
             heard = self._heard[: self._used].astype(np.int64)
         else:
-            heard = width - np.isnan(block).sum(axis=1, dtype=np.int64)
+            heard = width - (block == _EMPTY).sum(axis=1, dtype=np.int64)
         live = heard[self._slot_of] > 0
         slots = self._slot_of[live]  # in key order
         if slots.shape[0] == 0:
@@ -314,8 +323,8 @@ class RssiWindows:
         def quantile(num: int) -> FloatArray:
             pos = num * last
             lo = base + (pos >> 2)
-            a = np.take(flat, lo)[slots].astype(np.float64)
-            b = np.take(flat, np.minimum(lo + 1, base + last))[slots]
+            a = np.take(flat, lo)[slots] / _SCALE
+            b = np.take(flat, np.minimum(lo + 1, base + last))[slots] / _SCALE
             return np.asarray(a + (b - a) * ((pos[slots] & 3) / 4.0), dtype=np.float64)
 
         median = quantile(2)
@@ -331,12 +340,13 @@ class RssiWindows:
         t = self._sync(now)
         first = t - seconds + 1
         block, offset, _ = self._block(first, t, in_order=True)
-        heard = np.asarray((~np.isnan(block)).any(axis=1), dtype=np.bool_)
+        heard = np.asarray((block != _EMPTY).any(axis=1), dtype=np.bool_)
         live = heard[self._slot_of]
         slots = self._slot_of[live]
         key = self._keys[live]
         values = np.full((slots.shape[0], seconds), np.nan, dtype=np.float32)
-        values[:, offset : offset + block.shape[1]] = block[slots]
+        got = block[slots]
+        values[:, offset : offset + block.shape[1]] = np.where(got == _EMPTY, np.nan, got / np.float32(_SCALE))
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSeries(key >> _GATEWAY_BITS, key & gateway_mask, values)
 
