@@ -38,6 +38,7 @@ _MAX_COUNT = np.iinfo(np.uint8).max  # readings counted per cell (saturates; a b
 _SCALE = 100.0  # levels held in 0.01 dB steps (int16), far below the radio's own noise
 _EMPTY = np.iinfo(np.int16).max  # no reading in that second; sorts after every level
 Levels = npt.NDArray[np.int16]
+Counts = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ class RssiWindows:
         self._last_ts = np.empty(0, dtype=np.float64)  # per slot: newest reading (s)
         self._last_k = np.empty(0, dtype=np.int64)  # per slot: newest second with a reading
         self._heard = np.empty(0, dtype=np.int32)  # per slot: seconds with a reading in the ring
+        self._heard_recent = np.empty(0, dtype=np.int32)  # ... of them in the last window_s (+ slack)
+        self._col_cells = np.zeros(self._ring, dtype=np.int64)  # per column: pairs with a reading
         self._free = np.empty(0, dtype=np.int64)  # free slots (a stack)
         self._used = 0  # slots [0, _used) have ever been handed out
         self._held = 0  # readings in the ring
@@ -141,6 +144,10 @@ class RssiWindows:
         """The oldest second kept at whole second ``t``."""
         return math.floor(t - self.keep_s) + 1
 
+    def _first_recent(self, t: int) -> int:
+        """The oldest second of the ``window_s`` summary at whole second ``t``."""
+        return math.floor(t - self.window_s) + 1
+
     def _advance(self, t: int) -> None:
         """Move the expiry clock to ``t``: clear the seconds that left, free silent slots."""
         if self._t is None:
@@ -150,6 +157,14 @@ class RssiWindows:
             return
         gone_lo, gone_hi = self._first_kept(self._t), self._first_kept(t)  # seconds [lo, hi) leave
         used = self._used
+        # Seconds leaving the window_s summary first (they may leave the ring too, below).
+        old_lo, old_hi = self._first_recent(self._t), self._first_recent(t)
+        if old_hi > self._t + self._ahead:  # everything recent has left
+            self._heard_recent[:used] = 0
+        else:
+            for k in range(old_lo, old_hi):
+                if self._col_cells[k % self._ring]:
+                    self._heard_recent[:used] -= self._count[:used, k % self._ring] > 0
         gone = range(gone_lo, min(gone_hi, gone_lo + self._ring))  # at most the whole ring
         for col in (k % self._ring for k in gone) if used else ():
             cells = self._count[:used, col]
@@ -159,6 +174,7 @@ class RssiWindows:
                 self._held -= dropped
                 self._heard[:used] -= cells > 0
                 cells[:] = 0
+                self._col_cells[col] = 0
                 self._level[:used, col] = _EMPTY
         self._t = t
         if self._keys.shape[0]:
@@ -178,6 +194,7 @@ class RssiWindows:
         self._last_ts = np.r_[self._last_ts, np.full(extra, -np.inf)]
         self._last_k = np.r_[self._last_k, np.full(extra, np.iinfo(np.int64).min)]
         self._heard = np.r_[self._heard, np.zeros(extra, dtype=np.int32)]
+        self._heard_recent = np.r_[self._heard_recent, np.zeros(extra, dtype=np.int32)]
 
     def _slots_for(self, ukey: IntArray) -> IntArray:
         """Slots of sorted unique pair keys, handing out slots to keys not yet live."""
@@ -250,7 +267,11 @@ class RssiWindows:
         level = self._level.reshape(-1)
         count = self._count.reshape(-1)
         before = count[flat].astype(np.float64)
-        self._heard[: self._used] += np.bincount(slot[before == 0], minlength=self._used).astype(np.int32)
+        fresh = before == 0  # cells heard for the first time
+        self._heard[: self._used] += np.bincount(slot[fresh], minlength=self._used).astype(np.int32)
+        self._col_cells += np.bincount(cell_col[fresh], minlength=self._ring)
+        recent = fresh & (k[order][starts] >= self._first_recent(self._t))
+        self._heard_recent[: self._used] += np.bincount(slot[recent], minlength=self._used).astype(np.int32)
         prior = np.where(before > 0, level[flat] / _SCALE, 0.0)
         after = before + added
         level[flat] = np.rint((prior * before + total) / after * _SCALE).astype(np.int16)
@@ -263,26 +284,38 @@ class RssiWindows:
         self._admit(t)
         return t
 
-    def _block(self, first: int, last: int, *, in_order: bool) -> tuple[Levels, int, bool]:
+    def _block(self, first: int, last: int, *, in_order: bool) -> tuple[Levels, int, Counts | None]:
         """Per-second levels of every slot for seconds ``first .. last`` (clipped to what is
-        kept), as a [used slots, seconds] array; the offset of ``first`` in it; and whether it
-        covers every second kept. Without ``in_order`` the columns may come in any order and
-        the whole ring may stand for every second kept (the ring's spare columns are empty;
-        a summary sorts each row anyway), and the array may be a view of the store."""
+        kept), as a [used slots, seconds] array; the offset of ``first`` in it; and, where the
+        seconds are all kept or exactly those of the ``window_s`` summary, the seconds heard
+        per slot (kept up to date as readings come and go). Without ``in_order`` the columns
+        may come in any order, the whole ring may stand for every second kept (its spare
+        columns are empty) and seconds nobody was heard in are left out (a summary sorts
+        each row anyway); the array may be a view of the store."""
         assert self._t is not None
         first_kept = self._first_kept(self._t)
         lo = max(first, first_kept)
         hi = min(last, self._t + self._ahead)
         used = self._used
         if hi < lo:
-            return np.empty((used, 0), dtype=np.int16), 0, False
-        whole = lo == first_kept and hi == self._t + self._ahead
-        if whole and not in_order:
-            return self._level[:used], lo - first, whole
+            return np.empty((used, 0), dtype=np.int16), 0, None
+        heard: Counts | None = None
+        if lo == first_kept and hi == self._t + self._ahead:
+            heard = self._heard[:used]
+            if not in_order:
+                return self._level[:used], lo - first, heard
+        elif lo == self._first_recent(self._t) and hi == self._t + self._ahead:
+            heard = self._heard_recent[:used]
+        offset = lo - first
+        if not in_order:  # leave out empty seconds at either end (the future ones, mostly)
+            while lo < hi and not self._col_cells[hi % self._ring]:
+                hi -= 1
+            while lo < hi and not self._col_cells[lo % self._ring]:
+                lo += 1
         a, b = lo % self._ring, hi % self._ring
         if a <= b:
-            return self._level[:used, a : b + 1], lo - first, whole
-        return np.concatenate([self._level[:used, a:], self._level[:used, : b + 1]], axis=1), lo - first, whole
+            return self._level[:used, a : b + 1], offset, heard
+        return np.concatenate([self._level[:used, a:], self._level[:used, : b + 1]], axis=1), offset, heard
 
     def _empty_summary(self) -> PairSummary:
         e_i = np.empty(0, dtype=np.int64)
@@ -299,14 +332,14 @@ class RssiWindows:
         if not 0 < span <= self.keep_s:
             raise ValueError(f"span_s must be in (0, {self.keep_s}] seconds, got {span_s!r}")
         t = self._sync(now)
-        block, _, whole = self._block(math.floor(t - span) + 1, t + self._ahead, in_order=False)
+        block, _, counted = self._block(math.floor(t - span) + 1, t + self._ahead, in_order=False)
         width = block.shape[1]
         if width == 0 or self._keys.shape[0] == 0:
             return self._empty_summary()
         # Each row sorted, empty last: a pair's heard seconds come first, in order.
         ordered = np.sort(block, axis=1)
-        if whole:  # every second kept: the count is kept up to date
-            heard = self._heard[: self._used].astype(np.int64)
+        if counted is not None:
+            heard = counted.astype(np.int64)
         else:
             heard = width - (block == _EMPTY).sum(axis=1, dtype=np.int64)
         live = heard[self._slot_of] > 0
