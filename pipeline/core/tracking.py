@@ -124,18 +124,21 @@ def _assign(
     t, g, s = t[usable], g[usable], s[usable]
     if not s.shape[0]:
         return []
+    # A pair whose track and group have no other usable pair is a cluster of its own: taken
+    # as it is (most of them); the others are clustered and solved.
+    lone = (np.bincount(t)[t] == 1) & (np.bincount(g)[g] == 1)
+    out: list[tuple[int, int]] = list(zip(t[lone].tolist(), g[lone].tolist(), strict=True))
+    t, g, s = t[~lone], g[~lone], s[~lone]
+    if not s.shape[0]:
+        return out
     n_groups = int(g.max()) + 1
     bipartite = sparse.csr_matrix((np.ones(t.shape[0]), (t, n_tracks + g)), shape=(n_tracks + n_groups,) * 2)
     _, comp = connected_components(bipartite, directed=False)
     pair_comp = comp[t]
     order = np.argsort(pair_comp, kind="stable")
     starts, counts = runs(pair_comp[order])
-    out: list[tuple[int, int]] = []
     for a, b in zip(starts, starts + counts, strict=True):
-        k = order[a:b]
-        if k.shape[0] == 1:
-            out.append((int(t[k[0]]), int(g[k[0]])))
-            continue
+        k = order[a:b]  # two pairs or more
         rows, row_of = np.unique(t[k], return_inverse=True)
         cols, col_of = np.unique(g[k], return_inverse=True)
         dense = np.zeros((rows.shape[0], cols.shape[0]))
