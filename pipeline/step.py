@@ -116,7 +116,13 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
     det = state.detector
     n_gw = state.gateways_xyz.shape[0]
     summary = state.windows.summarize(now, n_gw)
-    is_anchor = np.isin(summary.badge, state.anchor_index)
+    # Badge kinds by table lookup (a pass over the pairs), not set membership (a sort).
+    kind = np.zeros(len(state.badges), dtype=np.int8)  # 0 person, 1 anchor, 2 on the feed
+    kind[state.anchor_index] = 1
+    feed_ids = np.array(sorted(state.feed), dtype=np.int64)
+    kind[feed_ids] = np.where(kind[feed_ids] == 1, 1, 2)
+    pair_kind = kind[summary.badge]
+    is_anchor = pair_kind == 1
     if np.any(is_anchor):
         pos = {int(i): k for k, i in enumerate(state.anchor_index)}
         rows = np.flatnonzero(is_anchor)
@@ -124,8 +130,7 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
         dst = state.gateways_xyz[summary.gateway[rows]]
         dist = np.linalg.norm(src - dst, axis=1)
         state.calibrator.update(summary.gateway[rows], dist, summary.median[rows])
-    feed_ids = np.array(sorted(state.feed), dtype=np.int64)
-    people = ~is_anchor & ~np.isin(summary.badge, feed_ids)
+    people = pair_kind == 0
     mine = PairSummary(*(getattr(summary, f)[people] for f in PairSummary.__slots__))
     if det.positioner == "centroid":
         fixes = state.centroid.locate(mine)
@@ -261,10 +266,13 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
                 zone=None if zone is None else zone.name,
             )
         )
+    names_sorted = [names[k] for k in order]
     frame = Frame(
         site=state.venue.site,
         ts=now,
-        badges=tuple(FrameBadge(names[k], float(xy[k, 0]), float(xy[k, 1]), float(fixes.err[k])) for k in order),
+        badges=tuple(
+            map(FrameBadge, names_sorted, xy[order, 0].tolist(), xy[order, 1].tolist(), fixes.err[order].tolist())
+        ),
         clusters=tuple(clusters),
     )
     state.ticks += 1

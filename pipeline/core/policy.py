@@ -62,6 +62,10 @@ class HuddlePolicy:
         self.recent: list[tuple[float, frozenset[str]]] = []
         self.alerts = 0
         self.suppressed = 0
+        # Compositions by member tuple, for this tick and the last: a group's members rarely
+        # change from one tick to the next, and the frame asks again for the groups this tick.
+        self._comps: dict[tuple[str, ...], Composition] = {}
+        self._comps_last: dict[tuple[str, ...], Composition] = {}
 
     def zone_at(self, x: float, y: float) -> Zone | None:
         return zone_at(self.zones, x, y)
@@ -71,7 +75,17 @@ class HuddlePolicy:
         self.paused_until[badge] = until
 
     def composition(self, members: Sequence[str]) -> Composition:
-        return compose(members, self.people, self.policy.exempt_roles)
+        """Who counts in a group of ``members`` and which company dominates it (a pure
+        function of the members, the roster and the exempt roles, so it is remembered for
+        the groups of this tick and the last)."""
+        key = tuple(members)
+        comp = self._comps.get(key)
+        if comp is None:
+            comp = self._comps_last.get(key)
+            if comp is None:
+                comp = compose(key, self.people, self.policy.exempt_roles)
+            self._comps[key] = comp
+        return comp
 
     def update(
         self,
@@ -87,6 +101,7 @@ class HuddlePolicy:
         from which a suggestion picks a mixed group with room (``seen`` when omitted).
         """
         groups = seen if groups is None else groups
+        self._comps_last, self._comps = self._comps, {}
         for tid in ended:
             self.state.pop(tid, None)
         horizon = now - self.policy.cooldown_s

@@ -39,26 +39,35 @@ class Fixes:
 
 
 def strongest(summary: PairSummary, k: int) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.bool_]]:
-    """Per badge, the ``k`` strongest gateways as padded ``[B, k]`` arrays.
+    """Per badge, the ``k`` strongest gateways as padded ``[B, k]`` arrays (ties: lower
+    gateway first, as the summary lists them).
 
     Returns (badges, gateway index per slot, median RSSI per slot, mask of used slots).
     """
     if len(summary) == 0:
         e = np.empty(0, dtype=np.int64)
         return e, np.empty((0, k), np.int64), np.empty((0, k)), np.empty((0, k), bool)
-    order = np.lexsort((-summary.median, summary.badge))
-    b = summary.badge[order]
+    b = summary.badge
+    if not np.all(b[1:] >= b[:-1]):  # not grouped by badge (a summary always is): sort first
+        order = np.lexsort((summary.gateway, b))
+        summary = PairSummary(*(getattr(summary, f)[order] for f in PairSummary.__slots__))
+        b = summary.badge
     starts, counts = runs(b)
-    rank = ranks(counts)
-    take = rank < k
-    row = np.repeat(np.arange(starts.shape[0]), counts)[take]
-    col = rank[take]
-    gw = np.zeros((starts.shape[0], k), dtype=np.int64)
-    rs = np.full((starts.shape[0], k), -200.0)
-    mask = np.zeros((starts.shape[0], k), dtype=bool)
-    gw[row, col] = summary.gateway[order][take]
-    rs[row, col] = summary.median[order][take]
-    mask[row, col] = True
+    # Each badge's levels in one padded row (gateway order), sorted strongest first by a
+    # stable sort of the rows: small per-row sorts, not one sort of every pair.
+    levels = np.full((starts.shape[0], int(counts.max())), np.inf)
+    row = np.repeat(np.arange(starts.shape[0]), counts)
+    levels[row, ranks(counts)] = -summary.median
+    pick = np.argsort(levels, axis=1, kind="stable")[:, :k]
+    mask = pick < counts[:, None]
+    at = np.where(mask, starts[:, None] + pick, 0)
+    gw = np.where(mask, summary.gateway[at], 0)
+    rs = np.where(mask, summary.median[at], -200.0)
+    if pick.shape[1] < k:  # fewer than k gateways for every badge: pad
+        pad = k - pick.shape[1]
+        gw = np.pad(gw, ((0, 0), (0, pad)))
+        rs = np.pad(rs, ((0, 0), (0, pad)), constant_values=-200.0)
+        mask = np.pad(mask, ((0, 0), (0, pad)))
     return b[starts], gw, rs, mask
 
 
@@ -132,24 +141,25 @@ class Multilaterator:
         lam = np.full(badges.shape[0], 1e-2)
         slope = 10.0 * n / LN10
 
-        def cost(px: FloatArray, py: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        def cost(px: FloatArray, py: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
             dx = px[:, None] - gx
             dy = py[:, None] - gy
             d2 = np.maximum(dx * dx + dy * dy + dz2, 0.25)
             resid = rs - (a - 5.0 * n * np.log10(d2))
-            return (w * resid * resid).sum(axis=1), resid, dx, dy
+            return (w * resid * resid).sum(axis=1), resid, dx, dy, d2
 
-        c, resid, dx, dy = cost(x, y)
+        c, resid, dx, dy, d2 = cost(x, y)
         for _ in range(self.iterations):
-            d2 = np.maximum(dx * dx + dy * dy + dz2, 0.25)
             # d(model)/dp = -slope * (p - g) / d^2 ; residual r = rssi - model ; dr/dp = slope*(p-g)/d^2
             jx = slope * dx / d2
             jy = slope * dy / d2
-            hxx = (w * jx * jx).sum(axis=1)
-            hyy = (w * jy * jy).sum(axis=1)
-            hxy = (w * jx * jy).sum(axis=1)
-            gxr = (w * jx * resid).sum(axis=1)
-            gyr = (w * jy * resid).sum(axis=1)
+            wjx = w * jx
+            wjy = w * jy
+            hxx = (wjx * jx).sum(axis=1)
+            hyy = (wjy * jy).sum(axis=1)
+            hxy = (wjx * jy).sum(axis=1)
+            gxr = (wjx * resid).sum(axis=1)
+            gyr = (wjy * resid).sum(axis=1)
             hxx_d = hxx * (1 + lam) + 1e-9
             hyy_d = hyy * (1 + lam) + 1e-9
             det = hxx_d * hyy_d - hxy * hxy
@@ -157,17 +167,18 @@ class Multilaterator:
             step_y = -(hxx_d * gyr - hxy * gxr) / det
             nx = np.clip(x + step_x, 0.0, self.width)
             ny = np.clip(y + step_y, 0.0, self.height)
-            nc, nresid, ndx, ndy = cost(nx, ny)
+            nc, nresid, ndx, ndy, nd2 = cost(nx, ny)
             better = (nc < c) & full
             x = np.where(better, nx, x)
             y = np.where(better, ny, y)
             c = np.where(better, nc, c)
-            resid = np.where(better[:, None], nresid, resid)
-            dx = np.where(better[:, None], ndx, dx)
-            dy = np.where(better[:, None], ndy, dy)
+            keep = better[:, None]
+            resid = np.where(keep, nresid, resid)
+            dx = np.where(keep, ndx, dx)
+            dy = np.where(keep, ndy, dy)
+            d2 = np.where(keep, nd2, d2)
             lam = np.where(better, lam * 0.3, lam * 10.0)
         # Error: residual scale times the geometry's covariance.
-        d2 = np.maximum(dx * dx + dy * dy + dz2, 0.25)
         jx = slope * dx / d2
         jy = slope * dy / d2
         hxx = (w * jx * jx).sum(axis=1)

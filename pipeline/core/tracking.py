@@ -108,36 +108,42 @@ class Tracker:
 def _assign(
     tracks: list[int], groups: list[int], scores: list[float], n_tracks: int, least: float
 ) -> list[tuple[int, int]]:
-    """One-to-one (track, group) pairs of greatest total overlap, each scoring at least ``least``.
+    """One-to-one (track, group) pairs of greatest total overlap among the pairs scoring at
+    least ``least`` (the others can never continue a track, so they are left out first).
 
-    Only overlapping pairs have a score, and overlaps form small connected clusters (a
-    track overlaps the groups its members went to), so the optimal assignment is solved
-    per cluster: a lone pair directly, the rest with ``linear_sum_assignment`` — not one
-    dense tracks x groups problem, which is cubic in the crowd.
+    Only those pairs have a score, and they form small connected clusters (a track overlaps
+    the groups its members went to, and at most 1 / ``least`` of them that much), so the
+    optimal assignment is solved per cluster: a lone pair directly, the rest with
+    ``linear_sum_assignment`` — not one dense tracks x groups problem, which is cubic in
+    the crowd (and, when a crowd first blurs into a few huge groups, hundreds of MB).
     """
-    if not scores:
-        return []
     t = np.asarray(tracks, dtype=np.int64)
     g = np.asarray(groups, dtype=np.int64)
     s = np.asarray(scores, dtype=np.float64)
+    usable = s >= least
+    t, g, s = t[usable], g[usable], s[usable]
+    if not s.shape[0]:
+        return []
+    # A pair whose track and group have no other usable pair is a cluster of its own: taken
+    # as it is (most of them); the others are clustered and solved.
+    lone = (np.bincount(t)[t] == 1) & (np.bincount(g)[g] == 1)
+    out: list[tuple[int, int]] = list(zip(t[lone].tolist(), g[lone].tolist(), strict=True))
+    t, g, s = t[~lone], g[~lone], s[~lone]
+    if not s.shape[0]:
+        return out
     n_groups = int(g.max()) + 1
     bipartite = sparse.csr_matrix((np.ones(t.shape[0]), (t, n_tracks + g)), shape=(n_tracks + n_groups,) * 2)
     _, comp = connected_components(bipartite, directed=False)
     pair_comp = comp[t]
     order = np.argsort(pair_comp, kind="stable")
     starts, counts = runs(pair_comp[order])
-    out: list[tuple[int, int]] = []
     for a, b in zip(starts, starts + counts, strict=True):
-        k = order[a:b]
-        if k.shape[0] == 1:
-            if s[k[0]] >= least:
-                out.append((int(t[k[0]]), int(g[k[0]])))
-            continue
+        k = order[a:b]  # two pairs or more
         rows, row_of = np.unique(t[k], return_inverse=True)
         cols, col_of = np.unique(g[k], return_inverse=True)
         dense = np.zeros((rows.shape[0], cols.shape[0]))
         dense[row_of, col_of] = s[k]
         for r, c in zip(*linear_sum_assignment(-dense), strict=True):
-            if dense[r, c] >= least:
+            if dense[r, c] > 0:  # a pair with no usable score is no pair
                 out.append((int(rows[r]), int(cols[c])))
     return out

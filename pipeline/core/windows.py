@@ -1,14 +1,27 @@
-"""Sliding RSSI windows per (badge, gateway), summarised robustly.
+"""Sliding RSSI windows per (badge, gateway), kept as per-second bins and summarised robustly.
 
-Readings are kept column-wise in numpy chunks; a summary sorts them once and takes,
-per pair, the median and inter-quartile range of the readings whose timestamp falls in
-``(now - window_s, now + future_slack_s]``. Late and out-of-order readings are fine:
-membership depends on each reading's own time, not on when it arrived. ESPresense found a
-median+IQR window better than one-euro or percentile filters for BLE RSSI.
+Each (badge, gateway) pair heard in the last ``keep_s`` seconds owns a *slot*: one row of
+a ring buffer of whole seconds holding the mean RSSI of the readings stamped in that second
+(in 0.01 dB steps; none = empty) and how many there were. Second ``k`` (an integer) holds readings stamped in
+``(k - 1, k]``. A summary is the median and inter-quartile range of a pair's per-second
+means over the window — the same as over the raw readings whenever a second holds at most
+one reading, which is the rule: badges advertise about once a second (ESPresense found a
+median+IQR window better than one-euro or percentile filters for BLE RSSI).
+
+The work of a tick is proportional to the new readings plus the live slots, not to every
+reading in the window: a new reading updates one cell; a second that leaves the window is
+one column cleared; a pair silent for ``keep_s`` frees its slot. Late and out-of-order
+readings are placed by their own timestamp; readings stamped beyond ``now +
+future_slack_s`` wait, unbinned, until their second comes into view.
+
+Time is counted in whole seconds: ``now`` is taken to the whole second at or before it
+(ticks fall on whole seconds, where every window below is exact), the window of a summary
+is the seconds ``k`` with ``now - span_s < k <= now + future_slack_s``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,17 +32,24 @@ __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_RSSI_BITS = 11  # RSSI + 128 dBm in 0.1 dB steps: 0 .. 2047
 _GATEWAY_BITS = 12  # up to 4,096 gateways
-_BADGE_BITS = 40  # badge indices; far beyond any BadgeIndex capacity
+_BADGE_BITS = 32  # badge indices; far beyond any BadgeIndex capacity
+_MAX_COUNT = np.iinfo(np.uint8).max  # readings counted per cell (saturates; a badge sends ~1/s)
+_SCALE = 100.0  # levels held in 0.01 dB steps (int16), far below the radio's own noise
+_EMPTY = np.iinfo(np.int16).max  # no reading in that second; sorts after every level
+Levels = npt.NDArray[np.int16]
+Counts = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
 class PairSummary:
     """Per (badge, gateway) pair with at least one reading in the window.
 
-    Arrays are aligned and sorted by ``badge`` then ``gateway``; ``median``/``iqr`` in
-    dBm, ``count`` readings in the window, ``last_ts`` the newest reading's time (s).
+    Arrays are aligned and sorted by ``badge`` then ``gateway``. ``median``/``iqr`` (dBm)
+    are taken over the per-second mean RSSI of the seconds the pair was heard in the
+    window (linear interpolation between order statistics); ``count`` is how many such
+    seconds (≈ readings: a badge advertises about once a second); ``last_ts`` the newest
+    reading's time (s).
     """
 
     badge: IntArray
@@ -63,16 +83,14 @@ class PairSeries:
 
 
 class RssiWindows:
-    """Readings of the last ``window_s`` seconds (exclusive lower bound).
+    """Readings of the last ``window_s`` seconds (exclusive lower bound), binned per second.
 
     ``keep_s`` (>= ``window_s``; default ``window_s``) is how long readings are kept, so one
     store serves a longer summary too: ``summarize(now, n, span_s=keep_s)``.
 
     ``future_slack_s`` admits readings stamped slightly ahead of ``now`` (gateway clocks
-    skew); later ones are kept for the next ticks. Internally each reading is one packed
-    integer — badge, gateway and RSSI quantised to 0.1 dB (far below the radio's own noise) —
-    kept sorted, so a tick merges the new readings into the window in near-linear time
-    instead of sorting it all again.
+    skew); later ones are kept for the next ticks. ``too_old`` counts readings dropped for
+    age (arriving too late, or leaving the ``keep_s`` window).
     """
 
     def __init__(self, window_s: float = 10.0, *, keep_s: float | None = None, future_slack_s: float = 2.0) -> None:
@@ -85,10 +103,26 @@ class RssiWindows:
         self.window_s = window_s
         self.keep_s = window_s if keep_s is None else keep_s
         self.future_slack_s = future_slack_s
-        self._packed = np.empty(0, dtype=np.int64)
-        self._ts = np.empty(0, dtype=np.float64)
-        self._pending: list[tuple[IntArray, FloatArray]] = []
         self.too_old = 0
+        # Seconds visible at whole second t: (t - keep_s, t + ahead]. The ring has room for
+        # them, rounded up to a power of two (32 for 30 s + 2 s) so a column is a bit mask.
+        self._ahead = math.floor(future_slack_s)
+        self._ring_bits = (math.ceil(self.keep_s) + self._ahead - 1).bit_length()
+        self._ring = 1 << self._ring_bits
+        self._t: int | None = None  # newest whole second a query has seen (the expiry clock)
+        self._keys = np.empty(0, dtype=np.int64)  # live pair keys (badge << 12 | gateway), sorted
+        self._slot_of = np.empty(0, dtype=np.int64)  # their slots, aligned with _keys
+        self._level = np.full((0, self._ring), _EMPTY, dtype=np.int16)  # [slot, k % ring] mean, 0.01 dBm
+        self._count = np.zeros((0, self._ring), dtype=np.uint8)  # readings in that second
+        self._last_ts = np.empty(0, dtype=np.float64)  # per slot: newest reading (s)
+        self._last_k = np.empty(0, dtype=np.int64)  # per slot: newest second with a reading
+        self._heard = np.empty(0, dtype=np.int32)  # per slot: seconds with a reading in the ring
+        self._heard_recent = np.empty(0, dtype=np.int32)  # ... of them in the last window_s (+ slack)
+        self._col_cells = np.zeros(self._ring, dtype=np.int64)  # per column: pairs with a reading
+        self._free = np.empty(0, dtype=np.int64)  # free slots (a stack)
+        self._used = 0  # slots [0, _used) have ever been handed out
+        self._held = 0  # readings in the ring
+        self._pending: list[tuple[IntArray, FloatArray, FloatArray]] = []  # (key, ts, rssi) unbinned
 
     def add(self, badge: IntArray, gateway: IntArray, ts: FloatArray, rssi: FloatArray) -> None:
         """Append aligned arrays of readings (badge and gateway as integer indices)."""
@@ -100,42 +134,193 @@ class RssiWindows:
             return
         if int(gateway.max()) >= 1 << _GATEWAY_BITS or int(badge.max()) >= 1 << _BADGE_BITS:
             raise ValueError(f"at most {1 << _GATEWAY_BITS} gateways and {1 << _BADGE_BITS} badges")
-        quant = np.rint((np.clip(rssi, -128.0, 76.0) + 128.0) * 10.0).astype(np.int64)
-        packed = (
-            (badge.astype(np.int64) << (_GATEWAY_BITS + _RSSI_BITS)) | (gateway.astype(np.int64) << _RSSI_BITS) | quant
-        )
-        order = np.argsort(packed, kind="stable")
-        self._pending.append((packed[order], np.asarray(ts, dtype=np.float64)[order]))
+        key = (badge.astype(np.int64) << _GATEWAY_BITS) | gateway.astype(np.int64)
+        level = np.clip(np.asarray(rssi, dtype=np.float64), -128.0, 76.0)
+        self._pending.append((key, np.asarray(ts, dtype=np.float64), level))
 
-    def _window(self, now: float) -> tuple[IntArray, FloatArray]:
-        if self._pending:
-            if len(self._pending) == 1:
-                new, new_ts = self._pending[0]
-            else:
-                new = np.concatenate([p for p, _ in self._pending])
-                new_ts = np.concatenate([t for _, t in self._pending])
-                order = np.argsort(new, kind="stable")
-                new, new_ts = new[order], new_ts[order]
-            self._pending = []
-            # Merge the (small) sorted new readings into the (large) sorted window: each new one
-            # goes after its equals already there, as a stable sort of [old, new] would put it.
-            at = np.searchsorted(self._packed, new, side="right") + np.arange(new.shape[0])
-            size = self._packed.shape[0] + new.shape[0]
-            old = np.ones(size, dtype=np.bool_)
-            old[at] = False
-            packed = np.empty(size, dtype=np.int64)
-            ts = np.empty(size, dtype=np.float64)
-            packed[at], ts[at] = new, new_ts
-            packed[old], ts[old] = self._packed, self._ts
+    # -- the store ------------------------------------------------------------------------
+
+    def _first_kept(self, t: int) -> int:
+        """The oldest second kept at whole second ``t``."""
+        return math.floor(t - self.keep_s) + 1
+
+    def _first_recent(self, t: int) -> int:
+        """The oldest second of the ``window_s`` summary at whole second ``t``."""
+        return math.floor(t - self.window_s) + 1
+
+    def _advance(self, t: int) -> None:
+        """Move the expiry clock to ``t``: clear the seconds that left, free silent slots."""
+        if self._t is None:
+            self._t = t
+            return
+        if t <= self._t:
+            return
+        gone_lo, gone_hi = self._first_kept(self._t), self._first_kept(t)  # seconds [lo, hi) leave
+        used = self._used
+        # Seconds leaving the window_s summary first (they may leave the ring too, below).
+        old_lo, old_hi = self._first_recent(self._t), self._first_recent(t)
+        if old_hi > self._t + self._ahead:  # everything recent has left
+            self._heard_recent[:used] = 0
         else:
-            packed, ts = self._packed, self._ts
-        keep = ts > now - self.keep_s
-        dropped = int(keep.shape[0] - np.count_nonzero(keep))
-        if dropped:
-            self.too_old += dropped
-            packed, ts = packed[keep], ts[keep]
-        self._packed, self._ts = packed, ts
-        return packed, ts
+            for k in range(old_lo, old_hi):
+                if self._col_cells[k % self._ring]:
+                    self._heard_recent[:used] -= self._count[:used, k % self._ring] > 0
+        gone = range(gone_lo, min(gone_hi, gone_lo + self._ring))  # at most the whole ring
+        for col in (k % self._ring for k in gone) if used else ():
+            cells = self._count[:used, col]
+            dropped = int(cells.sum(dtype=np.int64))
+            if dropped:
+                self.too_old += dropped
+                self._held -= dropped
+                self._heard[:used] -= cells > 0
+                cells[:] = 0
+                self._col_cells[col] = 0
+                self._level[:used, col] = _EMPTY
+        self._t = t
+        if self._keys.shape[0]:
+            silent = self._last_k[self._slot_of] < gone_hi
+            if silent.any():
+                self._free = np.r_[self._free, self._slot_of[silent]]
+                self._keys, self._slot_of = self._keys[~silent], self._slot_of[~silent]
+
+    def _grow(self, need: int) -> None:
+        cap = self._level.shape[0]
+        if need <= cap:
+            return
+        new_cap = max(need, cap + cap // 2, 1024)
+        extra = new_cap - cap
+        self._level = np.concatenate([self._level, np.full((extra, self._ring), _EMPTY, dtype=np.int16)])
+        self._count = np.concatenate([self._count, np.zeros((extra, self._ring), dtype=np.uint8)])
+        self._last_ts = np.r_[self._last_ts, np.full(extra, -np.inf)]
+        self._last_k = np.r_[self._last_k, np.full(extra, np.iinfo(np.int64).min)]
+        self._heard = np.r_[self._heard, np.zeros(extra, dtype=np.int32)]
+        self._heard_recent = np.r_[self._heard_recent, np.zeros(extra, dtype=np.int32)]
+
+    def _slots_for(self, ukey: IntArray) -> IntArray:
+        """Slots of sorted unique pair keys, handing out slots to keys not yet live."""
+        pos = np.searchsorted(self._keys, ukey)
+        found = pos < self._keys.shape[0]
+        found[found] = self._keys[pos[found]] == ukey[found]
+        if not found.all():
+            new = ukey[~found]
+            take = min(new.shape[0], self._free.shape[0])
+            fresh = self._used + np.arange(new.shape[0] - take, dtype=np.int64)
+            slots = np.r_[self._free[self._free.shape[0] - take :], fresh]
+            self._free = self._free[: self._free.shape[0] - take]
+            self._used += new.shape[0] - take
+            self._grow(self._used)
+            self._last_ts[slots] = -np.inf  # a reused slot starts afresh (its cells are already empty)
+            self._last_k[slots] = np.iinfo(np.int64).min
+            out = np.empty(ukey.shape[0], dtype=np.int64)
+            out[found] = self._slot_of[pos[found]]
+            out[~found] = slots
+            at = pos[~found]
+            self._keys = np.insert(self._keys, at, new)
+            self._slot_of = np.insert(self._slot_of, at, slots)
+            return out
+        return self._slot_of[pos]
+
+    def _admit(self, t: int) -> None:
+        """Bin the pending readings that are due at whole second ``t``; keep the rest pending."""
+        if not self._pending:
+            return
+        key = np.concatenate([p[0] for p in self._pending])
+        ts = np.concatenate([p[1] for p in self._pending])
+        rssi = np.concatenate([p[2] for p in self._pending])
+        self._pending = []
+        assert self._t is not None
+        k = np.ceil(ts).astype(np.int64)
+        old = k < self._first_kept(self._t)
+        late = k > t + self._ahead
+        if old.any():
+            self.too_old += int(np.count_nonzero(old))
+        if late.any():
+            self._pending.append((key[late], ts[late], rssi[late]))
+        due = ~(old | late)
+        if not due.all():
+            key, ts, rssi, k = key[due], ts[due], rssi[due], k[due]
+        n = key.shape[0]
+        if n == 0:
+            return
+        bits, mask = self._ring_bits, self._ring - 1
+        cell = (key << bits) | (k & mask)  # sorted by pair, then by column
+        order = np.argsort(cell)
+        cell = cell[order]
+        cut = np.flatnonzero(cell[1:] != cell[:-1]) + 1
+        starts = np.r_[0, cut]
+        added = np.diff(np.r_[starts, n])
+        total = np.add.reduceat(rssi[order], starts)
+        cell_key = cell[starts] >> bits
+        cell_col = cell[starts] & mask
+        pair_cut = np.flatnonzero(cell_key[1:] != cell_key[:-1]) + 1
+        pair_starts = np.r_[0, pair_cut]
+        ukey = cell_key[pair_starts]
+        pair_slots = self._slots_for(ukey)
+        # Newest reading and second per pair (readings grouped by pair in `order`).
+        reading_pair_starts = starts[pair_starts]
+        newest_ts = np.maximum.reduceat(ts[order], reading_pair_starts)
+        newest_k = np.maximum.reduceat(k[order], reading_pair_starts)
+        self._last_ts[pair_slots] = np.maximum(self._last_ts[pair_slots], newest_ts)
+        self._last_k[pair_slots] = np.maximum(self._last_k[pair_slots], newest_k)
+        slot = np.repeat(pair_slots, np.diff(np.r_[pair_starts, cell_key.shape[0]]))
+        flat = (slot << bits) | cell_col
+        level = self._level.reshape(-1)
+        count = self._count.reshape(-1)
+        before = count[flat].astype(np.float64)
+        fresh = before == 0  # cells heard for the first time
+        self._heard[: self._used] += np.bincount(slot[fresh], minlength=self._used).astype(np.int32)
+        self._col_cells += np.bincount(cell_col[fresh], minlength=self._ring)
+        recent = fresh & (k[order][starts] >= self._first_recent(self._t))
+        self._heard_recent[: self._used] += np.bincount(slot[recent], minlength=self._used).astype(np.int32)
+        prior = np.where(before > 0, level[flat] / _SCALE, 0.0)
+        after = before + added
+        level[flat] = np.rint((prior * before + total) / after * _SCALE).astype(np.int16)
+        count[flat] = np.minimum(after, _MAX_COUNT).astype(np.uint8)
+        self._held += n
+
+    def _sync(self, now: float) -> int:
+        t = math.floor(now)
+        self._advance(t)
+        self._admit(t)
+        return t
+
+    def _block(self, first: int, last: int, *, in_order: bool) -> tuple[Levels, int, Counts | None]:
+        """Per-second levels of every slot for seconds ``first .. last`` (clipped to what is
+        kept), as a [used slots, seconds] array; the offset of ``first`` in it; and, where the
+        seconds are all kept or exactly those of the ``window_s`` summary, the seconds heard
+        per slot (kept up to date as readings come and go). Without ``in_order`` the columns
+        may come in any order, the whole ring may stand for every second kept (its spare
+        columns are empty) and seconds nobody was heard in are left out (a summary sorts
+        each row anyway); the array may be a view of the store."""
+        assert self._t is not None
+        first_kept = self._first_kept(self._t)
+        lo = max(first, first_kept)
+        hi = min(last, self._t + self._ahead)
+        used = self._used
+        if hi < lo:
+            return np.empty((used, 0), dtype=np.int16), 0, None
+        heard: Counts | None = None
+        if lo == first_kept and hi == self._t + self._ahead:
+            heard = self._heard[:used]
+            if not in_order:
+                return self._level[:used], lo - first, heard
+        elif lo == self._first_recent(self._t) and hi == self._t + self._ahead:
+            heard = self._heard_recent[:used]
+        offset = lo - first
+        if not in_order:  # leave out empty seconds at either end (the future ones, mostly)
+            while lo < hi and not self._col_cells[hi % self._ring]:
+                hi -= 1
+            while lo < hi and not self._col_cells[lo % self._ring]:
+                lo += 1
+        a, b = lo % self._ring, hi % self._ring
+        if a <= b:
+            return self._level[:used, a : b + 1], offset, heard
+        return np.concatenate([self._level[:used, a:], self._level[:used, : b + 1]], axis=1), offset, heard
+
+    def _empty_summary(self) -> PairSummary:
+        e_i = np.empty(0, dtype=np.int64)
+        e_f = np.empty(0, dtype=np.float64)
+        return PairSummary(e_i, e_i, e_f, e_f, e_i, e_f)
 
     def summarize(self, now: float, n_gateways: int, span_s: float | None = None) -> PairSummary:
         """Expire old readings and summarise the ``span_s`` seconds (default ``window_s``,
@@ -146,67 +331,59 @@ class RssiWindows:
         span = self.window_s if span_s is None else span_s
         if not 0 < span <= self.keep_s:
             raise ValueError(f"span_s must be in (0, {self.keep_s}] seconds, got {span_s!r}")
-        packed, t = self._window(now)
-        current = t <= now + self.future_slack_s
-        if span < self.keep_s:
-            current &= t > now - span
-        if not current.all():
-            packed, t = packed[current], t[current]
-        if packed.shape[0] == 0:
-            e_i = np.empty(0, dtype=np.int64)
-            e_f = np.empty(0, dtype=np.float64)
-            return PairSummary(e_i, e_i, e_f, e_f, e_i, e_f)
-        # New pair where the bits above the RSSI differ; RSSI decoded only where a quantile
-        # reads it (a few values per pair, not every reading).
-        starts = np.flatnonzero(np.r_[True, (packed[1:] ^ packed[:-1]) >> _RSSI_BITS != 0])
-        counts = np.diff(np.r_[starts, packed.shape[0]])
-        rssi_mask = (1 << _RSSI_BITS) - 1
+        t = self._sync(now)
+        block, _, counted = self._block(math.floor(t - span) + 1, t + self._ahead, in_order=False)
+        width = block.shape[1]
+        if width == 0 or self._keys.shape[0] == 0:
+            return self._empty_summary()
+        # Each row sorted, empty last: a pair's heard seconds come first, in order.
+        ordered = np.sort(block, axis=1)
+        if counted is not None:
+            heard = counted.astype(np.int64)
+        else:
+            heard = width - (block == _EMPTY).sum(axis=1, dtype=np.int64)
+        live = heard[self._slot_of] > 0
+        slots = self._slot_of[live]  # in key order
+        if slots.shape[0] == 0:
+            return self._empty_summary()
+        # Quartile num / 4 by linear interpolation between order statistics (numpy's default):
+        # at position num / 4 * (count - 1), in integers (floor and remainder). Gathered for
+        # every slot in storage order (reading the store front to back), then picked per pair.
+        last = np.maximum(heard - 1, 0)
+        flat = ordered.reshape(-1)
+        base = np.arange(0, flat.shape[0], width, dtype=np.int64)
 
-        def rssi_at(i: IntArray) -> FloatArray:
-            return np.asarray((packed[i] & rssi_mask).astype(np.float64) / 10.0 - 128.0, dtype=np.float64)
+        def quantile(num: int) -> FloatArray:
+            pos = num * last
+            lo = base + (pos >> 2)
+            a = np.take(flat, lo)[slots] / _SCALE
+            b = np.take(flat, np.minimum(lo + 1, base + last))[slots] / _SCALE
+            return np.asarray(a + (b - a) * ((pos[slots] & 3) / 4.0), dtype=np.float64)
 
-        # Quantiles by linear interpolation inside each sorted group.
-        def quantile(q: float) -> FloatArray:
-            pos = starts + q * (counts - 1)
-            lo = np.floor(pos).astype(np.int64)
-            hi = np.minimum(lo + 1, starts + counts - 1)
-            frac = pos - lo
-            return np.asarray(rssi_at(lo) * (1.0 - frac) + rssi_at(hi) * frac, dtype=np.float64)
-
-        median = quantile(0.5)
-        iqr = quantile(0.75) - quantile(0.25)
-        last_ts = np.maximum.reduceat(t, starts)
-        ukey = packed[starts] >> _RSSI_BITS
+        median = quantile(2)
+        iqr = quantile(3) - quantile(1)
+        key = self._keys[live]
         gateway_mask = (1 << _GATEWAY_BITS) - 1
-        return PairSummary(ukey >> _GATEWAY_BITS, ukey & gateway_mask, median, iqr, counts.astype(np.int64), last_ts)
+        return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, heard[slots], self._last_ts[slots])
 
     def series(self, now: float, seconds: int) -> PairSeries:
         """Per-second means over the last ``seconds`` (1 .. ``keep_s``) whole seconds ending at ``now``."""
         if not (isinstance(seconds, int) and 0 < seconds <= self.keep_s):
             raise ValueError(f"seconds must be an integer in [1, {self.keep_s}], got {seconds!r}")
-        packed, t = self._window(now)
-        start = now - seconds
-        current = (t > start) & (t <= now)
-        packed, t = packed[current], t[current]
-        if packed.shape[0] == 0:
-            e_i = np.empty(0, dtype=np.int64)
-            return PairSeries(e_i, e_i, np.empty((0, seconds), dtype=np.float32))
-        key = packed >> _RSSI_BITS
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        row = np.repeat(np.arange(starts.shape[0]), np.diff(np.r_[starts, key.shape[0]]))
-        col = np.minimum(np.ceil(t - start).astype(np.int64) - 1, seconds - 1)
-        cell = row * seconds + np.maximum(col, 0)
-        rssi = (packed & ((1 << _RSSI_BITS) - 1)).astype(np.float64) / 10.0 - 128.0
-        size = starts.shape[0] * seconds
-        total = np.bincount(cell, weights=rssi, minlength=size)
-        count = np.bincount(cell, minlength=size)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values = (total / count).astype(np.float32).reshape(-1, seconds)
-        ukey = key[starts]
+        t = self._sync(now)
+        first = t - seconds + 1
+        block, offset, _ = self._block(first, t, in_order=True)
+        heard = np.asarray((block != _EMPTY).any(axis=1), dtype=np.bool_)
+        live = heard[self._slot_of]
+        slots = self._slot_of[live]
+        key = self._keys[live]
+        values = np.full((slots.shape[0], seconds), np.nan, dtype=np.float32)
+        got = block[slots]
+        values[:, offset : offset + block.shape[1]] = np.where(got == _EMPTY, np.nan, got / np.float32(_SCALE))
         gateway_mask = (1 << _GATEWAY_BITS) - 1
-        return PairSeries(ukey >> _GATEWAY_BITS, ukey & gateway_mask, values)
+        return PairSeries(key >> _GATEWAY_BITS, key & gateway_mask, values)
 
     @property
     def size(self) -> int:
-        """Readings currently held."""
-        return int(self._packed.shape[0]) + sum(int(p.shape[0]) for p, _ in self._pending)
+        """Readings currently held (binned or waiting for their second)."""
+        return self._held + sum(int(p[0].shape[0]) for p in self._pending)

@@ -82,3 +82,32 @@ def test_calibration_recovers_a_gateway_offset() -> None:
     assert model.a_dbm[0] == pytest.approx(-59.0, abs=0.3)
     assert model.a_dbm[1] == pytest.approx(-65.0, abs=0.3)
     assert model.n[0] == pytest.approx(2.2, abs=0.05)
+
+
+def _strongest_by_one_sort(summary: PairSummary, k: int) -> tuple[np.ndarray, ...]:
+    """The definition: sort every pair by badge, then strongest first (stable), keep k."""
+    order = np.lexsort((-summary.median, summary.badge))
+    b = summary.badge[order]
+    badges, first = np.unique(b, return_index=True)
+    gw = np.zeros((badges.shape[0], k), dtype=np.int64)
+    rs = np.full((badges.shape[0], k), -200.0)
+    mask = np.zeros((badges.shape[0], k), dtype=bool)
+    for i, (start, end) in enumerate(zip(first, [*first[1:], b.shape[0]], strict=True)):
+        n = min(k, end - start)
+        gw[i, :n] = summary.gateway[order][start : start + n]
+        rs[i, :n] = summary.median[order][start : start + n]
+        mask[i, :n] = True
+    return badges, gw, rs, mask
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_strongest_is_a_stable_sort_by_level_per_badge(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pairs = np.unique(rng.integers(0, 40, (300, 2)), axis=0)  # sorted by badge, then gateway
+    median = np.round(rng.normal(-75, 6, pairs.shape[0]))  # many ties
+    n = pairs.shape[0]
+    s = PairSummary(pairs[:, 0], pairs[:, 1], median, np.zeros(n), np.ones(n, np.int64), np.zeros(n))
+    for k in (1, 3, 8, 20):
+        got = strongest(s, k)
+        for a, b in zip(got, _strongest_by_one_sort(s, k), strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -120,7 +120,7 @@ def test_colleague_pairs_are_every_pair_within_a_company() -> None:
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_assignment_per_overlap_cluster_is_as_good_as_one_dense_problem(seed: int) -> None:
+def test_assignment_per_overlap_cluster_is_as_good_as_one_dense_problem_over_the_usable_pairs(seed: int) -> None:
     from scipy.optimize import linear_sum_assignment
 
     from pipeline.core.tracking import _assign
@@ -132,9 +132,13 @@ def test_assignment_per_overlap_cluster_is_as_good_as_one_dense_problem(seed: in
     got = _assign(t.tolist(), g.tolist(), dense[t, g].tolist(), n_t, 0.3)
     assert len({a for a, _ in got}) == len(got) == len({b for _, b in got})  # one to one
     assert all(dense[a, b] >= 0.3 for a, b in got)
-    r, c = linear_sum_assignment(-dense)
-    best = sum(dense[a, b] for a, b in zip(r, c, strict=True) if dense[a, b] >= 0.3)
+    usable = np.where(dense >= 0.3, dense, 0.0)  # pairs below the least overlap never continue a track
+    r, c = linear_sum_assignment(-usable)
+    best = sum(usable[a, b] for a, b in zip(r, c, strict=True))
     assert sum(dense[a, b] for a, b in got) == pytest.approx(best)
+    # ... which is never worse than solving every overlap and dropping the weak pairs after.
+    r, c = linear_sum_assignment(-dense)
+    assert best >= sum(dense[a, b] for a, b in zip(r, c, strict=True) if dense[a, b] >= 0.3) - 1e-9
 
 
 def test_a_lingering_track_does_not_steal_members_from_the_track_they_merged_back_into() -> None:

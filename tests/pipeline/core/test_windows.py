@@ -66,27 +66,89 @@ def test_one_store_serves_a_short_and_a_long_window() -> None:
         RssiWindows(10.0, keep_s=5.0)
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_summaries_match_a_plain_median_over_random_late_and_out_of_order_input(seed: int) -> None:
+def per_second_quantiles(values_by_second: dict[int, list[float]]) -> tuple[float, float]:
+    """Median and IQR over the mean of each second (what the store keeps), by plain numpy."""
+    means = [float(np.mean(v)) for v in values_by_second.values()]
+    q25, q50, q75 = np.percentile(means, [25, 50, 75])
+    return float(q50), float(q75 - q25)
+
+
+@pytest.mark.parametrize(("seed", "keep_s", "slack_s"), [(s, 30.0, 2.0) for s in range(5)] + [(5, 10.0, 1.0)])
+def test_summaries_match_a_plain_median_of_per_second_means_over_random_late_and_out_of_order_input(
+    seed: int, keep_s: float, slack_s: float
+) -> None:
     rng = np.random.default_rng(seed)
-    w = RssiWindows(10.0, keep_s=30.0)
+    w = RssiWindows(10.0, keep_s=keep_s, future_slack_s=slack_s)
     seen: list[tuple[int, int, float, float]] = []
-    for now in range(100, 160):
+    for now in (100 + np.cumsum(rng.choice([1, 1, 1, 2, 5], 60))).tolist():  # ticks 1-5 s apart
         n = int(rng.integers(0, 40))
         b, g = rng.integers(0, 6, n), rng.integers(0, 4, n)
         t = now - rng.uniform(-1.5, 14.0, n)  # late, out of order, a little ahead
         r = np.round(rng.normal(-75, 8, n))
         w.add(b.astype(np.int64), g.astype(np.int64), t, r)
         seen += zip(b.tolist(), g.tolist(), t.tolist(), r.tolist(), strict=True)
-        for span in (10.0, 30.0):
+        for span in sorted({10.0, keep_s}):
             s = w.summarize(float(now), 4, span_s=span)
-            want: dict[tuple[int, int], list[float]] = {}
+            want: dict[tuple[int, int], dict[int, list[float]]] = {}
+            newest: dict[tuple[int, int], float] = {}
             for bb, gg, tt, rr in seen:
                 if now - span < tt <= now + w.future_slack_s:
-                    want.setdefault((bb, gg), []).append(rr)
-            assert list(zip(s.badge.tolist(), s.gateway.tolist(), strict=True)) == sorted(want)
-            assert s.median.tolist() == pytest.approx([float(np.median(want[k])) for k in sorted(want)])
-            assert s.count.tolist() == [len(want[k]) for k in sorted(want)]
+                    want.setdefault((bb, gg), {}).setdefault(int(np.ceil(tt)), []).append(rr)
+                    newest[bb, gg] = max(newest.get((bb, gg), -np.inf), tt)
+            keys = sorted(want)
+            assert list(zip(s.badge.tolist(), s.gateway.tolist(), strict=True)) == keys
+            expected = [per_second_quantiles(want[k]) for k in keys]
+            # Per-second means are held in 0.01 dB steps.
+            assert s.median.tolist() == pytest.approx([m for m, _ in expected], abs=0.006)
+            assert s.iqr.tolist() == pytest.approx([q for _, q in expected], abs=0.011)
+            assert s.count.tolist() == [len(want[k]) for k in keys]  # seconds heard
+            assert s.last_ts.tolist() == [newest[k] for k in keys]
+        span_s = int(keep_s) - 1
+        series = w.series(float(now), span_s)
+        cells: dict[tuple[int, int], dict[int, list[float]]] = {}
+        for bb, gg, tt, rr in seen:
+            if now - span_s < tt <= now:
+                cells.setdefault((bb, gg), {}).setdefault(int(np.ceil(tt)) - (now - span_s) - 1, []).append(rr)
+        assert list(zip(series.badge.tolist(), series.gateway.tolist(), strict=True)) == sorted(cells)
+        want_values = np.full((len(cells), span_s), np.nan, dtype=np.float32)
+        for row, k in enumerate(sorted(cells)):
+            for col, v in cells[k].items():
+                want_values[row, col] = np.mean(v)
+        np.testing.assert_allclose(series.values, want_values, atol=0.006)
+
+
+def test_a_second_with_two_readings_counts_once_at_their_mean() -> None:
+    w = RssiWindows(10.0)
+    w.add(iarr(0, 0, 0), iarr(1, 1, 1), arr(98.2, 98.7, 99.5), arr(-60, -70, -80))
+    w.add(iarr(0), iarr(1), arr(98.9), arr(-65))  # a late third reading in (98, 99]
+    s = w.summarize(100.0, 2)
+    assert s.count.tolist() == [2] and s.median.tolist() == [pytest.approx((-65.0 + -80.0) / 2)]
+    assert w.size == 4
+
+
+def test_a_silent_pair_frees_its_slot_and_a_returning_one_starts_afresh() -> None:
+    w = RssiWindows(10.0, keep_s=30.0)
+    w.add(iarr(3), iarr(7), arr(100.0), arr(-50))
+    assert w.summarize(100.0, 8).last_ts.tolist() == [100.0]
+    for now in range(101, 140):  # other pairs keep the store busy; pair (3, 7) falls silent
+        w.add(iarr(now % 5), iarr(0), arr(float(now)), arr(-70))
+        w.summarize(float(now), 8, span_s=30.0)
+    w.add(iarr(3), iarr(7), arr(139.5), arr(-90))
+    s = w.summarize(140.0, 8, span_s=30.0)
+    row = list(zip(s.badge.tolist(), s.gateway.tolist(), strict=True)).index((3, 7))
+    assert s.count[row] == 1 and s.median[row] == -90.0 and s.last_ts[row] == 139.5
+    assert w.too_old == 1 + 10  # the first reading, and those of 101 .. 110 (not > 140 - 30)
+    assert w._used == 6  # slots are reused: never more than the pairs live at once
+
+
+def test_readings_far_ahead_wait_unbinned_and_a_long_gap_clears_everything() -> None:
+    w = RssiWindows(10.0, future_slack_s=2.0)
+    w.add(iarr(0, 0), iarr(0, 0), arr(100.0, 150.0), arr(-60, -40))
+    assert w.summarize(100.0, 1).median.tolist() == [-60.0]
+    assert w.size == 2  # the reading at 150 waits
+    assert w.summarize(148.0, 1).median.tolist() == [-40.0]  # 150 <= 148 + 2; 100 has expired
+    assert w.too_old == 1
+    assert len(w.summarize(1000.0, 1)) == 0 and w.size == 0 and w.too_old == 2
 
 
 def test_series_holds_the_mean_of_each_second_per_pair() -> None:
