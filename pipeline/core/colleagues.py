@@ -99,13 +99,24 @@ class ColleagueFinder:
             near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
         else:
             near = self._strangers_near(coo, labels, company, ids, pair_distance, now)
-        for label in np.unique(labels[labels >= 0]):
+        clustered = np.flatnonzero(labels >= 0)
+        k = int(labels.max()) + 1 if clustered.shape[0] else 0
+        if k == 0:
+            return groups
+        # hits[c, j]: how many of cluster c's members badge j stands close to (one sparse product).
+        member_of = sparse.csr_matrix(
+            (np.ones(clustered.shape[0], dtype=np.int32), (labels[clustered], clustered)), shape=(k, n)
+        )
+        near.data = np.ones_like(near.data, dtype=np.int32)
+        hits = (member_of @ near).tocsr()
+        sizes = np.bincount(labels[clustered], minlength=k)
+        for label in range(k):
             members = np.flatnonzero(labels == label)
-            sub = near[members]
-            hits = np.bincount(sub.indices, minlength=n)  # how many members each badge stands close to
             own = company[members[0]]
-            need = max(1, int(np.ceil(self.attach_share * members.shape[0])))
-            attached = np.flatnonzero((hits >= need) & (company != own))
+            need = max(1, int(np.ceil(self.attach_share * sizes[label])))
+            lo, hi = hits.indptr[label], hits.indptr[label + 1]
+            cols, counts = hits.indices[lo:hi], hits.data[lo:hi]
+            attached = np.sort(cols[(counts >= need) & (company[cols] != own)])
             groups.append(np.r_[members, attached].astype(np.int64))
         return groups
 

@@ -34,21 +34,24 @@ _CHUNK = 1 << 21  # gateway-seconds compared per chunk of pairs
 class Fluctuations:
     """Centred per-second RSSI series for ``n`` badges (rows).
 
-    ``residual[s]`` is slot ``s``'s series minus its mean (float32; 0 where no reading),
-    ``slot_of[row, gateway]`` the slot of that badge and gateway (-1: too few readings),
-    ``first[row]``/``count[row]`` the row's run of slots (slots sorted by row, then gateway).
+    ``residual[s]`` is slot ``s``'s series minus its mean (float32; 0 where no reading);
+    slots are sorted by row, then gateway, and found by ``key`` = row x ``n_gateways`` +
+    gateway (sorted); ``first[row]``/``count[row]`` give each row's run of slots.
     """
 
-    __slots__ = ("count", "first", "gateway", "residual", "slot_of", "sumsq")
+    __slots__ = ("count", "first", "gateway", "key", "n_gateways", "residual", "sumsq")
 
-    def __init__(
-        self, residual: npt.NDArray[np.float32], gateway: IntArray, slot_of: npt.NDArray[np.int32], first: IntArray
-    ) -> None:
+    def __init__(self, residual: npt.NDArray[np.float32], row: IntArray, gateway: IntArray, n: int, n_gateways: int):
         self.residual = residual
         self.gateway = gateway
-        self.slot_of = slot_of
-        self.first = first
-        self.count = np.zeros(slot_of.shape[0], dtype=np.int64)
+        self.n_gateways = max(int(n_gateways), 1)
+        self.key = row * self.n_gateways + gateway
+        self.first = np.zeros(n, dtype=np.int64)
+        self.count = np.zeros(n, dtype=np.int64)
+        if row.shape[0]:
+            starts, lengths = runs(row)
+            self.first[row[starts]] = starts
+            self.count[row[starts]] = lengths
         self.sumsq = np.einsum("ij,ij->i", residual, residual, dtype=np.float64) if residual.size else np.zeros(0)
 
     @classmethod
@@ -68,36 +71,27 @@ class Fluctuations:
         """
         if not (isinstance(smooth_s, int) and smooth_s >= 1):
             raise ValueError(f"smooth_s must be an integer >= 1 seconds, got {smooth_s!r}")
-        values = series.values
-        present = ~np.isnan(values)
         rows = row_of[series.badge] if len(series) else np.empty(0, dtype=np.int64)
+        present = ~np.isnan(series.values)
         keep = (rows >= 0) & (present.sum(axis=1) >= min_seconds)
-        values, present, rows, gws = values[keep], present[keep], rows[keep], series.gateway[keep]
-        filled = np.where(present, values, 0.0).astype(np.float64)
-        if smooth_s > 1 and values.shape[0]:
-            # Mean of the readings within the box (a running sum over present seconds).
-            kernel = np.ones(smooth_s)
-            total = _convolve_rows(filled, kernel)
-            seen = _convolve_rows(present.astype(np.float64), kernel)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                smoothed = np.where(seen > 0, total / np.maximum(seen, 1.0), 0.0)
-            present = seen > 0
-            filled = smoothed
+        values, present, rows, gws = series.values[keep], present[keep], rows[keep], series.gateway[keep]
+        # Centre first (float32 is then ample for running sums of a few dB).
         counts = present.sum(axis=1)
-        mean = filled.sum(axis=1) / np.maximum(counts, 1)
-        residual = np.where(present, filled - mean[:, None], 0.0).astype(np.float32)
+        filled = np.where(present, values, np.float32(0.0))
+        filled -= (filled.sum(axis=1, dtype=np.float64) / np.maximum(counts, 1)).astype(np.float32)[:, None]
+        filled[~present] = 0.0
+        if smooth_s > 1 and values.shape[0]:
+            # Mean of the readings within the box (running sums over present seconds).
+            seen = _convolve_rows(present.astype(np.float32), smooth_s)
+            total = _convolve_rows(filled, smooth_s)
+            present = seen > 0
+            filled = np.divide(total, seen, out=np.zeros_like(total), where=present)
+            counts = present.sum(axis=1)
+            filled -= (filled.sum(axis=1, dtype=np.float64) / np.maximum(counts, 1)).astype(np.float32)[:, None]
+            filled[~present] = 0.0
         # Slots sorted by row, then gateway (series rows are sorted by badge; rows may reorder).
         order = np.lexsort((gws, rows))
-        residual, rows, gws = residual[order], rows[order], gws[order]
-        slot_of = np.full((n, n_gateways), -1, dtype=np.int32)
-        slot_of[rows, gws] = np.arange(rows.shape[0], dtype=np.int32)
-        first = np.zeros(n, dtype=np.int64)
-        out = cls(residual, gws.astype(np.int64), slot_of, first)
-        if rows.shape[0]:
-            starts, lengths = runs(rows)
-            first[rows[starts]] = starts
-            out.count[rows[starts]] = lengths
-        return out
+        return cls(filled[order], rows[order].astype(np.int64), gws[order].astype(np.int64), n, n_gateways)
 
     def correlation(self, row: IntArray, col: IntArray, min_common: int = 3) -> FloatArray:
         """Pooled correlation of pairs' residuals over the gateways both hear (NaN: fewer than
@@ -118,8 +112,9 @@ class Fluctuations:
         counts = self.count[row]
         pair = np.repeat(np.arange(row.shape[0]), counts)
         slot_a = self.first[row][pair] + ranks(counts)
-        slot_b = self.slot_of[col[pair], self.gateway[slot_a]].astype(np.int64)
-        ok = slot_b >= 0
+        want = col[pair] * self.n_gateways + self.gateway[slot_a]
+        slot_b = np.minimum(np.searchsorted(self.key, want), self.key.shape[0] - 1)
+        ok = self.key[slot_b] == want
         pair, slot_a, slot_b = pair[ok], slot_a[ok], slot_b[ok]
         m = row.shape[0]
         dot = np.einsum("ij,ij->i", self.residual[slot_a], self.residual[slot_b], dtype=np.float64)
@@ -132,9 +127,8 @@ class Fluctuations:
         return np.asarray(np.where((common >= min_common) & (norm_a > 0) & (norm_b > 0), corr, np.nan), np.float64)
 
 
-def _convolve_rows(a: FloatArray, kernel: FloatArray) -> FloatArray:
-    """Centred box sum along each row ('same' length), zero beyond the ends."""
-    k = kernel.shape[0]
-    pad = np.pad(a, ((0, 0), (k // 2, k - 1 - k // 2)))
-    csum = np.cumsum(np.pad(pad, ((0, 0), (1, 0))), axis=1)
-    return np.asarray(csum[:, k:] - csum[:, :-k], dtype=np.float64)
+def _convolve_rows(a: npt.NDArray[np.float32], width: int) -> npt.NDArray[np.float32]:
+    """Centred box sum of ``width`` along each row ('same' length), zero beyond the ends."""
+    pad = np.pad(a, ((0, 0), (width // 2 + 1, width - 1 - width // 2)))
+    csum = np.cumsum(pad, axis=1, dtype=np.float32)
+    return np.asarray(csum[:, width:] - csum[:, :-width], dtype=np.float32)

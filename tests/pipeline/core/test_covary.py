@@ -55,7 +55,7 @@ def test_rows_not_wanted_or_too_sparse_are_left_out() -> None:
     levels = {(0, 0): a, (1, 0): np.full(20, -60.0), (2, 0): np.full(20, -61.0)}
     row_of = np.array([0, 1, -1])  # badge 2 is not wanted
     fl = Fluctuations.from_series(_series(levels), row_of, 2, 1, min_seconds=8, smooth_s=1)
-    assert fl.slot_of.tolist() == [[-1], [0]]
+    assert fl.key.tolist() == [1]  # row 1, gateway 0: row 0 was too sparse and badge 2 not wanted
     assert np.isnan(fl.correlation(np.array([0]), np.array([1]), min_common=1)[0])
     with pytest.raises(ValueError, match="smooth_s"):
         Fluctuations.from_series(_series(levels), row_of, 2, 1, smooth_s=0)
