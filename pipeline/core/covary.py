@@ -29,6 +29,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _CHUNK = 1 << 21  # gateway-seconds compared per chunk of pairs
+_SLOTS_PER_BLOCK = 1 << 15  # (badge, gateway) series centred and smoothed per block
 
 
 class Fluctuations:
@@ -72,26 +73,17 @@ class Fluctuations:
         if not (isinstance(smooth_s, int) and smooth_s >= 1):
             raise ValueError(f"smooth_s must be an integer >= 1 seconds, got {smooth_s!r}")
         rows = row_of[series.badge] if len(series) else np.empty(0, dtype=np.int64)
-        present = ~np.isnan(series.values)
-        keep = (rows >= 0) & (present.sum(axis=1) >= min_seconds)
-        values, present, rows, gws = series.values[keep], present[keep], rows[keep], series.gateway[keep]
-        # Centre first (float32 is then ample for running sums of a few dB).
-        counts = present.sum(axis=1)
-        filled = np.where(present, values, np.float32(0.0))
-        filled -= (filled.sum(axis=1, dtype=np.float64) / np.maximum(counts, 1)).astype(np.float32)[:, None]
-        filled[~present] = 0.0
-        if smooth_s > 1 and values.shape[0]:
-            # Mean of the readings within the box (running sums over present seconds).
-            seen = _convolve_rows(present.astype(np.float32), smooth_s)
-            total = _convolve_rows(filled, smooth_s)
-            present = seen > 0
-            filled = np.divide(total, seen, out=np.zeros_like(total), where=present)
-            counts = present.sum(axis=1)
-            filled -= (filled.sum(axis=1, dtype=np.float64) / np.maximum(counts, 1)).astype(np.float32)[:, None]
-            filled[~present] = 0.0
-        # Slots sorted by row, then gateway (series rows are sorted by badge; rows may reorder).
-        order = np.lexsort((gws, rows))
-        return cls(filled[order], rows[order].astype(np.int64), gws[order].astype(np.int64), n, n_gateways)
+        heard = (~np.isnan(series.values)).sum(axis=1)
+        keep = np.flatnonzero((rows >= 0) & (heard >= min_seconds))
+        rows, gws = rows[keep], series.gateway[keep]
+        order = np.lexsort((gws, rows))  # slots sorted by row, then gateway
+        keep, rows, gws = keep[order], rows[order], gws[order]
+        residual = np.empty((keep.shape[0], series.values.shape[1]), dtype=np.float32)
+        # In blocks of slots, so the temporaries stay small at 20,000 badges.
+        for lo in range(0, keep.shape[0], _SLOTS_PER_BLOCK):
+            hi = min(lo + _SLOTS_PER_BLOCK, keep.shape[0])
+            residual[lo:hi] = _centred(series.values[keep[lo:hi]], smooth_s)
+        return cls(residual, rows.astype(np.int64), gws.astype(np.int64), n, n_gateways)
 
     def correlation(self, row: IntArray, col: IntArray, min_common: int = 3) -> FloatArray:
         """Pooled correlation of pairs' residuals over the gateways both hear (NaN: fewer than
@@ -125,6 +117,27 @@ class Fluctuations:
         with np.errstate(invalid="ignore", divide="ignore"):
             corr = num / np.sqrt(norm_a * norm_b)
         return np.asarray(np.where((common >= min_common) & (norm_a > 0) & (norm_b > 0), corr, np.nan), np.float64)
+
+
+def _centred(values: npt.NDArray[np.float32], smooth_s: int) -> npt.NDArray[np.float32]:
+    """Rows of per-second levels (NaN = none), box-smoothed over ``smooth_s`` seconds, each
+    minus its own mean, 0 where nothing was heard."""
+    present = ~np.isnan(values)
+    filled = np.where(present, values, np.float32(0.0))
+    # Centre first (float32 is then ample for running sums of a few dB).
+    filled -= (filled.sum(axis=1, dtype=np.float64) / np.maximum(present.sum(axis=1), 1)).astype(np.float32)[:, None]
+    filled[~present] = 0.0
+    if smooth_s > 1 and values.shape[0]:
+        # The mean of the readings within the box (running sums over the seconds heard).
+        seen = _convolve_rows(present.astype(np.float32), smooth_s)
+        total = _convolve_rows(filled, smooth_s)
+        present = seen > 0
+        filled = np.divide(total, seen, out=np.zeros_like(total), where=present)
+        filled -= (filled.sum(axis=1, dtype=np.float64) / np.maximum(present.sum(axis=1), 1)).astype(np.float32)[
+            :, None
+        ]
+        filled[~present] = 0.0
+    return np.asarray(filled, dtype=np.float32)
 
 
 def _convolve_rows(a: npt.NDArray[np.float32], width: int) -> npt.NDArray[np.float32]:
