@@ -32,7 +32,16 @@ class Detector:
     ``covary_smooth_s``; see ``pipeline/core/covary.py``). The weights come from a logistic
     fit of "same group" on simulator seeds kept apart from the evaluation seeds
     (``bench/fit_pair_weights.py``), scaled so one dB of profile difference costs what it
-    does in the floor's blend.
+    does in the floor's blend. The correlation that badges standing together reach depends on
+    the crowd and the hardware: ``covary_reference`` is what the floor's closest pairs
+    (blended distance within ``covary_probe_m``) show in the simulated crowds the weights were
+    fitted on; where the venue's level (averaged over ``covary_level_s``) is lower, the score
+    is lowered by ``covary_m`` x the difference, so a calm venue falls back on position and
+    profile rather than detecting nothing.
+
+    ``colleague_cap_m``: the per-tick colleague distance is capped at this before its moving
+    average over ``colleague_smooth_s`` (0 = no cap), so a pair's average reflects whether
+    they stood together lately, not how far apart they were.
     """
 
     name: str
@@ -57,6 +66,9 @@ class Detector:
     colleague_far_db: float = 8.0
     covary_window_s: int = 30
     covary_smooth_s: int = 3
+    covary_probe_m: float = 1.0
+    covary_level_s: float = 120.0
+    covary_reference: float = 0.25
     suppress_repeats: bool = False
     ospace_m: float = 0.6
     track_min_jaccard: float = 0.3

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 
@@ -107,6 +108,7 @@ class PipelineState:
             suppress_repeats=detector.suppress_repeats,
         )
         self.feed: dict[int, tuple[float, float, float, float, float]] = {}  # idx -> x, y, heading, err, ts
+        self.covary_level: tuple[float, float] | None = None  # the venue's co-fluctuation level, and when
         self.ticks = 0
         self.tick_seconds: deque[float] = deque(maxlen=10_000)
 
@@ -174,6 +176,35 @@ def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluct
     return Fluctuations.from_series(series, row_of, badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
 
 
+def _covary_shift(state: PipelineState, graph: sparse.csr_matrix, covary: Fluctuations, now: float) -> float:
+    """How much less the crowd here makes badges that stand together fluctuate together than
+    the crowds the score was fitted on, in score units (0 when at least as much).
+
+    The co-fluctuation of the floor's closest pairs (blended distance within
+    ``covary_probe_m``; most of them stand together) is averaged over ``covary_level_s``. The
+    score expects ``covary_reference`` there; where the radio fluctuates less (a calmer crowd,
+    other hardware) a pair is not held against for a correlation the venue cannot produce,
+    and the score falls back towards its position and profile terms.
+    """
+    det = state.detector
+    coo = sparse.triu(graph, k=1).tocoo()
+    close = coo.data <= det.covary_probe_m
+    if np.count_nonzero(close) >= 20:
+        corr = covary.correlation(coo.row[close].astype(np.int64), coo.col[close].astype(np.int64))
+        corr = corr[~np.isnan(corr)]
+        if corr.shape[0] >= 20:
+            level = float(np.median(corr))
+            last = state.covary_level
+            if last is None:
+                state.covary_level = (level, now)
+            else:
+                alpha = 1.0 - np.exp(-max(now - last[1], 0.0) / det.covary_level_s)
+                state.covary_level = (last[0] + alpha * (level - last[0]), now)
+    if state.covary_level is None:
+        return 0.0
+    return det.covary_m * max(det.covary_reference - state.covary_level[0], 0.0)
+
+
 def _colleague_score(
     det: Detector,
     d: np.ndarray,
@@ -234,12 +265,14 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         pts = state.groups.points(xy, heading) if len(xy) else xy
 
         covary = _fluctuations(state, fixes.badge, now)
+        shift = _covary_shift(state, graph, covary, now) if covary is not None else 0.0
 
         def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
             d = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
             if covary is None or profiles is None:
                 return state.groups.blend(r, c, d, profiles)
-            return _colleague_score(state.detector, d, *state.groups.profile_difference(r, c, profiles), covary, r, c)
+            rms, common = state.groups.profile_difference(r, c, profiles)
+            return _colleague_score(state.detector, d, rms, common, covary, r, c) - shift
 
         candidates = state.colleagues.fit(graph, company, fixes.badge, pair_distance, now)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)

@@ -136,3 +136,38 @@ def test_a_positions_feed_bypasses_rssi_and_uses_headings(venue_file: Path, rost
     assert set(cluster.members) == {"b-01", "b-02", "b-03"}
     assert len(alerts) == 1 and set(alerts[0].members) == {"b-01", "b-02", "b-03"}
     assert state.ingest.positions == 75 * 4 and state.ingest.readings == 0
+
+
+def test_a_venue_whose_radio_does_not_fluctuate_together_is_not_held_against(
+    venue_file: Path, roster_file: Path
+) -> None:
+    import numpy as np
+    from scipy import sparse
+
+    from pipeline.core.covary import Fluctuations
+    from pipeline.core.windows import PairSeries
+    from pipeline.step import _covary_shift
+
+    venue, roster = load_venue(venue_file), load_roster(roster_file)
+    rng = np.random.default_rng(7)
+    n, gateways, seconds = 40, 6, 30
+    # 20 close pairs (rows 2k, 2k+1) on the floor graph.
+    rows, cols = np.arange(0, n, 2), np.arange(1, n, 2)
+    graph = sparse.csr_matrix((np.full(rows.shape[0], 0.5), (rows, cols)), shape=(n, n))
+    keys = [(b, g) for b in range(n) for g in range(gateways)]
+    badge = np.array([k[0] for k in keys])
+    gateway = np.array([k[1] for k in keys])
+
+    def shift_for(shared_db: float) -> float:
+        common = rng.normal(0, 1, (n // 2, gateways, seconds))  # one moving shadow per pair
+        values = np.array([-70 + shared_db * common[b // 2, g] + rng.normal(0, 2, seconds) for b, g in keys])
+        fl = Fluctuations.from_series(PairSeries(badge, gateway, values.astype(np.float32)), np.arange(n), n, gateways)
+        state = PipelineState(venue, roster, MINGLE)
+        shift = 0.0
+        for t in range(0, 600, 10):  # the level is averaged over minutes
+            shift = _covary_shift(state, graph, fl, T0 + t)
+        return shift
+
+    calm = shift_for(0.0)  # badges side by side, but nothing fluctuates together
+    assert calm > 0.5 * MINGLE.covary_m * MINGLE.covary_reference
+    assert shift_for(4.0) == 0.0  # a crowd like the one the score was fitted on
