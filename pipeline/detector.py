@@ -68,7 +68,7 @@ class Detector:
     covary_smooth_s: int = 3
     covary_probe_m: float = 1.0
     covary_level_s: float = 120.0
-    covary_reference: float = 0.25
+    covary_reference: float = 0.15
     suppress_repeats: bool = False
     ospace_m: float = 0.6
     track_min_jaccard: float = 0.3
