@@ -213,11 +213,22 @@ def _colleague_score(
     covary: Fluctuations,
     r: np.ndarray,
     c: np.ndarray,
+    shift: float = 0.0,
 ) -> np.ndarray:
-    """The learned colleague distance (see :class:`~pipeline.detector.Detector`): lower = together."""
+    """The learned colleague distance (see :class:`~pipeline.detector.Detector`), lowered by the
+    venue's ``shift``: lower = together.
+
+    A correlation is at most 1, so a pair whose position and profile terms already put it at the
+    smoothing cap or beyond with a perfect correlation ends at the cap whatever it is; those
+    pairs (most colleagues in a big hall stand far apart) skip the correlation.
+    """
     rms = np.where(common >= 3, rms, det.colleague_far_db)
-    corr = np.nan_to_num(covary.correlation(r, c), nan=0.0)
-    score = det.colleague_position_weight * d + det.colleague_m_per_db * rms - det.covary_m * corr
+    score = det.colleague_position_weight * d + det.colleague_m_per_db * rms - shift
+    need = np.flatnonzero(score - det.covary_m < det.colleague_cap_m) if det.colleague_cap_m > 0 else None
+    if need is None:
+        score = score - det.covary_m * np.nan_to_num(covary.correlation(r, c), nan=0.0)
+    elif need.shape[0]:
+        score[need] -= det.covary_m * np.nan_to_num(covary.correlation(r[need], c[need]), nan=0.0)
     return np.asarray(np.maximum(score, 1e-3), dtype=np.float64)
 
 
@@ -272,7 +283,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             if covary is None or profiles is None:
                 return state.groups.blend(r, c, d, profiles)
             rms, common = state.groups.profile_difference(r, c, profiles)
-            return _colleague_score(state.detector, d, rms, common, covary, r, c) - shift
+            return _colleague_score(state.detector, d, rms, common, covary, r, c, shift)
 
         candidates = state.colleagues.fit(graph, company, fixes.badge, pair_distance, now)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)

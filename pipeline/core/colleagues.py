@@ -13,6 +13,13 @@ core inside a mixed group is seen as mixed.
 Colleague distances are smoothed over time (an exponential moving average with time
 constant ``smooth_s``): a pair that stands together keeps a small distance through a noisy
 tick, which is the "agreement over time" a single tick lacks (a convoy, Jeung et al. 2008).
+Each tick's distance is first capped at ``cap_m`` (if set), so the average says whether the
+pair stood together lately rather than how far apart they once were: it crosses ``eps_m``
+about 15 s after two colleagues meet instead of a minute.
+
+With a ``pair_distance`` (the step's learned pair score), strangers are attached by that
+same score, smoothed the same way, for the pairs of the floor graph between a candidate's
+members and non-colleagues; without one, by the floor graph's own blended distance.
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ IntArray = npt.NDArray[np.int64]
 class ColleagueFinder:
     """``eps_m``: DBSCAN neighbourhood between colleagues (blended metres, inclusive);
     ``attach_m``: how close a non-colleague must stand to a member to count as in the group;
-    ``attach_share``: the share of members (inclusive) it must be that close to."""
+    ``attach_share``: the share of members (inclusive) it must be that close to;
+    ``smooth_s``/``forget_s``: the pair average's time constant and how long an unseen pair is
+    remembered; ``cap_m``: per-tick distances are capped at this before averaging (0 = no cap)."""
 
     def __init__(
         self,
