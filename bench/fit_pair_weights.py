@@ -22,6 +22,7 @@ metres, as in the floor's blended distance.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -31,13 +32,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from mingle_wire import read_recording
-from pipeline.core.covary import Fluctuations
-from pipeline.core.grouping import Profiles
 from pipeline.detector import MINGLE
 from pipeline.replay import replay_ticks
 from pipeline.roster import load_roster
 from pipeline.sim import ScenarioConfig, simulate
-from pipeline.step import PipelineState
+from pipeline.step import PipelineState, _fluctuations, _profile_term, _profiles
 from pipeline.venue import load_venue
 
 FEATURES = ("d", "rms", "corr")
@@ -58,10 +57,9 @@ def pairs_of(scenario: Path, every: int, far_db: float) -> np.ndarray:
     venue = load_venue(scenario / "venue.yaml")
     roster = load_roster(scenario / "roster.csv")
     truth = _truth(scenario / "truth.jsonl")
-    state = PipelineState(venue, roster, MINGLE)
-    n_gw = len(venue.gateways)
+    det = dataclasses.replace(MINGLE, colleague_far_db=far_db)
+    state = PipelineState(venue, roster, det)
     rows: list[np.ndarray] = []
-    det = MINGLE
     for k, tick in enumerate(replay_ticks(read_recording(scenario / "recording.jsonl.gz", orjson.loads), state)):
         if k < 30 or k % every:
             continue
@@ -78,17 +76,13 @@ def pairs_of(scenario: Path, every: int, far_db: float) -> np.ndarray:
         i, j = i[same_company], j[same_company]
         if i.shape[0] == 0:
             continue
-        row_of = np.full(len(state.badges), -1, dtype=np.int64)
-        row_of[idx] = np.arange(idx.shape[0])
-        long = state.windows.summarize(now, n_gw, span_s=det.profile_window_s)
-        rws = row_of[long.badge]
-        ok = (rws >= 0) & (long.count >= det.profile_min_count)
-        profiles = Profiles.from_entries(rws[ok], long.gateway[ok], long.median[ok], idx.shape[0], n_gw)
+        # The detector's own feature builders, so the fit measures exactly what it scores.
+        profiles = _profiles(state, idx, now)
+        fl = _fluctuations(state, idx, now)
+        if profiles is None or fl is None:
+            continue
         rms, common = state.groups.profile_difference(i, j, profiles)
-        rms = np.where(common >= 3, rms, far_db)
-        fl = Fluctuations.from_series(
-            state.windows.series(now, det.covary_window_s), row_of, idx.shape[0], n_gw, smooth_s=det.covary_smooth_s
-        )
+        rms = _profile_term(det, rms, common, state.groups.min_common_gateways)
         corr = np.nan_to_num(fl.correlation(i, j), nan=0.0)
         d = np.hypot(*(xy[i] - xy[j]).T)
         gid = [group.get(b.badge) for b in badges]

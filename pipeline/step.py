@@ -153,27 +153,42 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
             np.r_[fixes.err, feed_fix.err],
         )
         heading = np.r_[heading, fx[:, 2]]
-    profiles = None
-    if state.profile_s is not None and len(fixes):
-        long = state.windows.summarize(now, n_gw, span_s=state.profile_s)
-        row_of = np.full(len(state.badges), -1, dtype=np.int64)
-        row_of[fixes.badge] = np.arange(len(fixes))
-        rows_ = row_of[long.badge]
-        ok = (rows_ >= 0) & (long.count >= det.profile_min_count)
-        profiles = Profiles.from_entries(rows_[ok], long.gateway[ok], long.median[ok], len(fixes), n_gw)
-    return fixes, heading, profiles
+    return fixes, heading, _profiles(state, fixes.badge, now)
+
+
+def _row_of(state: PipelineState, badges: np.ndarray) -> np.ndarray:
+    """For every badge index, its row among ``badges`` (-1: not among them)."""
+    row_of = np.full(len(state.badges), -1, dtype=np.int64)
+    row_of[badges] = np.arange(badges.shape[0])
+    return row_of
+
+
+def _profiles(state: PipelineState, badges: np.ndarray, now: float) -> Profiles | None:
+    """RSSI profiles (medians over the profile window) of ``badges``, row for row (None when
+    the detector does not use them)."""
+    if state.profile_s is None or badges.shape[0] == 0:
+        return None
+    n_gw = state.gateways_xyz.shape[0]
+    long = state.windows.summarize(now, n_gw, span_s=state.profile_s)
+    rows = _row_of(state, badges)[long.badge]
+    ok = (rows >= 0) & (long.count >= state.detector.profile_min_count)
+    return Profiles.from_entries(rows[ok], long.gateway[ok], long.median[ok], badges.shape[0], n_gw)
 
 
 def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluctuations | None:
-    """Centred per-second RSSI series of the located badges (None when the detector does not use them)."""
+    """Centred per-second RSSI series of ``badges``, row for row (None when the detector does not use them)."""
     det = state.detector
     if det.covary_m <= 0 or badges.shape[0] < 2:
         return None
-    row_of = np.full(len(state.badges), -1, dtype=np.int64)
-    row_of[badges] = np.arange(badges.shape[0])
     series = state.windows.series(now, det.covary_window_s)
     n_gw = state.gateways_xyz.shape[0]
-    return Fluctuations.from_series(series, row_of, badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
+    return Fluctuations.from_series(series, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
+
+
+def _profile_term(det: Detector, rms: np.ndarray, common: np.ndarray, min_common: int) -> np.ndarray:
+    """Profile RMS differences as the colleague score reads them: ``colleague_far_db`` for pairs
+    sharing fewer than ``min_common`` gateways."""
+    return np.asarray(np.where(common >= min_common, rms, det.colleague_far_db), dtype=np.float64)
 
 
 def _covary_shift(state: PipelineState, graph: sparse.csr_matrix, covary: Fluctuations, now: float) -> float:
@@ -214,6 +229,7 @@ def _colleague_score(
     r: np.ndarray,
     c: np.ndarray,
     shift: float = 0.0,
+    min_common: int = 3,
 ) -> np.ndarray:
     """The learned colleague distance (see :class:`~pipeline.detector.Detector`), lowered by the
     venue's ``shift``: lower = together.
@@ -222,8 +238,8 @@ def _colleague_score(
     smoothing cap or beyond with a perfect correlation ends at the cap whatever it is; those
     pairs (most colleagues in a big hall stand far apart) skip the correlation.
     """
-    rms = np.where(common >= 3, rms, det.colleague_far_db)
-    score = det.colleague_position_weight * d + det.colleague_m_per_db * rms - shift
+    score = det.colleague_position_weight * d + det.colleague_m_per_db * _profile_term(det, rms, common, min_common)
+    score -= shift
     need = np.flatnonzero(score - det.covary_m < det.colleague_cap_m) if det.colleague_cap_m > 0 else None
     if need is None:
         score = score - det.covary_m * np.nan_to_num(covary.correlation(r, c), nan=0.0)
@@ -283,7 +299,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             if covary is None or profiles is None:
                 return state.groups.blend(r, c, d, profiles)
             rms, common = state.groups.profile_difference(r, c, profiles)
-            return _colleague_score(state.detector, d, rms, common, covary, r, c, shift)
+            min_common = state.groups.min_common_gateways
+            return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common)
 
         candidates = state.colleagues.fit(graph, company, fixes.badge, pair_distance, now)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)

@@ -119,8 +119,11 @@ class ColleagueFinder:
         near.data = np.ones_like(near.data, dtype=np.int32)
         hits = (member_of @ near).tocsr()
         sizes = np.bincount(labels[clustered], minlength=k)
+        # Members of every cluster in one sort (ascending within each), not a pass per cluster.
+        by_label = clustered[np.argsort(labels[clustered], kind="stable")]
+        bounds = np.r_[0, np.cumsum(sizes)]
         for label in range(k):
-            members = np.flatnonzero(labels == label)
+            members = by_label[bounds[label] : bounds[label + 1]]
             own = company[members[0]]
             need = max(1, int(np.ceil(self.attach_share * sizes[label])))
             lo, hi = hits.indptr[label], hits.indptr[label + 1]
