@@ -1,7 +1,7 @@
 """Runs of equal keys in sorted arrays: where each run starts, and each element's rank in it.
 
 The vectorised "group by a sorted key" that several cores need (strongest gateways per
-badge, profile lists, k nearest per badge, colleague pairs, overlap clusters).
+badge, profile lists, k nearest per badge, colleague pairs, overlap clusters, RSSI bins).
 """
 
 from __future__ import annotations

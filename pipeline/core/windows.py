@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .runs import runs
+
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -246,14 +248,11 @@ class RssiWindows:
         cell = (key << bits) | (k & mask)  # sorted by pair, then by column
         order = np.argsort(cell)
         cell = cell[order]
-        cut = np.flatnonzero(cell[1:] != cell[:-1]) + 1
-        starts = np.r_[0, cut]
-        added = np.diff(np.r_[starts, n])
+        starts, added = runs(cell)
         total = np.add.reduceat(rssi[order], starts)
         cell_key = cell[starts] >> bits
         cell_col = cell[starts] & mask
-        pair_cut = np.flatnonzero(cell_key[1:] != cell_key[:-1]) + 1
-        pair_starts = np.r_[0, pair_cut]
+        pair_starts, cells_per_pair = runs(cell_key)
         ukey = cell_key[pair_starts]
         pair_slots = self._slots_for(ukey)
         # Newest reading and second per pair (readings grouped by pair in `order`).
@@ -262,7 +261,7 @@ class RssiWindows:
         newest_k = np.maximum.reduceat(k[order], reading_pair_starts)
         self._last_ts[pair_slots] = np.maximum(self._last_ts[pair_slots], newest_ts)
         self._last_k[pair_slots] = np.maximum(self._last_k[pair_slots], newest_k)
-        slot = np.repeat(pair_slots, np.diff(np.r_[pair_starts, cell_key.shape[0]]))
+        slot = np.repeat(pair_slots, cells_per_pair)
         flat = (slot << bits) | cell_col
         level = self._level.reshape(-1)
         count = self._count.reshape(-1)
