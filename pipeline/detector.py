@@ -22,7 +22,8 @@ class Detector:
     whose positions are this close are compared; ``mutual_k``: keep only mutual k-nearest
     edges (0 = all); ``colleague_eps_m``: DBSCAN neighbourhood for the colleague graph that
     proposes huddle candidates (0 = use the floor's groups directly); ``attach_m``: how close
-    a non-colleague must stand to count as in a candidate; ``suppress_repeats``: suppress an
+    a non-colleague must stand to count as in a candidate, and ``keep_m`` how close one attached
+    last tick must stay to remain in it; ``suppress_repeats``: suppress an
     alert whose members were mostly alerted on within the cooldown.
 
     ``covary_m`` (0 = off): the colleague distance is then a learned linear score,
@@ -58,6 +59,7 @@ class Detector:
     mutual_k: int = 0
     colleague_eps_m: float = 0.8
     attach_m: float = 0.5
+    keep_m: float = 0.8
     colleague_smooth_s: float = 20.0
     colleague_cap_m: float = 1.5
     covary_m: float = 2.63

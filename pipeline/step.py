@@ -85,6 +85,7 @@ class PipelineState:
             ColleagueFinder(
                 detector.colleague_eps_m,
                 attach_m=detector.attach_m,
+                keep_m=detector.keep_m,
                 smooth_s=detector.colleague_smooth_s,
                 cap_m=detector.colleague_cap_m,
             )

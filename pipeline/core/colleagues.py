@@ -19,7 +19,10 @@ about 15 s after two colleagues meet instead of a minute.
 
 With a ``pair_distance`` (the step's learned pair score), strangers are attached by that
 same score, smoothed the same way, for the pairs of the floor graph between a candidate's
-members and non-colleagues; without one, by the floor graph's own blended distance.
+members and non-colleagues; without one, by the floor graph's own blended distance. Once
+attached, a stranger stays attached while within the looser ``keep_m``: the per-stranger
+evidence is weak (a true stranger's average hovers around ``attach_m``), and a stranger lost
+for a few ticks lets a mixed group pass for a huddle.
 """
 
 from __future__ import annotations
@@ -43,7 +46,10 @@ class ColleagueFinder:
     ``attach_m``: how close a non-colleague must stand to a member to count as in the group;
     ``attach_share``: the share of members (inclusive) it must be that close to;
     ``smooth_s``/``forget_s``: the pair average's time constant and how long an unseen pair is
-    remembered; ``cap_m``: per-tick distances are capped at this before averaging (0 = no cap)."""
+    remembered; ``cap_m``: per-tick distances are capped at this before averaging (0 = no cap);
+    ``keep_m``: a stranger attached to a candidate last tick stays attached while within this
+    (>= ``attach_m``) of enough members — hysteresis, so a stranger who is in the group is not
+    lost on the ticks its average drifts just above ``attach_m`` (needs badge ``ids``)."""
 
     def __init__(
         self,
@@ -54,6 +60,7 @@ class ColleagueFinder:
         smooth_s: float = 0.0,
         forget_s: float = 60.0,
         cap_m: float = 0.0,
+        keep_m: float = 0.0,
     ) -> None:
         if not eps_m > 0:
             raise ValueError(f"eps_m must be > 0 metres, got {eps_m!r}")
@@ -67,6 +74,9 @@ class ColleagueFinder:
         self.smooth_s = smooth_s
         self.forget_s = forget_s
         self.cap_m = cap_m
+        self.keep_m = max(keep_m, attach_m)
+        # Strangers attached last tick: badge id -> the badge ids of the members they were attached to.
+        self._attached: dict[int, frozenset[int]] = {}
         # Smoothed pair distances: sorted pair keys (lower id << 32 | higher id), value, time.
         self._keys = np.empty(0, dtype=np.int64)
         self._values = np.empty(0, dtype=np.float64)
@@ -106,8 +116,9 @@ class ColleagueFinder:
         if pair_distance is None:
             close = coo.data <= self.attach_m
             near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
+            loose = near
         else:
-            near = self._strangers_near(coo, labels, company, ids, pair_distance, now)
+            near, loose = self._strangers_near(coo, labels, company, ids, pair_distance, now)
         clustered = np.flatnonzero(labels >= 0)
         k = int(labels.max()) + 1 if clustered.shape[0] else 0
         if k == 0:
@@ -118,6 +129,11 @@ class ColleagueFinder:
         )
         near.data = np.ones_like(near.data, dtype=np.int32)
         hits = (member_of @ near).tocsr()
+        keep = self.keep_m > self.attach_m and ids is not None and bool(self._attached)
+        if keep:
+            loose.data = np.ones_like(loose.data, dtype=np.int32)
+            held = (member_of @ loose).tocsr()
+        attached_now: dict[int, frozenset[int]] = {}
         sizes = np.bincount(labels[clustered], minlength=k)
         # Members of every cluster in one sort (ascending within each), not a pass per cluster.
         by_label = clustered[np.argsort(labels[clustered], kind="stable")]
@@ -128,8 +144,20 @@ class ColleagueFinder:
             need = max(1, int(np.ceil(self.attach_share * sizes[label])))
             lo, hi = hits.indptr[label], hits.indptr[label + 1]
             cols, counts = hits.indices[lo:hi], hits.data[lo:hi]
-            attached = np.sort(cols[(counts >= need) & (company[cols] != own)])
+            picked = cols[(counts >= need) & (company[cols] != own)]
+            member_ids = frozenset(ids[members].tolist()) if ids is not None else frozenset()
+            if keep:
+                assert ids is not None
+                lo, hi = held.indptr[label], held.indptr[label + 1]
+                cols, counts = held.indices[lo:hi], held.data[lo:hi]
+                cols = cols[(counts >= need) & (company[cols] != own)]
+                # Within keep_m of enough members, and attached last tick to one of them.
+                stay = [c for c in cols.tolist() if member_ids & self._attached.get(int(ids[c]), frozenset())]
+                picked = np.union1d(picked, np.array(stay, dtype=np.int64))
+            attached = np.sort(picked)
+            attached_now.update((int(b), member_ids) for b in (ids[attached] if ids is not None else ()))
             groups.append(np.r_[members, attached].astype(np.int64))
+        self._attached = attached_now
         return groups
 
     def _strangers_near(
@@ -140,24 +168,29 @@ class ColleagueFinder:
         ids: IntArray | None,
         pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]],
         now: float,
-    ) -> sparse.csr_matrix:
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
         """Candidate members and the non-colleagues near them (``graph`` pairs) whose pair distance,
-        measured like the colleagues' own and smoothed the same way, is within ``attach_m``."""
+        measured like the colleagues' own and smoothed the same way, is within ``attach_m``, and
+        within ``keep_m``."""
         n = labels.shape[0]
         in_group = labels[coo.row] >= 0
         other = company[coo.col] != company[coo.row]
         row, col = coo.row[in_group & other].astype(np.int64), coo.col[in_group & other].astype(np.int64)
         if row.shape[0] == 0:
-            return sparse.csr_matrix((n, n))
+            return sparse.csr_matrix((n, n)), sparse.csr_matrix((n, n))
         # A pair of members of two different candidates appears both ways: measure (and smooth) it once.
         lo, hi = np.minimum(row, col), np.maximum(row, col)
         _, first, back = np.unique(lo * n + hi, return_index=True, return_inverse=True)
         dist = pair_distance(lo[first], hi[first])
         if ids is not None:
             dist = self._smooth(ids[lo[first]], ids[hi[first]], dist, now)
-        close = dist[back.ravel()] <= self.attach_m
-        ones = np.ones(int(close.sum()), dtype=np.int8)
-        return sparse.csr_matrix((ones, (row[close], col[close])), shape=(n, n))
+        dist = dist[back.ravel()]
+        out = []
+        for limit in (self.attach_m, self.keep_m):
+            close = dist <= limit
+            ones = np.ones(int(close.sum()), dtype=np.int8)
+            out.append(sparse.csr_matrix((ones, (row[close], col[close])), shape=(n, n)))
+        return out[0], out[1]
 
     def _smooth(self, a: IntArray, b: IntArray, dist: npt.NDArray[np.float64], now: float) -> npt.NDArray[np.float64]:
         """Exponential moving average of each pair's distance (pairs of badge ids ``a``, ``b``)."""

@@ -149,6 +149,38 @@ def test_strangers_attach_by_the_pair_distance_when_one_is_given() -> None:
     assert sorted(alone.tolist()) == [0, 1, 2]
 
 
+def test_an_attached_stranger_stays_attached_within_keep_m() -> None:
+    from scipy import sparse
+
+    from pipeline.core.colleagues import ColleagueFinder
+
+    # 0,1,2 colleagues; 3 and 4 strangers. Tick 1: 3 is within attach_m of all members, 4 is not.
+    # Tick 2: both are at 0.7 — above attach_m, within keep_m.
+    company = np.array([0, 0, 0, 1, 2])
+    rows = [i for i in range(5) for j in range(5) if i != j]
+    cols = [j for i in range(5) for j in range(5) if i != j]
+    graph = sparse.csr_matrix((np.full(len(rows), 3.0), (rows, cols)), shape=(5, 5))
+
+    def at(stranger_3: float, stranger_4: float):  # type: ignore[no-untyped-def]
+        def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+            far = {3: stranger_3, 4: stranger_4}
+            return np.array([far.get(max(a, b), 0.2) for a, b in zip(r.tolist(), c.tolist(), strict=True)])
+
+        return pair_distance
+
+    def run(finder: ColleagueFinder) -> list[list[int]]:
+        out = []
+        for now, pd in ((1.0, at(0.4, 0.7)), (2.0, at(0.7, 0.7)), (3.0, at(0.9, 0.7))):
+            (group,) = finder.fit(graph, company, np.arange(10, 15), pd, now=now)
+            out.append(sorted(group.tolist()))
+        return out
+
+    kept = run(ColleagueFinder(0.5, attach_m=0.5, keep_m=0.8))
+    assert kept == [[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2]]  # 4 was never attached; 3 leaves past keep_m
+    plain = run(ColleagueFinder(0.5, attach_m=0.5))
+    assert plain == [[0, 1, 2, 3], [0, 1, 2], [0, 1, 2]]
+
+
 def test_capped_smoothing_forgets_how_far_apart_a_pair_was() -> None:
     from pipeline.core.colleagues import ColleagueFinder
 
