@@ -27,7 +27,7 @@ from .core.positioning import CentroidPositioner, Fixes, Multilaterator
 from .core.radio import Calibrator
 from .core.smoothing import Smoother
 from .core.tracking import Group, Tracker
-from .core.windows import PairSummary, RssiWindows
+from .core.windows import PairSeries, PairSummary, RssiWindows
 from .detector import MINGLE, Detector
 from .ingest import BadgeIndex, Ingest
 from .roster import Roster
@@ -176,13 +176,21 @@ def _profiles(state: PipelineState, badges: np.ndarray, now: float) -> Profiles 
 
 
 def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluctuations | None:
-    """Centred per-second RSSI series of ``badges``, row for row (None when the detector does not use them)."""
+    """Centred per-second RSSI series of ``badges``, row for row (None when the detector does not
+    use them), built for a row when a pair first asks for it; valid until the windows change."""
     det = state.detector
     if det.covary_m <= 0 or badges.shape[0] < 2:
         return None
-    series = state.windows.series(now, det.covary_window_s)
+    windows = state.windows
+    revision = windows.revision
+
+    def source(wanted: np.ndarray) -> PairSeries:
+        if windows.revision != revision:
+            raise RuntimeError("these fluctuations were taken before the RSSI windows last changed")
+        return windows.series(now, det.covary_window_s, badges=wanted)
+
     n_gw = state.gateways_xyz.shape[0]
-    return Fluctuations.from_series(series, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
+    return Fluctuations(source, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
 
 
 def _profile_term(det: Detector, rms: np.ndarray, common: np.ndarray, min_common: int) -> np.ndarray:
