@@ -21,6 +21,8 @@ so comparing a pair costs the gateways one badge hears, not every gateway of the
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
@@ -44,7 +46,7 @@ class Profiles:
     pair). The table is float32 (0.01 dB resolution is far below the radio's noise).
     """
 
-    __slots__ = ("counts", "gateways", "levels", "table")
+    __slots__ = ("__weakref__", "counts", "gateways", "levels", "table")
 
     def __init__(self, gateways: IntArray, levels: FloatArray, table: npt.NDArray[np.float32]) -> None:
         self.gateways = gateways  # [n, k], -1 = none (a badge's gateways come first)
@@ -122,6 +124,10 @@ class GroupFinder:
         if profile_weight < 1.0:  # (1 - w) * d <= blend: farther pairs can never be within eps_m
             self.search_m = min(self.search_m, eps_m / (1.0 - profile_weight))
         self.mutual_k = mutual_k
+        # The last graph's profile differences, for its pairs asked about again with the same
+        # profiles (the colleague score compares many of them): a weak reference to those
+        # profiles, the badge count, the pairs' keys (row x n + col, sorted), RMS and common.
+        self._memo: tuple[weakref.ref[Profiles], int, IntArray, FloatArray, FloatArray] | None = None
 
     def points(self, xy: FloatArray, heading: FloatArray) -> FloatArray:
         """Positions, projected into o-space where the heading is known (not NaN)."""
@@ -138,7 +144,13 @@ class GroupFinder:
         order = np.lexsort((pairs[:, 1], pairs[:, 0]))  # memory order for the profile gathers
         r, c = pairs[order, 0], pairs[order, 1]
         near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
-        half = self.blend(r, c, near, profiles)
+        self._memo = None
+        if isinstance(profiles, Profiles) and self.profile_weight != 0 and r.shape[0]:
+            rms, common = self.profile_difference(r, c, profiles)
+            self._memo = (weakref.ref(profiles), n, r * n + c, rms, common)  # (r, c) sorted: the keys too
+            half = self._blended(near, rms, common)
+        else:
+            half = self.blend(r, c, near, profiles)
         row, col, d = np.r_[r, c], np.r_[c, r], np.r_[half, half]
         if self.mutual_k > 0 and d.shape[0]:
             row, col, d = _mutual_knn(row, col, d, self.mutual_k)
@@ -155,15 +167,36 @@ class GroupFinder:
         if profiles is None or self.profile_weight == 0 or d.shape[0] == 0:
             return d
         rms, common = self.profile_difference(row, col, profiles)
+        return self._blended(d, rms, common)
+
+    def _blended(self, d: FloatArray, rms: FloatArray, common: FloatArray) -> FloatArray:
         blended = (1 - self.profile_weight) * d + self.profile_weight * rms * self.profile_m_per_db
         return np.asarray(np.where(common >= self.min_common_gateways, blended, d), dtype=np.float64)
 
     def profile_difference(
         self, row: IntArray, col: IntArray, profiles: Profiles | FloatArray
     ) -> tuple[FloatArray, FloatArray]:
-        """Per pair: the RMS (dB) of their centred profile differences, and how many gateways both hear."""
+        """Per pair: the RMS (dB) of their centred profile differences, and how many gateways both hear.
+
+        Pairs (``row``, ``col``) of the last graph built on these same ``profiles`` are looked up,
+        not compared again: a pair's figures depend on the pair and the profiles alone.
+        """
         if not isinstance(profiles, Profiles):
             profiles = Profiles.from_dense(profiles)
+        memo = self._memo
+        if memo is None or memo[0]() is not profiles or row.shape[0] == 0:
+            return self._profile_difference(row, col, profiles)
+        _, n, keys, memo_rms, memo_common = memo
+        want = row.astype(np.int64) * n + col
+        at = np.minimum(np.searchsorted(keys, want), keys.shape[0] - 1)
+        hit = keys[at] == want
+        rms, common = memo_rms[at], memo_common[at]
+        if not hit.all():
+            miss = np.flatnonzero(~hit)
+            rms[miss], common[miss] = self._profile_difference(row[miss], col[miss], profiles)
+        return rms, common
+
+    def _profile_difference(self, row: IntArray, col: IntArray, profiles: Profiles) -> tuple[FloatArray, FloatArray]:
         m = row.shape[0]
         common = np.zeros(m)
         total = np.zeros(m)

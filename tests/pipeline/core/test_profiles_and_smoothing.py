@@ -39,6 +39,38 @@ def test_sparse_profiles_blend_as_the_dense_definition() -> None:
     assert not np.allclose(capped, got)
 
 
+def test_the_graphs_pairs_are_looked_up_not_compared_again_and_give_the_same_figures() -> None:
+    rng = np.random.default_rng(5)
+    n, g = 80, 20
+    prof = np.where(rng.random((n, g)) < 0.5, np.round(rng.normal(-80, 8, (n, g)), 2), np.nan)
+    xy = rng.uniform(0, 12, (n, 2))
+    profiles = Profiles.from_dense(prof)
+    finder = GroupFinder(1.4, profile_weight=0.8, profile_m_per_db=0.35)
+    graph = sparse.triu(finder.graph(xy, np.full(n, np.nan), profiles), k=1).tocoo()
+    inside = (graph.row.astype(np.int64), graph.col.astype(np.int64))
+    outside = (rng.integers(0, n, 50), rng.integers(0, n, 50))  # mostly not graph pairs, either way round
+    row, col = np.r_[inside[0], outside[0], inside[1][:7]], np.r_[inside[1], outside[1], inside[0][:7]]
+    compared: list[int] = []
+    real = finder._profile_difference
+
+    def counting(r: np.ndarray, c: np.ndarray, p: Profiles) -> tuple[np.ndarray, np.ndarray]:
+        compared.append(r.shape[0])
+        return real(r, c, p)
+
+    finder._profile_difference = counting  # type: ignore[method-assign]
+    rms, common = finder.profile_difference(row, col, profiles)
+    fresh_rms, fresh_common = GroupFinder(1.4, profile_weight=0.8).profile_difference(row, col, profiles)
+    assert rms.tobytes() == fresh_rms.tobytes() and common.tobytes() == fresh_common.tobytes()
+    graph_pairs = set(zip(inside[0].tolist(), inside[1].tolist(), strict=True))
+    misses = sum((r, c) not in graph_pairs for r, c in zip(row.tolist(), col.tolist(), strict=True))
+    assert inside[0].shape[0] > 100 and misses > 20
+    assert compared == [misses]  # only the pairs the graph did not hold, as (row, col), were compared
+    # Other profiles (even equal ones) are compared afresh.
+    compared.clear()
+    finder.profile_difference(row, col, Profiles.from_dense(prof))
+    assert compared == [row.shape[0]]
+
+
 def test_the_search_radius_is_capped_where_no_blend_can_reach_eps() -> None:
     assert GroupFinder(1.4, profile_weight=0.8, search_m=12.0).search_m == pytest.approx(7.0)
     assert GroupFinder(1.4, profile_weight=0.0, search_m=3.0).search_m == 1.4
