@@ -129,6 +129,10 @@ class GroupFinder:
         # profiles, the badge count, the pairs' keys (row x n + col, sorted), RMS and common.
         self._memo: tuple[weakref.ref[Profiles], int, IntArray, FloatArray, FloatArray] | None = None
 
+    def __getstate__(self) -> dict[str, object]:
+        # The memo is a cache tied to one Profiles object by a weak reference: not copied.
+        return {**self.__dict__, "_memo": None}
+
     def points(self, xy: FloatArray, heading: FloatArray) -> FloatArray:
         """Positions, projected into o-space where the heading is known (not NaN)."""
         known = ~np.isnan(heading)

@@ -69,6 +69,13 @@ def test_the_graphs_pairs_are_looked_up_not_compared_again_and_give_the_same_fig
     compared.clear()
     finder.profile_difference(row, col, Profiles.from_dense(prof))
     assert compared == [row.shape[0]]
+    # A finder still copies (without the cache).
+    import pickle
+
+    copied = pickle.loads(pickle.dumps(GroupFinder(1.4, profile_weight=0.8)))
+    copied.graph(xy, np.full(n, np.nan), profiles)
+    again = pickle.loads(pickle.dumps(copied))
+    assert again._memo is None and again.eps_m == 1.4
 
 
 def test_the_search_radius_is_capped_where_no_blend_can_reach_eps() -> None:
