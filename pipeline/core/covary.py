@@ -278,9 +278,9 @@ def _masked(a: npt.NDArray[np.float32], keep: npt.NDArray[np.int32]) -> npt.NDAr
 
 
 def _row_counts(present: npt.NDArray[np.bool_]) -> IntArray:
-    """Per row, how many are ``present`` (a product: small integers are exact in float32)."""
-    ones = np.ones(present.shape[1], dtype=np.float32)
-    return np.asarray(present.astype(np.float32) @ ones, dtype=np.int64)
+    """Per row, how many are ``present`` (integer sums: exact in any order; not BLAS, whose
+    threads only wait on a busy machine)."""
+    return np.asarray(np.einsum("ij->i", present.view(np.int8), dtype=np.int64), dtype=np.int64)
 
 
 def _box_counts(present: npt.NDArray[np.bool_], width: int) -> npt.NDArray[np.float32]:
