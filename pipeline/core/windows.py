@@ -353,24 +353,25 @@ class RssiWindows:
         if slots.shape[0] == 0:
             return self._empty_summary()
         # Quartile num / 4 by linear interpolation between order statistics (numpy's default):
-        # at position num / 4 * (count - 1), in integers (floor and remainder). Gathered for
-        # every slot in storage order (reading the store front to back), then picked per pair.
-        last = np.maximum(heard - 1, 0)
+        # at position num / 4 * (count - 1), in integers (floor and remainder), gathered for
+        # the live pairs only (in key order) from their sorted rows.
+        count = heard[slots]
+        last = np.maximum(count - 1, 0)
+        start = slots * width
         flat = ordered.reshape(-1)
-        base = np.arange(0, flat.shape[0], width, dtype=np.int64)
 
         def quantile(num: int) -> FloatArray:
             pos = num * last
-            lo = base + (pos >> 2)
-            a = np.take(flat, lo)[slots] / _SCALE
-            b = np.take(flat, np.minimum(lo + 1, base + last))[slots] / _SCALE
-            return np.asarray(a + (b - a) * ((pos[slots] & 3) / 4.0), dtype=np.float64)
+            lo = start + (pos >> 2)
+            a = np.take(flat, lo) / _SCALE
+            b = np.take(flat, np.minimum(lo + 1, start + last)) / _SCALE
+            return np.asarray(a + (b - a) * ((pos & 3) / 4.0), dtype=np.float64)
 
         median = quantile(2)
         iqr = quantile(3) - quantile(1)
         key = self._keys[live]
         gateway_mask = (1 << _GATEWAY_BITS) - 1
-        return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, heard[slots], self._last_ts[slots])
+        return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, count, self._last_ts[slots])
 
     def series(self, now: float, seconds: int, badges: IntArray | None = None) -> PairSeries:
         """Per-second means over the last ``seconds`` (1 .. ``keep_s``) whole seconds ending at
