@@ -250,17 +250,23 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     each pair costs the gateways its row badge hears, not the longest list.
     """
     counts = profiles.counts[row]
-    pair = np.repeat(np.arange(row.shape[0]), counts)
-    slot = ranks(counts)
+    m = row.shape[0]
+    pair = np.repeat(np.arange(m), counts)
     width = profiles.gateways.shape[1]
-    at = row[pair] * width + slot  # flat indices: one gather each, not a 2-D fancy index
+    # Flat indices (one gather each, not a 2-D fancy index): the row badge's list, slot by slot,
+    at = np.repeat(row * width - (np.cumsum(counts) - counts), counts)
+    at += np.arange(at.shape[0])
     g = profiles.gateways.ravel()[at]
     a = profiles.levels.ravel()[at]
-    b = profiles.table.ravel()[col[pair] * profiles.table.shape[1] + g].astype(np.float64)
-    ok = ~np.isnan(b)
-    pair, diff = pair[ok], a[ok] - b[ok]
-    m = row.shape[0]
-    common = np.bincount(pair, minlength=m).astype(np.float64)
+    g += np.repeat(col * profiles.table.shape[1], counts)  # ... and the column badge's table row.
+    b = profiles.table.ravel()[g].astype(np.float64)
+    heard = ~np.isnan(b)
+    # Gateways the column badge does not hear add exactly nothing (+0.0: x + 0.0 is x), so the
+    # sums run over the heard ones in the same order, without compressing every array first.
+    diff = a - b
+    bits = diff.view(np.int64)
+    np.bitwise_and(bits, -heard.view(np.int8).astype(np.int64), out=bits)
+    common = np.asarray(np.bincount(pair, weights=heard, minlength=m), dtype=np.float64)
     total = np.asarray(np.bincount(pair, weights=diff, minlength=m), dtype=np.float64)
     squares = np.asarray(np.bincount(pair, weights=diff * diff, minlength=m), dtype=np.float64)
     return common, total, squares

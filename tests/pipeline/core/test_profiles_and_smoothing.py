@@ -78,6 +78,31 @@ def test_the_graphs_pairs_are_looked_up_not_compared_again_and_give_the_same_fig
     assert again._memo is None and again.eps_m == 1.4
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: int) -> None:
+    from pipeline.core.grouping import _profile_sums
+
+    rng = np.random.default_rng(seed)
+    n, g = 50, 30
+    prof = np.where(rng.random((n, g)) < 0.4, np.round(rng.normal(-80, 8, (n, g)), 2), np.nan)
+    prof[0] = np.nan  # a badge that hears nothing
+    profiles = Profiles.from_dense(prof)
+    row, col = rng.integers(0, n, 300), rng.integers(0, n, 300)
+    common, total, squares = _profile_sums(profiles, row, col)
+    for k, (i, j) in enumerate(zip(row.tolist(), col.tolist(), strict=True)):
+        heard = profiles.gateways[i, : profiles.counts[i]]
+        a = profiles.levels[i, : profiles.counts[i]]
+        b = profiles.table[j, heard].astype(np.float64)
+        diff = (a - b)[~np.isnan(b)]  # in the row badge's list order, as one running sum
+        want_total = want_squares = 0.0
+        for d in diff.tolist():
+            want_total += d
+            want_squares += d * d
+        assert common[k] == diff.shape[0]
+        assert total[k].tobytes() == np.float64(want_total).tobytes()
+        assert squares[k].tobytes() == np.float64(want_squares).tobytes()
+
+
 def test_the_search_radius_is_capped_where_no_blend_can_reach_eps() -> None:
     assert GroupFinder(1.4, profile_weight=0.8, search_m=12.0).search_m == pytest.approx(7.0)
     assert GroupFinder(1.4, profile_weight=0.0, search_m=3.0).search_m == 1.4
