@@ -32,6 +32,7 @@ IntArray = npt.NDArray[np.int64]
 
 _CHUNK = 1 << 21  # gateway-seconds compared per chunk of pairs
 _SLOTS_PER_BLOCK = 1 << 15  # (badge, gateway) series centred and smoothed per block
+_DENSE_CELLS = 1 << 22  # up to this many (row, gateway) cells, slots are found by a table
 
 
 class Fluctuations:
@@ -55,6 +56,7 @@ class Fluctuations:
     __slots__ = (
         "_badge_of",
         "_built",
+        "_cell",
         "_gateway",
         "_key",
         "_key_slot",
@@ -99,6 +101,10 @@ class Fluctuations:
         self._size = 0
         self._key = np.empty(0, dtype=np.int64)  # built slots' keys, sorted
         self._key_slot = np.empty(0, dtype=np.int64)  # ... and their slots
+        # With few rows x gateways, also a table from key to slot (-1: none): one gather
+        # finds a pair's slots instead of a binary search each.
+        cells = n * self.n_gateways
+        self._cell = np.full(cells, -1, dtype=np.int64) if cells <= _DENSE_CELLS else None
 
     @classmethod
     def from_series(
@@ -181,6 +187,8 @@ class Fluctuations:
         at = np.searchsorted(self._key, key)
         self._key = np.insert(self._key, at, key)
         self._key_slot = np.insert(self._key_slot, at, lo + np.arange(m, dtype=np.int64))
+        if self._cell is not None:
+            self._cell[key] = lo + np.arange(m, dtype=np.int64)
 
     def _reserve(self, size: int, seconds: int) -> None:
         cap = self._residual.shape[0]
@@ -221,9 +229,14 @@ class Fluctuations:
         pair = np.repeat(np.arange(row.shape[0]), counts)
         slot_a = self.first[row][pair] + ranks(counts)
         want = col[pair] * self.n_gateways + self._gateway[slot_a]
-        at = np.minimum(np.searchsorted(self._key, want), self._key.shape[0] - 1)
-        ok = self._key[at] == want
-        pair, slot_a, slot_b = pair[ok], slot_a[ok], self._key_slot[at[ok]]
+        if self._cell is not None:
+            slot_b = self._cell[want]
+            ok = slot_b >= 0
+            pair, slot_a, slot_b = pair[ok], slot_a[ok], slot_b[ok]
+        else:
+            at = np.minimum(np.searchsorted(self._key, want), self._key.shape[0] - 1)
+            ok = self._key[at] == want
+            pair, slot_a, slot_b = pair[ok], slot_a[ok], self._key_slot[at[ok]]
         m = row.shape[0]
         residual, sumsq = self._residual, self._sumsq
         dot = np.einsum("ij,ij->i", residual[slot_a], residual[slot_b], dtype=np.float64)

@@ -133,3 +133,26 @@ def test_centring_is_bit_for_bit_the_plain_formulation(seed: int) -> None:
         got = _centred(values, smooth_s)
         assert got.dtype == np.float32 and got.shape == values.shape
         assert got.tobytes() == _plain_centred(values, smooth_s).tobytes()
+
+
+def test_slots_found_by_table_and_by_search_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.core.covary as covary
+
+    rng = np.random.default_rng(12)
+    n, gateways, seconds = 30, 9, 30
+    levels = {}
+    for b in range(n):
+        for g in rng.choice(gateways, size=int(rng.integers(1, gateways + 1)), replace=False).tolist():
+            v = np.round(-70 + rng.normal(0, 4, seconds), 2)
+            v[rng.random(seconds) < 0.2] = np.nan
+            levels[(b, g)] = v
+    series = _series(levels)
+    i, j = np.triu_indices(n, 1)
+    by_table = Fluctuations.from_series(series, np.arange(n), n, gateways)
+    assert by_table._cell is not None
+    monkeypatch.setattr(covary, "_DENSE_CELLS", 0)
+    by_search = Fluctuations.from_series(series, np.arange(n), n, gateways)
+    assert by_search._cell is None
+    got = by_table.correlation(i, j, min_common=2)
+    assert got.tobytes() == by_search.correlation(i, j, min_common=2).tobytes()
+    assert np.count_nonzero(~np.isnan(got)) > 100
