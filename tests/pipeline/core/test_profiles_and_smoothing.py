@@ -103,6 +103,29 @@ def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: 
         assert squares[k].tobytes() == np.float64(want_squares).tobytes()
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_profile_lists_are_strongest_first_with_ties_in_entry_order_however_the_entries_come(seed: int) -> None:
+    from pipeline.core.grouping import _strongest_first
+
+    rng = np.random.default_rng(seed)
+    row = np.sort(rng.integers(0, 40, 600))
+    gateway = rng.integers(0, 25, 600)
+    level = np.round(rng.normal(-80, 3, 600))  # whole dB: many ties
+    assert _strongest_first(row, level).tolist() == np.lexsort((-level, row)).tolist()
+    shuffled = rng.permutation(600)  # not grouped by row: the two-key sort
+    assert (
+        _strongest_first(row[shuffled], level[shuffled]).tolist()
+        == np.lexsort((-level[shuffled], row[shuffled])).tolist()
+    )
+    assert _strongest_first(row[:0], level[:0]).tolist() == []
+    keep = np.unique(row * 25 + gateway, return_index=True)[1]  # one entry per (row, gateway)
+    built = Profiles.from_entries(row[keep], gateway[keep], level[keep], 40, 25)
+    for r in range(40):
+        mine = keep[row[keep] == r]
+        want = mine[np.lexsort((-level[mine], np.zeros(mine.shape[0])))]
+        assert built.gateways[r, : built.counts[r]].tolist() == gateway[want].tolist()
+
+
 def test_the_search_radius_is_capped_where_no_blend_can_reach_eps() -> None:
     assert GroupFinder(1.4, profile_weight=0.8, search_m=12.0).search_m == pytest.approx(7.0)
     assert GroupFinder(1.4, profile_weight=0.0, search_m=3.0).search_m == 1.4
