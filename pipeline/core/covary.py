@@ -213,7 +213,7 @@ class Fluctuations:
         out = np.full(m, np.nan)
         if m == 0:
             return out
-        self.build(np.r_[row, col])
+        self.build(np.concatenate([row, col]))
         if self._size == 0:
             return out
         seconds = max(self._residual.shape[1], 1)
@@ -239,7 +239,7 @@ class Fluctuations:
             pair, slot_a, slot_b = pair[ok], slot_a[ok], self._key_slot[at[ok]]
         m = row.shape[0]
         residual, sumsq = self._residual, self._sumsq
-        dot = np.einsum("ij,ij->i", residual[slot_a], residual[slot_b], dtype=np.float64)
+        dot = np.einsum("ij,ij->i", residual.take(slot_a, axis=0), residual.take(slot_b, axis=0), dtype=np.float64)
         num = np.bincount(pair, weights=dot, minlength=m)
         norm_a = np.bincount(pair, weights=sumsq[slot_a], minlength=m)
         norm_b = np.bincount(pair, weights=sumsq[slot_b], minlength=m)
