@@ -328,9 +328,10 @@ class RssiWindows:
         e_f = np.empty(0, dtype=np.float64)
         return PairSummary(e_i, e_i, e_f, e_f, e_i, e_f)
 
-    def summarize(self, now: float, n_gateways: int, span_s: float | None = None) -> PairSummary:
+    def summarize(self, now: float, n_gateways: int, span_s: float | None = None, *, min_count: int = 1) -> PairSummary:
         """Expire old readings and summarise the ``span_s`` seconds (default ``window_s``,
-        at most ``keep_s``) ending at ``now``.
+        at most ``keep_s``) ending at ``now``, for the pairs heard in at least ``min_count``
+        of them (inclusive; the others are left out before their quantiles are taken).
 
         ``n_gateways`` is kept for callers that size arrays by it; gateway indices are as added.
         """
@@ -348,7 +349,7 @@ class RssiWindows:
             heard = counted.astype(np.int64)
         else:
             heard = width - (block == _EMPTY).sum(axis=1, dtype=np.int64)
-        live = heard[self._slot_of] > 0
+        live = heard[self._slot_of] >= max(min_count, 1)
         slots = self._slot_of[live]  # in key order
         if slots.shape[0] == 0:
             return self._empty_summary()

@@ -89,6 +89,11 @@ def test_summaries_match_a_plain_median_of_per_second_means_over_random_late_and
         seen += zip(b.tolist(), g.tolist(), t.tolist(), r.tolist(), strict=True)
         for span in sorted({10.0, keep_s}):
             s = w.summarize(float(now), 4, span_s=span)
+            # Pairs heard in fewer seconds left out: exactly the others' rows.
+            few = w.summarize(float(now), 4, span_s=span, min_count=3)
+            enough = s.count >= 3
+            for f in ("badge", "gateway", "median", "iqr", "count", "last_ts"):
+                assert getattr(few, f).tobytes() == getattr(s, f)[enough].tobytes()
             want: dict[tuple[int, int], dict[int, list[float]]] = {}
             newest: dict[tuple[int, int], float] = {}
             for bb, gg, tt, rr in seen:
