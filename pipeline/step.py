@@ -126,9 +126,10 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
     pair_kind = kind[summary.badge]
     is_anchor = pair_kind == 1
     if np.any(is_anchor):
-        pos = {int(i): k for k, i in enumerate(state.anchor_index)}
+        pos = np.zeros(len(state.badges), dtype=np.int64)  # badge index -> its anchor row
+        pos[state.anchor_index] = np.arange(state.anchor_index.shape[0])
         rows = np.flatnonzero(is_anchor)
-        src = state.anchor_xyz[[pos[int(b)] for b in summary.badge[rows]]]
+        src = state.anchor_xyz[pos[summary.badge[rows]]]
         dst = state.gateways_xyz[summary.gateway[rows]]
         dist = np.linalg.norm(src - dst, axis=1)
         state.calibrator.update(summary.gateway[rows], dist, summary.median[rows])
