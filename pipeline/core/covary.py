@@ -165,7 +165,7 @@ class Fluctuations:
         heard = _row_counts(~np.isnan(series.values))
         keep = np.flatnonzero((rows_s >= 0) & (heard >= self.min_seconds))
         rows_s, gws = rows_s[keep], series.gateway[keep].astype(np.int64)
-        order = np.lexsort((gws, rows_s))  # slots sorted by row, then gateway
+        order = np.argsort(rows_s * self.n_gateways + gws, kind="stable")  # slots by row, then gateway
         keep, rows_s, gws = keep[order], rows_s[order], gws[order]
         m = keep.shape[0]
         if m == 0:

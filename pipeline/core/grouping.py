@@ -159,7 +159,8 @@ class GroupFinder:
         n = pts.shape[0]
         # Each pair once (i < j): the blend is symmetric, so compute it once and mirror.
         pairs = cKDTree(pts).query_pairs(self.search_m, output_type="ndarray").astype(np.int64)
-        order = np.lexsort((pairs[:, 1], pairs[:, 0]))  # memory order for the profile gathers
+        # Memory order for the profile gathers: by row, then column (one key: pairs are unique).
+        order = np.argsort(pairs[:, 0] * max(n, 1) + pairs[:, 1])
         r, c = pairs[order, 0], pairs[order, 1]
         near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
         self._memo = None
