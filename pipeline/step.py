@@ -27,7 +27,7 @@ from .core.positioning import CentroidPositioner, Fixes, Multilaterator
 from .core.radio import Calibrator
 from .core.smoothing import Smoother
 from .core.tracking import Group, Tracker
-from .core.windows import PairSummary, RssiWindows
+from .core.windows import PairSeries, PairSummary, RssiWindows
 from .detector import MINGLE, Detector
 from .ingest import BadgeIndex, Ingest
 from .roster import Roster
@@ -127,9 +127,10 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
     pair_kind = kind[summary.badge]
     is_anchor = pair_kind == 1
     if np.any(is_anchor):
-        pos = {int(i): k for k, i in enumerate(state.anchor_index)}
+        pos = np.zeros(len(state.badges), dtype=np.int64)  # badge index -> its anchor row
+        pos[state.anchor_index] = np.arange(state.anchor_index.shape[0])
         rows = np.flatnonzero(is_anchor)
-        src = state.anchor_xyz[[pos[int(b)] for b in summary.badge[rows]]]
+        src = state.anchor_xyz[pos[summary.badge[rows]]]
         dst = state.gateways_xyz[summary.gateway[rows]]
         dist = np.linalg.norm(src - dst, axis=1)
         state.calibrator.update(summary.gateway[rows], dist, summary.median[rows])
@@ -170,20 +171,28 @@ def _profiles(state: PipelineState, badges: np.ndarray, now: float) -> Profiles 
     if state.profile_s is None or badges.shape[0] == 0:
         return None
     n_gw = state.gateways_xyz.shape[0]
-    long = state.windows.summarize(now, n_gw, span_s=state.profile_s)
+    long = state.windows.summarize(now, n_gw, span_s=state.profile_s, min_count=state.detector.profile_min_count)
     rows = _row_of(state, badges)[long.badge]
     ok = (rows >= 0) & (long.count >= state.detector.profile_min_count)
     return Profiles.from_entries(rows[ok], long.gateway[ok], long.median[ok], badges.shape[0], n_gw)
 
 
 def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluctuations | None:
-    """Centred per-second RSSI series of ``badges``, row for row (None when the detector does not use them)."""
+    """Centred per-second RSSI series of ``badges``, row for row (None when the detector does not
+    use them), built for a row when a pair first asks for it; valid until the windows change."""
     det = state.detector
     if det.covary_m <= 0 or badges.shape[0] < 2:
         return None
-    series = state.windows.series(now, det.covary_window_s)
+    windows = state.windows
+    revision = windows.revision
+
+    def source(wanted: np.ndarray) -> PairSeries:
+        if windows.revision != revision:
+            raise RuntimeError("these fluctuations were taken before the RSSI windows last changed")
+        return windows.series(now, det.covary_window_s, badges=wanted)
+
     n_gw = state.gateways_xyz.shape[0]
-    return Fluctuations.from_series(series, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
+    return Fluctuations(source, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
 
 
 def _profile_term(det: Detector, rms: np.ndarray, common: np.ndarray, min_common: int) -> np.ndarray:

@@ -21,6 +21,8 @@ so comparing a pair costs the gateways one badge hears, not every gateway of the
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
@@ -44,7 +46,7 @@ class Profiles:
     pair). The table is float32 (0.01 dB resolution is far below the radio's noise).
     """
 
-    __slots__ = ("counts", "gateways", "levels", "table")
+    __slots__ = ("__weakref__", "counts", "gateways", "levels", "table")
 
     def __init__(self, gateways: IntArray, levels: FloatArray, table: npt.NDArray[np.float32]) -> None:
         self.gateways = gateways  # [n, k], -1 = none (a badge's gateways come first)
@@ -58,7 +60,7 @@ class Profiles:
     ) -> Profiles:
         table = np.full((n, n_gateways), np.nan, dtype=np.float32)
         table[row, gateway] = level
-        order = np.lexsort((-level, row))
+        order = _strongest_first(row, level)
         row, gateway, level = row[order], gateway[order], level[order]
         rank = ranks(runs(row)[1])
         width = int(rank.max() + 1) if rank.shape[0] else 0
@@ -80,6 +82,20 @@ class Profiles:
 
     def __len__(self) -> int:
         return int(self.table.shape[0])
+
+
+def _strongest_first(row: IntArray, level: FloatArray) -> IntArray:
+    """The order of entries by ``row``, then ``level`` descending, ties in entry order (as
+    ``np.lexsort((-level, row))``). Entries already grouped by ascending row (as summaries
+    come) are ordered by a stable sort of each row's padded levels: small sorts, not one
+    two-key sort of every entry."""
+    if row.shape[0] == 0 or np.any(row[1:] < row[:-1]):
+        return np.asarray(np.lexsort((-level, row)), dtype=np.int64)
+    starts, counts = runs(row)
+    padded = np.full((starts.shape[0], int(counts.max())), np.inf)
+    padded[np.repeat(np.arange(starts.shape[0]), counts), ranks(counts)] = -level
+    pick = np.argsort(padded, axis=1, kind="stable")  # the padding (inf) last
+    return np.asarray((starts[:, None] + pick)[pick < counts[:, None]], dtype=np.int64)
 
 
 class GroupFinder:
@@ -122,6 +138,14 @@ class GroupFinder:
         if profile_weight < 1.0:  # (1 - w) * d <= blend: farther pairs can never be within eps_m
             self.search_m = min(self.search_m, eps_m / (1.0 - profile_weight))
         self.mutual_k = mutual_k
+        # The last graph's profile differences, for its pairs asked about again with the same
+        # profiles (the colleague score compares many of them): a weak reference to those
+        # profiles, the badge count, the pairs' keys (row x n + col, sorted), RMS and common.
+        self._memo: tuple[weakref.ref[Profiles], int, IntArray, FloatArray, FloatArray] | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        # The memo is a cache tied to one Profiles object by a weak reference: not copied.
+        return {**self.__dict__, "_memo": None}
 
     def points(self, xy: FloatArray, heading: FloatArray) -> FloatArray:
         """Positions, projected into o-space where the heading is known (not NaN)."""
@@ -135,10 +159,17 @@ class GroupFinder:
         n = pts.shape[0]
         # Each pair once (i < j): the blend is symmetric, so compute it once and mirror.
         pairs = cKDTree(pts).query_pairs(self.search_m, output_type="ndarray").astype(np.int64)
-        order = np.lexsort((pairs[:, 1], pairs[:, 0]))  # memory order for the profile gathers
+        # Memory order for the profile gathers: by row, then column (one key: pairs are unique).
+        order = np.argsort(pairs[:, 0] * max(n, 1) + pairs[:, 1])
         r, c = pairs[order, 0], pairs[order, 1]
         near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
-        half = self.blend(r, c, near, profiles)
+        self._memo = None
+        if isinstance(profiles, Profiles) and self.profile_weight != 0 and r.shape[0]:
+            rms, common = self.profile_difference(r, c, profiles)
+            self._memo = (weakref.ref(profiles), n, r * n + c, rms, common)  # (r, c) sorted: the keys too
+            half = self._blended(near, rms, common)
+        else:
+            half = self.blend(r, c, near, profiles)
         row, col, d = np.r_[r, c], np.r_[c, r], np.r_[half, half]
         if self.mutual_k > 0 and d.shape[0]:
             row, col, d = _mutual_knn(row, col, d, self.mutual_k)
@@ -155,15 +186,36 @@ class GroupFinder:
         if profiles is None or self.profile_weight == 0 or d.shape[0] == 0:
             return d
         rms, common = self.profile_difference(row, col, profiles)
+        return self._blended(d, rms, common)
+
+    def _blended(self, d: FloatArray, rms: FloatArray, common: FloatArray) -> FloatArray:
         blended = (1 - self.profile_weight) * d + self.profile_weight * rms * self.profile_m_per_db
         return np.asarray(np.where(common >= self.min_common_gateways, blended, d), dtype=np.float64)
 
     def profile_difference(
         self, row: IntArray, col: IntArray, profiles: Profiles | FloatArray
     ) -> tuple[FloatArray, FloatArray]:
-        """Per pair: the RMS (dB) of their centred profile differences, and how many gateways both hear."""
+        """Per pair: the RMS (dB) of their centred profile differences, and how many gateways both hear.
+
+        Pairs (``row``, ``col``) of the last graph built on these same ``profiles`` are looked up,
+        not compared again: a pair's figures depend on the pair and the profiles alone.
+        """
         if not isinstance(profiles, Profiles):
             profiles = Profiles.from_dense(profiles)
+        memo = self._memo
+        if memo is None or memo[0]() is not profiles or row.shape[0] == 0:
+            return self._profile_difference(row, col, profiles)
+        _, n, keys, memo_rms, memo_common = memo
+        want = row.astype(np.int64) * n + col
+        at = np.minimum(np.searchsorted(keys, want), keys.shape[0] - 1)
+        hit = keys[at] == want
+        rms, common = memo_rms[at], memo_common[at]
+        if not hit.all():
+            miss = np.flatnonzero(~hit)
+            rms[miss], common[miss] = self._profile_difference(row[miss], col[miss], profiles)
+        return rms, common
+
+    def _profile_difference(self, row: IntArray, col: IntArray, profiles: Profiles) -> tuple[FloatArray, FloatArray]:
         m = row.shape[0]
         common = np.zeros(m)
         total = np.zeros(m)
@@ -213,17 +265,23 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     each pair costs the gateways its row badge hears, not the longest list.
     """
     counts = profiles.counts[row]
-    pair = np.repeat(np.arange(row.shape[0]), counts)
-    slot = ranks(counts)
+    m = row.shape[0]
+    pair = np.repeat(np.arange(m), counts)
     width = profiles.gateways.shape[1]
-    at = row[pair] * width + slot  # flat indices: one gather each, not a 2-D fancy index
+    # Flat indices (one gather each, not a 2-D fancy index): the row badge's list, slot by slot,
+    at = np.repeat(row * width - (np.cumsum(counts) - counts), counts)
+    at += np.arange(at.shape[0])
     g = profiles.gateways.ravel()[at]
     a = profiles.levels.ravel()[at]
-    b = profiles.table.ravel()[col[pair] * profiles.table.shape[1] + g].astype(np.float64)
-    ok = ~np.isnan(b)
-    pair, diff = pair[ok], a[ok] - b[ok]
-    m = row.shape[0]
-    common = np.bincount(pair, minlength=m).astype(np.float64)
+    g += np.repeat(col * profiles.table.shape[1], counts)  # ... and the column badge's table row.
+    b = profiles.table.ravel()[g].astype(np.float64)
+    heard = ~np.isnan(b)
+    # Gateways the column badge does not hear add exactly nothing (+0.0: x + 0.0 is x), so the
+    # sums run over the heard ones in the same order, without compressing every array first.
+    diff = a - b
+    bits = diff.view(np.int64)
+    np.bitwise_and(bits, -heard.view(np.int8).astype(np.int64), out=bits)
+    common = np.asarray(np.bincount(pair, weights=heard, minlength=m), dtype=np.float64)
     total = np.asarray(np.bincount(pair, weights=diff, minlength=m), dtype=np.float64)
     squares = np.asarray(np.bincount(pair, weights=diff * diff, minlength=m), dtype=np.float64)
     return common, total, squares

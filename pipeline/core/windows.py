@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .runs import runs
+from .runs import ranks, runs
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
 
@@ -39,6 +39,10 @@ _BADGE_BITS = 32  # badge indices; far beyond any BadgeIndex capacity
 _MAX_COUNT = np.iinfo(np.uint8).max  # readings counted per cell (saturates; a badge sends ~1/s)
 _SCALE = 100.0  # levels held in 0.01 dB steps (int16), far below the radio's own noise
 _EMPTY = np.iinfo(np.int16).max  # no reading in that second; sorts after every level
+# Every int16 level (indexed by its bit pattern as uint16) in dBm as float32 (level / 100, as
+# numpy divides int16 by float32), NaN for _EMPTY: one gather converts a block of levels.
+_LEVEL_DBM = np.arange(1 << 16, dtype=np.uint16).view(np.int16) / np.float32(_SCALE)
+_LEVEL_DBM[np.uint16(_EMPTY)] = np.nan
 Levels = npt.NDArray[np.int16]
 Counts = npt.NDArray[np.int32]
 
@@ -106,6 +110,7 @@ class RssiWindows:
         self.keep_s = window_s if keep_s is None else keep_s
         self.future_slack_s = future_slack_s
         self.too_old = 0
+        self.revision = 0  # changes whenever what a query at a given time would see may have changed
         # Seconds visible at whole second t: (t - keep_s, t + ahead]. The ring has room for
         # them, rounded up to a power of two (32 for 30 s + 2 s) so a column is a bit mask.
         self._ahead = math.floor(future_slack_s)
@@ -134,6 +139,7 @@ class RssiWindows:
             raise ValueError(f"arrays must be aligned, got lengths {lengths}")
         if n == 0:
             return
+        self.revision += 1
         if int(gateway.max()) >= 1 << _GATEWAY_BITS or int(badge.max()) >= 1 << _BADGE_BITS:
             raise ValueError(f"at most {1 << _GATEWAY_BITS} gateways and {1 << _BADGE_BITS} badges")
         key = (badge.astype(np.int64) << _GATEWAY_BITS) | gateway.astype(np.int64)
@@ -157,6 +163,7 @@ class RssiWindows:
             return
         if t <= self._t:
             return
+        self.revision += 1
         gone_lo, gone_hi = self._first_kept(self._t), self._first_kept(t)  # seconds [lo, hi) leave
         used = self._used
         # Seconds leaving the window_s summary first (they may leave the ring too, below).
@@ -321,9 +328,10 @@ class RssiWindows:
         e_f = np.empty(0, dtype=np.float64)
         return PairSummary(e_i, e_i, e_f, e_f, e_i, e_f)
 
-    def summarize(self, now: float, n_gateways: int, span_s: float | None = None) -> PairSummary:
+    def summarize(self, now: float, n_gateways: int, span_s: float | None = None, *, min_count: int = 1) -> PairSummary:
         """Expire old readings and summarise the ``span_s`` seconds (default ``window_s``,
-        at most ``keep_s``) ending at ``now``.
+        at most ``keep_s``) ending at ``now``, for the pairs heard in at least ``min_count``
+        of them (inclusive; the others are left out before their quantiles are taken).
 
         ``n_gateways`` is kept for callers that size arrays by it; gateway indices are as added.
         """
@@ -341,46 +349,65 @@ class RssiWindows:
             heard = counted.astype(np.int64)
         else:
             heard = width - (block == _EMPTY).sum(axis=1, dtype=np.int64)
-        live = heard[self._slot_of] > 0
+        live = heard[self._slot_of] >= max(min_count, 1)
         slots = self._slot_of[live]  # in key order
         if slots.shape[0] == 0:
             return self._empty_summary()
         # Quartile num / 4 by linear interpolation between order statistics (numpy's default):
-        # at position num / 4 * (count - 1), in integers (floor and remainder). Gathered for
-        # every slot in storage order (reading the store front to back), then picked per pair.
-        last = np.maximum(heard - 1, 0)
+        # at position num / 4 * (count - 1), in integers (floor and remainder), gathered for
+        # the live pairs only (in key order) from their sorted rows.
+        count = heard[slots]
+        last = np.maximum(count - 1, 0)
+        start = slots * width
         flat = ordered.reshape(-1)
-        base = np.arange(0, flat.shape[0], width, dtype=np.int64)
 
         def quantile(num: int) -> FloatArray:
             pos = num * last
-            lo = base + (pos >> 2)
-            a = np.take(flat, lo)[slots] / _SCALE
-            b = np.take(flat, np.minimum(lo + 1, base + last))[slots] / _SCALE
-            return np.asarray(a + (b - a) * ((pos[slots] & 3) / 4.0), dtype=np.float64)
+            lo = start + (pos >> 2)
+            a = np.take(flat, lo) / _SCALE
+            b = np.take(flat, np.minimum(lo + 1, start + last)) / _SCALE
+            return np.asarray(a + (b - a) * ((pos & 3) / 4.0), dtype=np.float64)
 
         median = quantile(2)
         iqr = quantile(3) - quantile(1)
         key = self._keys[live]
         gateway_mask = (1 << _GATEWAY_BITS) - 1
-        return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, heard[slots], self._last_ts[slots])
+        return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, count, self._last_ts[slots])
 
-    def series(self, now: float, seconds: int) -> PairSeries:
-        """Per-second means over the last ``seconds`` (1 .. ``keep_s``) whole seconds ending at ``now``."""
+    def series(self, now: float, seconds: int, badges: IntArray | None = None) -> PairSeries:
+        """Per-second means over the last ``seconds`` (1 .. ``keep_s``) whole seconds ending at
+        ``now``; with ``badges`` (indices), only those badges' pairs."""
         if not (isinstance(seconds, int) and 0 < seconds <= self.keep_s):
             raise ValueError(f"seconds must be an integer in [1, {self.keep_s}], got {seconds!r}")
         t = self._sync(now)
+        keys, slots = self._keys, self._slot_of
+        if badges is not None:
+            # Each badge's pairs are one run of the sorted keys.
+            wanted = np.unique(np.asarray(badges, dtype=np.int64))
+            lo = np.searchsorted(keys, wanted << _GATEWAY_BITS)
+            hi = np.searchsorted(keys, (wanted + 1) << _GATEWAY_BITS)
+            at = np.repeat(lo, hi - lo) + ranks(hi - lo)
+            keys, slots = keys[at], slots[at]
         first = t - seconds + 1
-        block, offset, _ = self._block(first, t, in_order=True)
-        heard = np.asarray((block != _EMPTY).any(axis=1), dtype=np.bool_)
-        live = heard[self._slot_of]
-        slots = self._slot_of[live]
-        key = self._keys[live]
-        values = np.full((slots.shape[0], seconds), np.nan, dtype=np.float32)
-        got = block[slots]
-        values[:, offset : offset + block.shape[1]] = np.where(got == _EMPTY, np.nan, got / np.float32(_SCALE))
+        lo_k = max(first, self._first_kept(t))
+        hi_k = min(t, t + self._ahead)
+        if hi_k < lo_k:
+            keys, values = keys[:0], np.full((0, seconds), np.nan, dtype=np.float32)
+        else:
+            # Only the pairs asked for, then only the columns of the span, in time order.
+            rows = np.take(self._level, slots, axis=0)
+            a, b = lo_k % self._ring, hi_k % self._ring
+            got = rows[:, a : b + 1] if a <= b else np.concatenate([rows[:, a:], rows[:, : b + 1]], axis=1)
+            heard = got.min(axis=1) != _EMPTY  # a heard second sorts before an empty one
+            keys, got = keys[heard], got[heard]
+            levels = np.take(_LEVEL_DBM, got.view(np.uint16))  # got / 100 as float32, NaN for empty
+            if got.shape[1] == seconds:
+                values = levels
+            else:
+                values = np.full((got.shape[0], seconds), np.nan, dtype=np.float32)
+                values[:, lo_k - first : lo_k - first + got.shape[1]] = levels
         gateway_mask = (1 << _GATEWAY_BITS) - 1
-        return PairSeries(key >> _GATEWAY_BITS, key & gateway_mask, values)
+        return PairSeries(keys >> _GATEWAY_BITS, keys & gateway_mask, values)
 
     @property
     def size(self) -> int:

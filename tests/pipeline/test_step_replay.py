@@ -171,3 +171,27 @@ def test_a_venue_whose_radio_does_not_fluctuate_together_is_not_held_against(
     calm = shift_for(0.0)  # badges side by side, but nothing fluctuates together
     assert calm > 0.5 * MINGLE.covary_m * MINGLE.covary_reference
     assert shift_for(4.0) == 0.0  # a crowd like the one the score was fitted on
+
+
+def test_fluctuations_are_built_from_this_ticks_windows_only(venue_file: Path, roster_file: Path) -> None:
+    import numpy as np
+    import pytest
+
+    from pipeline.step import _fluctuations
+
+    venue, roster = load_venue(venue_file), load_roster(roster_file)
+    state = PipelineState(venue, roster, MINGLE)
+    msgs = ideal_messages(venue, 40)
+    for s in range(40):
+        step(state, [(t, p) for t, p, arrival in msgs if T0 + s <= arrival < T0 + s + 1], T0 + s + 1)
+    now = T0 + 40
+    badges = np.array([state.badges.get(b) for b in SPOTS], dtype=np.int64)
+    fl = _fluctuations(state, badges, now)
+    assert fl is not None
+    assert fl.correlation(np.array([0]), np.array([1])).shape == (1,)  # noise-free radio: NaN or a value
+    assert fl.count[[0, 1]].min() > 0 and fl.count[2:].max() == 0  # only the rows asked for are built
+    later = _fluctuations(state, badges, now)
+    assert later is not None
+    state.windows.add(badges[:1], np.zeros(1, dtype=np.int64), np.array([now + 0.5]), np.array([-60.0]))
+    with pytest.raises(RuntimeError, match="windows"):
+        later.correlation(np.array([0]), np.array([1]))

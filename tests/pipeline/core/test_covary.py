@@ -59,3 +59,100 @@ def test_rows_not_wanted_or_too_sparse_are_left_out() -> None:
     assert np.isnan(fl.correlation(np.array([0]), np.array([1]), min_common=1)[0])
     with pytest.raises(ValueError, match="smooth_s"):
         Fluctuations.from_series(_series(levels), row_of, 2, 1, smooth_s=0)
+
+
+def test_rows_are_built_when_a_pair_first_asks_and_give_what_building_all_gives() -> None:
+    rng = np.random.default_rng(11)
+    n, gateways, seconds = 12, 6, 30
+    levels = {}
+    for b in range(n):
+        for g in rng.choice(gateways, size=int(rng.integers(2, gateways + 1)), replace=False).tolist():
+            v = np.round(-70 + rng.normal(0, 4, seconds), 2)
+            v[rng.random(seconds) < 0.3] = np.nan
+            levels[(b + 100, g)] = v  # badge indices 100.. are rows 11 .. 0
+    series = _series(levels)
+    row_of = np.full(200, -1, dtype=np.int64)
+    row_of[100 : 100 + n] = np.arange(n)[::-1]
+    eager = Fluctuations.from_series(series, row_of, n, gateways)
+    asked: list[list[int]] = []
+
+    def source(badges: np.ndarray) -> PairSeries:
+        asked.append(badges.tolist())
+        take = np.isin(series.badge, badges)
+        return PairSeries(series.badge[take], series.gateway[take], series.values[take])
+
+    lazy = Fluctuations(source, row_of, n, gateways)
+    assert asked == [] and lazy.residual.shape[0] == 0
+    r, c = np.array([3, 0]), np.array([0, 5])
+    first = lazy.correlation(r, c, min_common=1)
+    assert asked == [[106, 108, 111]]  # the badges of rows 0, 3 and 5 only, once each
+    assert first.tobytes() == eager.correlation(r, c, min_common=1).tobytes()
+    lazy.correlation(np.array([5]), np.array([3]), min_common=1)
+    assert len(asked) == 1  # nothing new to build
+    i, j = np.triu_indices(n, 1)
+    assert lazy.correlation(i, j, min_common=1).tobytes() == eager.correlation(i, j, min_common=1).tobytes()
+    assert not np.isnan(eager.correlation(i, j, min_common=1)).all()
+    assert lazy.key.tolist() == eager.key.tolist()
+
+
+def _plain_centred(values: np.ndarray, smooth_s: int) -> np.ndarray:
+    """The straightforward formulation `_centred` must reproduce bit for bit."""
+
+    def box(a: np.ndarray) -> np.ndarray:
+        pad = np.pad(a, ((0, 0), (smooth_s // 2 + 1, smooth_s - 1 - smooth_s // 2)))
+        csum = np.cumsum(pad, axis=1, dtype=np.float32)
+        return np.asarray(csum[:, smooth_s:] - csum[:, :-smooth_s], dtype=np.float32)
+
+    present = ~np.isnan(values)
+    filled = np.where(present, values, np.float32(0.0))
+    filled -= (filled.sum(axis=1, dtype=np.float64) / np.maximum(present.sum(axis=1), 1)).astype(np.float32)[:, None]
+    filled[~present] = 0.0
+    if smooth_s > 1 and values.shape[0]:
+        seen = box(present.astype(np.float32))
+        total = box(filled)
+        present = seen > 0
+        filled = np.divide(total, seen, out=np.zeros_like(total), where=present)
+        mean = filled.sum(axis=1, dtype=np.float64) / np.maximum(present.sum(axis=1), 1)
+        filled -= mean.astype(np.float32)[:, None]
+        filled[~present] = 0.0
+    return np.asarray(filled, dtype=np.float32)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_centring_is_bit_for_bit_the_plain_formulation(seed: int) -> None:
+    from pipeline.core.covary import _centred
+
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n, seconds, smooth_s = int(rng.integers(0, 60)), int(rng.integers(1, 35)), int(rng.integers(1, 7))
+        values = (rng.normal(-70, 10, (n, seconds)) * 10.0 ** rng.integers(-6, 3)).astype(np.float32)
+        values[rng.random((n, seconds)) < rng.random()] = np.nan
+        values[rng.random((n, seconds)) < 0.05] = -0.0
+        if n:
+            values[0] = np.nan  # a row never heard
+        got = _centred(values, smooth_s)
+        assert got.dtype == np.float32 and got.shape == values.shape
+        assert got.tobytes() == _plain_centred(values, smooth_s).tobytes()
+
+
+def test_slots_found_by_table_and_by_search_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.core.covary as covary
+
+    rng = np.random.default_rng(12)
+    n, gateways, seconds = 30, 9, 30
+    levels = {}
+    for b in range(n):
+        for g in rng.choice(gateways, size=int(rng.integers(1, gateways + 1)), replace=False).tolist():
+            v = np.round(-70 + rng.normal(0, 4, seconds), 2)
+            v[rng.random(seconds) < 0.2] = np.nan
+            levels[(b, g)] = v
+    series = _series(levels)
+    i, j = np.triu_indices(n, 1)
+    by_table = Fluctuations.from_series(series, np.arange(n), n, gateways)
+    assert by_table._cell is not None
+    monkeypatch.setattr(covary, "_DENSE_CELLS", 0)
+    by_search = Fluctuations.from_series(series, np.arange(n), n, gateways)
+    assert by_search._cell is None
+    got = by_table.correlation(i, j, min_common=2)
+    assert got.tobytes() == by_search.correlation(i, j, min_common=2).tobytes()
+    assert np.count_nonzero(~np.isnan(got)) > 100

@@ -39,6 +39,93 @@ def test_sparse_profiles_blend_as_the_dense_definition() -> None:
     assert not np.allclose(capped, got)
 
 
+def test_the_graphs_pairs_are_looked_up_not_compared_again_and_give_the_same_figures() -> None:
+    rng = np.random.default_rng(5)
+    n, g = 80, 20
+    prof = np.where(rng.random((n, g)) < 0.5, np.round(rng.normal(-80, 8, (n, g)), 2), np.nan)
+    xy = rng.uniform(0, 12, (n, 2))
+    profiles = Profiles.from_dense(prof)
+    finder = GroupFinder(1.4, profile_weight=0.8, profile_m_per_db=0.35)
+    graph = sparse.triu(finder.graph(xy, np.full(n, np.nan), profiles), k=1).tocoo()
+    inside = (graph.row.astype(np.int64), graph.col.astype(np.int64))
+    outside = (rng.integers(0, n, 50), rng.integers(0, n, 50))  # mostly not graph pairs, either way round
+    row, col = np.r_[inside[0], outside[0], inside[1][:7]], np.r_[inside[1], outside[1], inside[0][:7]]
+    compared: list[int] = []
+    real = finder._profile_difference
+
+    def counting(r: np.ndarray, c: np.ndarray, p: Profiles) -> tuple[np.ndarray, np.ndarray]:
+        compared.append(r.shape[0])
+        return real(r, c, p)
+
+    finder._profile_difference = counting  # type: ignore[method-assign]
+    rms, common = finder.profile_difference(row, col, profiles)
+    fresh_rms, fresh_common = GroupFinder(1.4, profile_weight=0.8).profile_difference(row, col, profiles)
+    assert rms.tobytes() == fresh_rms.tobytes() and common.tobytes() == fresh_common.tobytes()
+    graph_pairs = set(zip(inside[0].tolist(), inside[1].tolist(), strict=True))
+    misses = sum((r, c) not in graph_pairs for r, c in zip(row.tolist(), col.tolist(), strict=True))
+    assert inside[0].shape[0] > 100 and misses > 20
+    assert compared == [misses]  # only the pairs the graph did not hold, as (row, col), were compared
+    # Other profiles (even equal ones) are compared afresh.
+    compared.clear()
+    finder.profile_difference(row, col, Profiles.from_dense(prof))
+    assert compared == [row.shape[0]]
+    # A finder still copies (without the cache).
+    import pickle
+
+    copied = pickle.loads(pickle.dumps(GroupFinder(1.4, profile_weight=0.8)))
+    copied.graph(xy, np.full(n, np.nan), profiles)
+    again = pickle.loads(pickle.dumps(copied))
+    assert again._memo is None and again.eps_m == 1.4
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: int) -> None:
+    from pipeline.core.grouping import _profile_sums
+
+    rng = np.random.default_rng(seed)
+    n, g = 50, 30
+    prof = np.where(rng.random((n, g)) < 0.4, np.round(rng.normal(-80, 8, (n, g)), 2), np.nan)
+    prof[0] = np.nan  # a badge that hears nothing
+    profiles = Profiles.from_dense(prof)
+    row, col = rng.integers(0, n, 300), rng.integers(0, n, 300)
+    common, total, squares = _profile_sums(profiles, row, col)
+    for k, (i, j) in enumerate(zip(row.tolist(), col.tolist(), strict=True)):
+        heard = profiles.gateways[i, : profiles.counts[i]]
+        a = profiles.levels[i, : profiles.counts[i]]
+        b = profiles.table[j, heard].astype(np.float64)
+        diff = (a - b)[~np.isnan(b)]  # in the row badge's list order, as one running sum
+        want_total = want_squares = 0.0
+        for d in diff.tolist():
+            want_total += d
+            want_squares += d * d
+        assert common[k] == diff.shape[0]
+        assert total[k].tobytes() == np.float64(want_total).tobytes()
+        assert squares[k].tobytes() == np.float64(want_squares).tobytes()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_profile_lists_are_strongest_first_with_ties_in_entry_order_however_the_entries_come(seed: int) -> None:
+    from pipeline.core.grouping import _strongest_first
+
+    rng = np.random.default_rng(seed)
+    row = np.sort(rng.integers(0, 40, 600))
+    gateway = rng.integers(0, 25, 600)
+    level = np.round(rng.normal(-80, 3, 600))  # whole dB: many ties
+    assert _strongest_first(row, level).tolist() == np.lexsort((-level, row)).tolist()
+    shuffled = rng.permutation(600)  # not grouped by row: the two-key sort
+    assert (
+        _strongest_first(row[shuffled], level[shuffled]).tolist()
+        == np.lexsort((-level[shuffled], row[shuffled])).tolist()
+    )
+    assert _strongest_first(row[:0], level[:0]).tolist() == []
+    keep = np.unique(row * 25 + gateway, return_index=True)[1]  # one entry per (row, gateway)
+    built = Profiles.from_entries(row[keep], gateway[keep], level[keep], 40, 25)
+    for r in range(40):
+        mine = keep[row[keep] == r]
+        want = mine[np.lexsort((-level[mine], np.zeros(mine.shape[0])))]
+        assert built.gateways[r, : built.counts[r]].tolist() == gateway[want].tolist()
+
+
 def test_the_search_radius_is_capped_where_no_blend_can_reach_eps() -> None:
     assert GroupFinder(1.4, profile_weight=0.8, search_m=12.0).search_m == pytest.approx(7.0)
     assert GroupFinder(1.4, profile_weight=0.0, search_m=3.0).search_m == 1.4

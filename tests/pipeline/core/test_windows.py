@@ -89,6 +89,11 @@ def test_summaries_match_a_plain_median_of_per_second_means_over_random_late_and
         seen += zip(b.tolist(), g.tolist(), t.tolist(), r.tolist(), strict=True)
         for span in sorted({10.0, keep_s}):
             s = w.summarize(float(now), 4, span_s=span)
+            # Pairs heard in fewer seconds left out: exactly the others' rows.
+            few = w.summarize(float(now), 4, span_s=span, min_count=3)
+            enough = s.count >= 3
+            for f in ("badge", "gateway", "median", "iqr", "count", "last_ts"):
+                assert getattr(few, f).tobytes() == getattr(s, f)[enough].tobytes()
             want: dict[tuple[int, int], dict[int, list[float]]] = {}
             newest: dict[tuple[int, int], float] = {}
             for bb, gg, tt, rr in seen:
@@ -115,6 +120,15 @@ def test_summaries_match_a_plain_median_of_per_second_means_over_random_late_and
             for col, v in cells[k].items():
                 want_values[row, col] = np.mean(v)
         np.testing.assert_allclose(series.values, want_values, atol=0.006)
+        heard = series.values[~np.isnan(series.values)]  # levels held in 0.01 dB steps, as float32
+        assert heard.tobytes() == (np.rint(heard * 100).astype(np.int16) / np.float32(100)).tobytes()
+        # Some badges only: exactly those badges' rows of the whole series.
+        subset = np.flatnonzero(np.random.default_rng(now).random(6) < 0.5)
+        part = w.series(float(now), span_s, badges=subset)
+        mine = np.isin(series.badge, subset)
+        assert part.badge.tolist() == series.badge[mine].tolist()
+        assert part.gateway.tolist() == series.gateway[mine].tolist()
+        assert part.values.tobytes() == series.values[mine].tobytes()
 
 
 def test_a_second_with_two_readings_counts_once_at_their_mean() -> None:
@@ -165,3 +179,20 @@ def test_series_holds_the_mean_of_each_second_per_pair() -> None:
     assert np.isnan(s.values[1, 2]) and s.values[1, 3] == -55.0
     with pytest.raises(ValueError, match="seconds"):
         w.series(100.0, 31)
+
+
+def test_series_of_some_badges_and_the_revision() -> None:
+    w = RssiWindows(10.0, keep_s=30.0)
+    w.add(iarr(0, 1, 1, 2), iarr(5, 2, 3, 1), arr(99.5, 99.5, 98.5, 99.0), arr(-80, -60, -70, -50))
+    s = w.series(100.0, 4, badges=iarr(2, 1, 9))  # any order; a badge never heard is no row
+    assert s.badge.tolist() == [1, 1, 2] and s.gateway.tolist() == [2, 3, 1]
+    assert s.values[0, 3] == -60.0 and s.values[1, 2] == -70.0 and s.values[2, 2] == -50.0
+    assert int(np.count_nonzero(~np.isnan(s.values))) == 3
+    assert len(w.series(100.0, 4, badges=iarr())) == 0
+    before = w.revision
+    w.summarize(100.0, 8)
+    assert w.revision == before  # the same second again changes nothing
+    w.add(iarr(0), iarr(5), arr(100.5), arr(-81))
+    assert w.revision == before + 1
+    w.summarize(101.0, 8)
+    assert w.revision == before + 2
