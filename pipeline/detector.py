@@ -35,10 +35,11 @@ class Detector:
     (``bench/fit_pair_weights.py``), scaled so one dB of profile difference costs what it
     does in the floor's blend. The correlation that badges standing together reach depends on
     the crowd and the hardware: ``covary_reference`` is what the floor's closest pairs
-    (blended distance within ``covary_probe_m``) show in the simulated crowds the weights were
-    fitted on; where the venue's level (averaged over ``covary_level_s``) is lower, the score
-    is lowered by ``covary_m`` x the difference, so a calm venue falls back on position and
-    profile rather than detecting nothing.
+    (blended distance within ``covary_probe_m``; at most ``covary_probe_pairs`` of them, evenly
+    spread) show in the simulated crowds the weights were fitted on; where the venue's level
+    (averaged over ``covary_level_s``) is lower, the score is lowered by ``covary_m`` x the
+    difference, so a calm venue falls back on position and profile rather than detecting
+    nothing.
 
     ``colleague_cap_m``: the per-tick colleague distance is capped at this before its moving
     average over ``colleague_smooth_s`` (0 = no cap), so a pair's average reflects whether
@@ -69,6 +70,7 @@ class Detector:
     covary_window_s: int = 30
     covary_smooth_s: int = 3
     covary_probe_m: float = 1.0
+    covary_probe_pairs: int = 400
     covary_level_s: float = 120.0
     covary_reference: float = 0.15
     suppress_repeats: bool = False
@@ -84,6 +86,8 @@ class Detector:
         for name in ("window_s", "eps_m", "feed_max_age_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.covary_probe_pairs < 20:
+            raise ValueError(f"covary_probe_pairs must be >= 20, got {self.covary_probe_pairs!r}")
         for name in ("track_max_miss_s", "grace_s", "ospace_m", "covary_m", "colleague_position_weight"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")

@@ -206,15 +206,19 @@ def _covary_shift(state: PipelineState, graph: sparse.csr_matrix, covary: Fluctu
     the crowds the score was fitted on, in score units (0 when at least as much).
 
     The co-fluctuation of the floor's closest pairs (blended distance within
-    ``covary_probe_m``; most of them stand together) is averaged over ``covary_level_s``. The
+    ``covary_probe_m``; most of them stand together; at most ``covary_probe_pairs`` of them,
+    evenly spread over the floor's rows, since a median needs no more and every badge probed
+    costs its per-second series) is averaged over ``covary_level_s``. The
     score expects ``covary_reference`` there; where the radio fluctuates less (a calmer crowd,
     other hardware) a pair is not held against for a correlation the venue cannot produce,
     and the score falls back towards its position and profile terms.
     """
     det = state.detector
     coo = sparse.triu(graph, k=1).tocoo()
-    close = coo.data <= det.covary_probe_m
-    if np.count_nonzero(close) >= 20:
+    close = np.flatnonzero(coo.data <= det.covary_probe_m)
+    if close.shape[0] > det.covary_probe_pairs:
+        close = close[np.linspace(0, close.shape[0] - 1, det.covary_probe_pairs).round().astype(np.int64)]
+    if close.shape[0] >= 20:
         corr = covary.correlation(coo.row[close].astype(np.int64), coo.col[close].astype(np.int64))
         corr = corr[~np.isnan(corr)]
         if corr.shape[0] >= 20:

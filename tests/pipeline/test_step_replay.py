@@ -173,6 +173,39 @@ def test_a_venue_whose_radio_does_not_fluctuate_together_is_not_held_against(
     assert shift_for(4.0) == 0.0  # a crowd like the one the score was fitted on
 
 
+def test_the_venue_probe_asks_for_at_most_covary_probe_pairs_spread_over_the_floor(
+    venue_file: Path, roster_file: Path
+) -> None:
+    from dataclasses import replace
+
+    import numpy as np
+    import pytest
+    from scipy import sparse
+
+    from pipeline.detector import Detector
+    from pipeline.step import _covary_shift
+
+    n = 1000
+    rows, cols = np.arange(0, n - 1), np.arange(1, n)  # 999 close pairs along the floor's rows
+    graph = sparse.csr_matrix((np.full(rows.shape[0], 0.5), (rows, cols)), shape=(n, n))
+    asked: list[tuple[np.ndarray, np.ndarray]] = []
+
+    class Probe:
+        def correlation(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+            asked.append((r, c))
+            return np.full(r.shape[0], 0.3)
+
+    det = replace(MINGLE, covary_probe_pairs=100)
+    state = PipelineState(load_venue(venue_file), load_roster(roster_file), det)
+    assert _covary_shift(state, graph, Probe(), T0) == 0.0  # type: ignore[arg-type]
+    ((r, c),) = asked
+    assert r.shape[0] == 100 and np.all(c == r + 1)
+    assert r[0] == 0 and r[-1] == n - 2 and np.all(np.diff(r) >= 9)  # first to last, evenly spread
+    assert state.covary_level == (pytest.approx(0.3), T0)
+    with pytest.raises(ValueError, match="covary_probe_pairs"):
+        Detector(name="x", covary_probe_pairs=5)
+
+
 def test_fluctuations_are_built_from_this_ticks_windows_only(venue_file: Path, roster_file: Path) -> None:
     import numpy as np
     import pytest
