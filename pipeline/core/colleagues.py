@@ -192,6 +192,19 @@ class ColleagueFinder:
             out.append(sparse.csr_matrix((ones, (row[close], col[close])), shape=(n, n)))
         return out[0], out[1]
 
+    def smoothed(self, a: IntArray, b: IntArray, now: float) -> npt.NDArray[np.float64]:
+        """The moving average of each pair (badge ids ``a``, ``b``) as updated at ``now``; NaN for a
+        pair not measured at ``now`` (for diagnosis: what the candidates were judged by)."""
+        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+        keys = (lo << 32) | hi
+        out = np.full(keys.shape[0], np.nan)
+        if self._keys.shape[0] == 0:
+            return out
+        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
+        hit = (self._keys[pos] == keys) & (self._times[pos] == now)
+        out[hit] = self._values[pos[hit]]
+        return out
+
     def _smooth(self, a: IntArray, b: IntArray, dist: npt.NDArray[np.float64], now: float) -> npt.NDArray[np.float64]:
         """Exponential moving average of each pair's distance (pairs of badge ids ``a``, ``b``)."""
         if self.smooth_s <= 0:

@@ -181,6 +181,18 @@ def test_an_attached_stranger_stays_attached_within_keep_m() -> None:
     assert plain == [[0, 1, 2, 3], [0, 1, 2], [0, 1, 2]]
 
 
+def test_smoothed_reads_back_the_averages_of_the_last_update() -> None:
+    from pipeline.core.colleagues import ColleagueFinder
+
+    f = ColleagueFinder(1.0, smooth_s=10.0)
+    f._smooth(np.array([1, 5]), np.array([2, 3]), np.array([1.0, 2.0]), 0.0)
+    later = f._smooth(np.array([2]), np.array([1]), np.array([0.0]), 10.0)  # either order of ids
+    got = f.smoothed(np.array([1, 3, 7]), np.array([2, 5, 8]), 10.0)
+    assert got[0] == later[0] and 0.0 < got[0] < 1.0
+    assert np.isnan(got[1]) and np.isnan(got[2])  # (3, 5) was last measured at 0 s; (7, 8) never
+    assert f.smoothed(np.array([3]), np.array([5]), 0.0).tolist() == [2.0]
+
+
 def test_capped_smoothing_forgets_how_far_apart_a_pair_was() -> None:
     from pipeline.core.colleagues import ColleagueFinder
 
