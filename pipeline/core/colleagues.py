@@ -142,16 +142,12 @@ class ColleagueFinder:
             members = by_label[bounds[label] : bounds[label + 1]]
             own = company[members[0]]
             need = max(1, int(np.ceil(self.attach_share * sizes[label])))
-            lo, hi = hits.indptr[label], hits.indptr[label + 1]
-            cols, counts = hits.indices[lo:hi], hits.data[lo:hi]
-            picked = cols[(counts >= need) & (company[cols] != own)]
+            picked = _reaching(hits, label, need, company, own)
             member_ids = frozenset(ids[members].tolist()) if ids is not None else frozenset()
             if keep:
                 assert ids is not None
-                lo, hi = held.indptr[label], held.indptr[label + 1]
-                cols, counts = held.indices[lo:hi], held.data[lo:hi]
-                cols = cols[(counts >= need) & (company[cols] != own)]
                 # Within keep_m of enough members, and attached last tick to one of them.
+                cols = _reaching(held, label, need, company, own)
                 stay = [c for c in cols.tolist() if member_ids & self._attached.get(int(ids[c]), frozenset())]
                 picked = np.union1d(picked, np.array(stay, dtype=np.int64))
             attached = np.sort(picked)
@@ -231,6 +227,14 @@ class ColleagueFinder:
         self._values = np.r_[out, self._values[keep]][order]
         self._times = np.r_[np.full(keys.shape[0], now), self._times[keep]][order]
         return np.asarray(out, dtype=np.float64)
+
+
+def _reaching(hits: sparse.csr_matrix, label: int, need: int, company: IntArray, own: int) -> IntArray:
+    """The non-colleagues (columns) that row ``label`` of ``hits`` counts as close to at least
+    ``need`` of that candidate's members."""
+    lo, hi = hits.indptr[label], hits.indptr[label + 1]
+    cols, counts = hits.indices[lo:hi], hits.data[lo:hi]
+    return np.asarray(cols[(counts >= need) & (company[cols] != own)], dtype=np.int64)
 
 
 def _colleague_pairs(company: IntArray) -> tuple[IntArray, IntArray]:
