@@ -173,7 +173,7 @@ def _profiles(state: PipelineState, badges: np.ndarray, now: float) -> Profiles 
     n_gw = state.gateways_xyz.shape[0]
     long = state.windows.summarize(now, n_gw, span_s=state.profile_s, min_count=state.detector.profile_min_count)
     rows = _row_of(state, badges)[long.badge]
-    ok = (rows >= 0) & (long.count >= state.detector.profile_min_count)
+    ok = rows >= 0  # (summarize left out the pairs heard in fewer than profile_min_count seconds)
     return Profiles.from_entries(rows[ok], long.gateway[ok], long.median[ok], badges.shape[0], n_gw)
 
 
