@@ -16,6 +16,27 @@ def _series(levels: dict[tuple[int, int], np.ndarray]) -> PairSeries:
     )
 
 
+def _random_levels(
+    rng: np.random.Generator,
+    n: int,
+    gateways: int,
+    seconds: int,
+    *,
+    least_gateways: int,
+    gaps: float,
+    first_badge: int = 0,
+) -> dict[tuple[int, int], np.ndarray]:
+    """Per-second levels of ``n`` badges, each heard by ``least_gateways`` or more random
+    gateways, with a share ``gaps`` of the seconds unheard (NaN)."""
+    levels = {}
+    for b in range(n):
+        for g in rng.choice(gateways, size=int(rng.integers(least_gateways, gateways + 1)), replace=False).tolist():
+            v = np.round(-70 + rng.normal(0, 4, seconds), 2)
+            v[rng.random(seconds) < gaps] = np.nan
+            levels[(b + first_badge, g)] = v
+    return levels
+
+
 def test_badges_that_fade_together_correlate_and_unrelated_ones_do_not() -> None:
     rng = np.random.default_rng(4)
     seconds, gateways = 30, 5
@@ -64,13 +85,8 @@ def test_rows_not_wanted_or_too_sparse_are_left_out() -> None:
 def test_rows_are_built_when_a_pair_first_asks_and_give_what_building_all_gives() -> None:
     rng = np.random.default_rng(11)
     n, gateways, seconds = 12, 6, 30
-    levels = {}
-    for b in range(n):
-        for g in rng.choice(gateways, size=int(rng.integers(2, gateways + 1)), replace=False).tolist():
-            v = np.round(-70 + rng.normal(0, 4, seconds), 2)
-            v[rng.random(seconds) < 0.3] = np.nan
-            levels[(b + 100, g)] = v  # badge indices 100.. are rows 11 .. 0
-    series = _series(levels)
+    # badge indices 100.. are rows 11 .. 0
+    series = _series(_random_levels(rng, n, gateways, seconds, least_gateways=2, gaps=0.3, first_badge=100))
     row_of = np.full(200, -1, dtype=np.int64)
     row_of[100 : 100 + n] = np.arange(n)[::-1]
     eager = Fluctuations.from_series(series, row_of, n, gateways)
@@ -140,13 +156,7 @@ def test_slots_found_by_table_and_by_search_agree(monkeypatch: pytest.MonkeyPatc
 
     rng = np.random.default_rng(12)
     n, gateways, seconds = 30, 9, 30
-    levels = {}
-    for b in range(n):
-        for g in rng.choice(gateways, size=int(rng.integers(1, gateways + 1)), replace=False).tolist():
-            v = np.round(-70 + rng.normal(0, 4, seconds), 2)
-            v[rng.random(seconds) < 0.2] = np.nan
-            levels[(b, g)] = v
-    series = _series(levels)
+    series = _series(_random_levels(rng, n, gateways, seconds, least_gateways=1, gaps=0.2))
     i, j = np.triu_indices(n, 1)
     by_table = Fluctuations.from_series(series, np.arange(n), n, gateways)
     assert by_table._cell is not None
