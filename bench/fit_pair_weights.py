@@ -33,6 +33,7 @@ from sklearn.metrics import roc_auc_score
 
 from mingle_wire import read_recording
 from pipeline.detector import MINGLE
+from pipeline.evaluation import load_truth
 from pipeline.replay import replay_ticks
 from pipeline.roster import load_roster
 from pipeline.sim import ScenarioConfig, simulate
@@ -42,21 +43,11 @@ from pipeline.venue import load_venue
 FEATURES = ("d", "rms", "corr")
 
 
-def _truth(path: Path) -> dict[int, tuple[dict[str, str], set[str]]]:
-    out = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            e = orjson.loads(line)
-            group = {m: g["id"] for g in e["groups"] for m in g["members"]}
-            out[round(e["t"])] = (group, {p["badge"] for p in e["people"]})
-    return out
-
-
 def pairs_of(scenario: Path, every: int, far_db: float) -> np.ndarray:
     """Rows of (label, d, rms, corr) for colleague pairs, every ``every`` ticks."""
     venue = load_venue(scenario / "venue.yaml")
     roster = load_roster(scenario / "roster.csv")
-    truth = _truth(scenario / "truth.jsonl")
+    truth = load_truth(scenario / "truth.jsonl")
     det = dataclasses.replace(MINGLE, colleague_far_db=far_db)
     state = PipelineState(venue, roster, det)
     rows: list[np.ndarray] = []
@@ -64,7 +55,9 @@ def pairs_of(scenario: Path, every: int, far_db: float) -> np.ndarray:
         if k < 30 or k % every:
             continue
         now = tick.frame.ts
-        group, present = truth.get(round(now), ({}, set()))
+        tk = truth.at(now)
+        group = {m: g.id for g in tk.groups for m in g.members} if tk is not None else {}
+        present = set(tk.badges) if tk is not None else set()
         badges = [b for b in tick.frame.badges if b.badge in roster and b.badge in present]
         if len(badges) < 2:
             continue

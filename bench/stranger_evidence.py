@@ -39,6 +39,7 @@ from sklearn.metrics import roc_auc_score
 
 from mingle_wire import read_recording
 from pipeline.detector import MINGLE
+from pipeline.evaluation import load_truth
 from pipeline.replay import replay_ticks
 from pipeline.roster import load_roster
 from pipeline.sim import ScenarioConfig, simulate
@@ -70,20 +71,11 @@ class Candidate:
     competition: list[tuple[float, float]] = field(default_factory=list)
 
 
-def _truth(path: Path) -> dict[int, dict[str, str]]:
-    out = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            e = orjson.loads(line)
-            out[round(e["t"])] = {m: g["id"] for g in e["groups"] for m in g["members"]}
-    return out
-
-
 def candidates_of(scenario: Path, seed: int) -> list[Candidate]:
     venue = load_venue(scenario / "venue.yaml")
     roster = load_roster(scenario / "roster.csv")
     policy = venue.policy
-    truth = _truth(scenario / "truth.jsonl")
+    truth = load_truth(scenario / "truth.jsonl")
     state = PipelineState(venue, roster, MINGLE)
     finder = state.colleagues
     assert finder is not None
@@ -95,7 +87,8 @@ def candidates_of(scenario: Path, seed: int) -> list[Candidate]:
         now = tick.frame.ts
         if k < 30:
             continue
-        group_of = truth.get(round(now), {})
+        tk = truth.at(now)
+        group_of = {m: g.id for g in tk.groups for m in g.members} if tk is not None else {}
         people = [b.badge for b in tick.frame.badges if b.badge in counted]
         cores = []
         for track in state.huddle_tracker.tracks.values():
