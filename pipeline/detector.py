@@ -41,6 +41,12 @@ class Detector:
     difference, so a calm venue falls back on position and profile rather than detecting
     nothing.
 
+    ``walk_m_s`` (0 = off): a badge on a positions feed whose speed, fitted over its fixes of
+    the last ``walk_window_s``, is at least this is walking, and in no group this tick (a
+    passer-by is not in a conversation, and must not turn a same-company circle mixed nor
+    chain two circles; see ``pipeline/core/motion.py``). RSSI positions are metres off, too
+    noisy for a speed, so badges located by radio are never called walking.
+
     ``colleague_cap_m``: the per-tick colleague distance is capped at this before its moving
     average over ``colleague_smooth_s`` (0 = no cap), so a pair's average reflects whether
     they stood together lately, not how far apart they were.
@@ -79,16 +85,18 @@ class Detector:
     track_max_miss_s: float = 20.0
     grace_s: float = 20.0
     feed_max_age_s: float = 5.0
+    walk_m_s: float = 0.45
+    walk_window_s: float = 4.0
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):
             raise ValueError(f"positioner must be multilateration or centroid, got {self.positioner!r}")
-        for name in ("window_s", "eps_m", "feed_max_age_s"):
+        for name in ("window_s", "eps_m", "feed_max_age_s", "walk_window_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if self.covary_probe_pairs < 20:
             raise ValueError(f"covary_probe_pairs must be >= 20, got {self.covary_probe_pairs!r}")
-        for name in ("track_max_miss_s", "grace_s", "ospace_m", "covary_m", "colleague_position_weight"):
+        for name in ("track_max_miss_s", "grace_s", "ospace_m", "covary_m", "colleague_position_weight", "walk_m_s"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
@@ -110,6 +118,7 @@ BASELINE = Detector(
     covary_m=0.0,
     track_max_miss_s=0.0,
     grace_s=0.0,
+    walk_m_s=0.0,
 )
 
 DETECTORS = {d.name: d for d in (MINGLE, BASELINE)}

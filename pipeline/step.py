@@ -22,6 +22,7 @@ from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
 from .core.covary import Fluctuations
 from .core.grouping import GroupFinder, Profiles
+from .core.motion import Motion
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
 from .core.radio import Calibrator
@@ -71,6 +72,7 @@ class PipelineState:
         self.centroid = CentroidPositioner(self.gateways_xyz[:, :2])
         self.smoother = Smoother()
         self.feed_smoother = Smoother(process_sd=0.5)
+        self.motion = Motion(window_s=detector.walk_window_s, walk_m_s=detector.walk_m_s) if detector.walk_m_s else None
         self.groups = GroupFinder(
             detector.eps_m,
             min_samples=detector.min_samples,
@@ -262,6 +264,16 @@ def _colleague_score(
     return np.asarray(np.maximum(score, 1e-3), dtype=np.float64)
 
 
+def _without(graph: sparse.csr_matrix, walking: np.ndarray) -> sparse.csr_matrix:
+    """``graph`` without the edges of walking badges: a walker is in no group, and cannot
+    chain two groups together as it passes between them."""
+    if not walking.any():
+        return graph
+    coo = graph.tocoo()
+    keep = ~(walking[coo.row] | walking[coo.col])
+    return sparse.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=graph.shape)
+
+
 def _groups(index_sets: Iterable[Iterable[int]], names: list[str], xy: np.ndarray) -> list[Group]:
     """Groups as sorted badge ids with their centre, in a deterministic order."""
     out = []
@@ -282,6 +294,10 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         state.policy.pause(pause.badge, pause.until)
     for idx, p in drained.positions.items():
         state.feed[idx] = (p.x, p.y, np.nan if p.heading is None else p.heading, 0.5 if p.err is None else p.err, p.ts)
+    if state.motion is not None and drained.positions:
+        moved = np.fromiter(drained.positions, dtype=np.int64, count=len(drained.positions))
+        where = np.array([(p.x, p.y) for p in drained.positions.values()], dtype=np.float64)
+        state.motion.record(moved, where[:, 0], where[:, 1], now)
     max_age = state.detector.feed_max_age_s
     for idx in [i for i, v in state.feed.items() if now - v[4] > max_age]:
         del state.feed[idx]
@@ -292,6 +308,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     order = sorted(range(len(names)), key=names.__getitem__)
     xy = np.column_stack([fixes.x, fixes.y]) if len(fixes) else np.empty((0, 2))
     graph = state.groups.graph(xy, heading, profiles)
+    if state.motion is not None:
+        graph = _without(graph, state.motion.walking(fixes.badge, now))
     labels = state.groups.fit_graph(graph)
     members: dict[int, list[int]] = {}
     for k in order:
