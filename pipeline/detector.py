@@ -47,6 +47,13 @@ class Detector:
     chain two circles; see ``pipeline/core/motion.py``). RSSI positions are metres off, too
     noisy for a speed, so badges located by radio are never called walking.
 
+    ``err_floor_m_per_sqrt_m``/``err_fix_share``: the part of an RSSI position's error that
+    smoothing over time cannot remove, reported on top of the filter's own: ``sqrt((floor x
+    sqrt(gateway spacing in m))² + (share x the fix's fitted error)²)`` (see
+    ``pipeline/core/smoothing.py``). Calibrated on the simulator (seed 2, gateways every 7 m)
+    so that the true error is within the reported one about 63 % of the time, as for a 1 σ
+    radial error; they change the reported error only, never a position or a group.
+
     ``colleague_cap_m``: the per-tick colleague distance is capped at this before its moving
     average over ``colleague_smooth_s`` (0 = no cap), so a pair's average reflects whether
     they stood together lately, not how far apart they were.
@@ -86,6 +93,8 @@ class Detector:
     grace_s: float = 20.0
     feed_max_age_s: float = 5.0
     walk_m_s: float = 0.45
+    err_floor_m_per_sqrt_m: float = 1.42
+    err_fix_share: float = 0.5
     walk_window_s: float = 4.0
 
     def __post_init__(self) -> None:
@@ -96,7 +105,16 @@ class Detector:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if self.covary_probe_pairs < 20:
             raise ValueError(f"covary_probe_pairs must be >= 20, got {self.covary_probe_pairs!r}")
-        for name in ("track_max_miss_s", "grace_s", "ospace_m", "covary_m", "colleague_position_weight", "walk_m_s"):
+        for name in (
+            "track_max_miss_s",
+            "grace_s",
+            "ospace_m",
+            "covary_m",
+            "colleague_position_weight",
+            "walk_m_s",
+            "err_floor_m_per_sqrt_m",
+            "err_fix_share",
+        ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 

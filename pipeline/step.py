@@ -70,7 +70,12 @@ class PipelineState:
         self.calibrator = Calibrator(len(gw))
         self.multilaterator = Multilaterator(self.gateways_xyz, (venue.floor.width, venue.floor.height))
         self.centroid = CentroidPositioner(self.gateways_xyz[:, :2])
-        self.smoother = Smoother()
+        # RSSI fixes: the error that persists, calibrated on the simulator (see Detector).
+        spacing = _gateway_spacing(self.gateways_xyz[:, :2])
+        self.smoother = Smoother(
+            persistent_m=detector.err_floor_m_per_sqrt_m * np.sqrt(spacing),
+            persistent_share=detector.err_fix_share,
+        )
         self.feed_smoother = Smoother(process_sd=0.5)
         self.motion = Motion(window_s=detector.walk_window_s, walk_m_s=detector.walk_m_s) if detector.walk_m_s else None
         self.groups = GroupFinder(
@@ -114,6 +119,15 @@ class PipelineState:
         self.covary_level: tuple[float, float] | None = None  # the venue's co-fluctuation level, and when
         self.ticks = 0
         self.tick_seconds: deque[float] = deque(maxlen=10_000)
+
+
+def _gateway_spacing(xy: np.ndarray) -> float:
+    """The median distance (m) from a gateway to its nearest neighbour (0 with fewer than two)."""
+    if xy.shape[0] < 2:
+        return 0.0
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    np.fill_diagonal(d, np.inf)
+    return float(np.median(d.min(axis=1)))
 
 
 def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Profiles | None]:

@@ -5,6 +5,14 @@ each fix enters with its own error as measurement noise. A fix implying a speed 
 ``gate_speed_m_s`` (beyond what the uncertainties explain) is down-weighted in proportion,
 so one wild fix cannot throw a badge across the hall while real walking still gets
 through within a few ticks. Badges unseen for ``forget_s`` start afresh.
+
+The filter treats each fix's error as fresh noise, so its variance shrinks tick after tick;
+but most of an RSSI fix's error is *bias* that persists while the badge stands still (static
+shadowing, the wearer's body, the crowd between it and a gateway), which no averaging over
+time removes. The error the smoother reports is therefore the filter's own, plus a
+persistent part, ``sqrt(persistent_m² + (persistent_share · fix err)²)``, that never
+averages away (both 0 by default: a fix's error is taken as noise). The position itself
+does not depend on them.
 """
 
 from __future__ import annotations
@@ -20,10 +28,23 @@ FloatArray = npt.NDArray[np.float64]
 
 
 class Smoother:
-    def __init__(self, *, process_sd: float = 0.35, gate_speed_m_s: float = 1.5, forget_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        process_sd: float = 0.35,
+        gate_speed_m_s: float = 1.5,
+        forget_s: float = 30.0,
+        persistent_m: float = 0.0,
+        persistent_share: float = 0.0,
+    ) -> None:
         for name, value in (("process_sd", process_sd), ("gate_speed_m_s", gate_speed_m_s), ("forget_s", forget_s)):
             if not value > 0:
                 raise ValueError(f"{name} must be > 0, got {value!r}")
+        for name, value in (("persistent_m", persistent_m), ("persistent_share", persistent_share)):
+            if not value >= 0:
+                raise ValueError(f"{name} must be >= 0, got {value!r}")
+        self.persistent_m = persistent_m
+        self.persistent_share = persistent_share
         self.process_sd = process_sd
         self.gate_speed_m_s = gate_speed_m_s
         self.forget_s = forget_s
@@ -67,4 +88,5 @@ class Smoother:
         self._y[idx] = y
         self._var[idx] = var
         self._t[idx] = now
-        return Fixes(idx, x, y, np.sqrt(var))
+        persistent2 = self.persistent_m**2 + (self.persistent_share * fixes.err) ** 2
+        return Fixes(idx, x, y, np.sqrt(var + persistent2))

@@ -93,6 +93,31 @@ def test_smoother_damps_a_wild_fix() -> None:
         Smoother(process_sd=0)
 
 
+def test_the_persistent_part_of_the_error_is_reported_and_never_moves_a_position() -> None:
+    rng = np.random.default_rng(5)
+    idx = np.arange(3)
+    plain, biased = Smoother(), Smoother(persistent_m=3.0, persistent_share=0.5)
+    for t in range(60):
+        fixes = Fixes(idx, rng.normal(10, 3, 3), rng.normal(8, 3, 3), np.array([1.0, 2.0, 4.0]))
+        a, b = plain.update(fixes, float(t)), biased.update(fixes, float(t))
+        assert np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y)
+    # The filter's own error shrinks as fixes add up; the reported one keeps what persists.
+    assert np.all(a.err < 0.6 * np.array([1.0, 2.0, 4.0]))
+    assert np.all(b.err > 3.0)
+    assert np.allclose(b.err, np.sqrt(a.err**2 + 3.0**2 + (0.5 * np.array([1.0, 2.0, 4.0])) ** 2))
+    with pytest.raises(ValueError, match=r"persistent_m must be >= 0, got -1\.0"):
+        Smoother(persistent_m=-1.0)
+
+
+def test_gateway_spacing_is_the_median_nearest_neighbour_distance() -> None:
+    from pipeline.step import _gateway_spacing
+
+    grid = np.array([(x, y) for x in (0.0, 7.0, 14.0) for y in (0.0, 7.0)])
+    assert _gateway_spacing(grid) == 7.0
+    assert _gateway_spacing(np.array([[0.0, 0.0], [3.0, 4.0], [20.0, 0.0]])) == 5.0
+    assert _gateway_spacing(np.zeros((1, 2))) == 0.0
+
+
 def test_mutual_knn_cuts_chains() -> None:
     # A chain of evenly spaced points: every neighbour within eps, so plain DBSCAN joins all.
     xy = np.array([[0.0, 0], [1.0, 0], [2.2, 0], [3.2, 0], [4.4, 0], [5.4, 0]])
