@@ -284,7 +284,11 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     diff = a - b
     bits = diff.view(np.int64)
     np.bitwise_and(bits, -heard.view(np.int8).astype(np.int64), out=bits)
-    common = np.asarray(np.bincount(pair, weights=heard, minlength=m), dtype=np.float64)
+    # How many both hear: integer running sums over each pair's run of entries (exact, as the
+    # float sums of ones were), cheaper than a weighted bincount.
+    ends = np.cumsum(counts)
+    seen = np.r_[0, np.cumsum(heard, dtype=np.int64)]
+    common = (seen[ends] - seen[ends - counts]).astype(np.float64)
     total = np.asarray(np.bincount(pair, weights=diff, minlength=m), dtype=np.float64)
     squares = np.asarray(np.bincount(pair, weights=diff * diff, minlength=m), dtype=np.float64)
     return common, total, squares
