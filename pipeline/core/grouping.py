@@ -170,7 +170,7 @@ class GroupFinder:
             half = self._blended(near, rms, common)
         else:
             half = self.blend(r, c, near, profiles)
-        row, col, d = np.r_[r, c], np.r_[c, r], np.r_[half, half]
+        row, col, d = np.concatenate([r, c]), np.concatenate([c, r]), np.concatenate([half, half])
         if self.mutual_k > 0 and d.shape[0]:
             row, col, d = _mutual_knn(row, col, d, self.mutual_k)
         # Explicit zeros would be dropped by sparse ops: keep a tiny positive distance.
@@ -287,7 +287,8 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     # How many both hear: integer running sums over each pair's run of entries (exact, as the
     # float sums of ones were), cheaper than a weighted bincount.
     ends = np.cumsum(counts)
-    seen = np.r_[0, np.cumsum(heard, dtype=np.int64)]
+    seen = np.zeros(heard.shape[0] + 1, dtype=np.int64)
+    np.cumsum(heard, dtype=np.int64, out=seen[1:])
     common = (seen[ends] - seen[ends - counts]).astype(np.float64)
     total = np.asarray(np.bincount(pair, weights=diff, minlength=m), dtype=np.float64)
     squares = np.asarray(np.bincount(pair, weights=diff * diff, minlength=m), dtype=np.float64)

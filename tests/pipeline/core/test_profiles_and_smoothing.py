@@ -297,3 +297,19 @@ def test_runs_and_ranks_of_a_sorted_key() -> None:
     assert ranks(counts).tolist() == [0, 1, 0, 0, 1, 2]
     assert ranks(np.array([0, 2, 0, 1])).tolist() == [0, 1, 0]
     assert [a.tolist() for a in runs(np.empty(0))] == [[], []]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_runs_are_the_plain_formulation_on_random_keys(seed: int) -> None:
+    from pipeline.core.runs import runs
+
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        keys = np.sort(rng.integers(0, int(rng.integers(1, 30)), int(rng.integers(1, 200))))
+        if rng.random() < 0.3:
+            keys = keys.astype(np.float32)
+        plain_starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]).astype(np.int64)
+        plain_counts = np.diff(np.r_[plain_starts, keys.shape[0]]).astype(np.int64)
+        starts, counts = runs(keys)
+        assert starts.dtype == counts.dtype == np.int64
+        assert starts.tobytes() == plain_starts.tobytes() and counts.tobytes() == plain_counts.tobytes()
