@@ -318,17 +318,17 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
 
     fixes, heading, profiles = _positions(state, now)
     ids = state.badges.ids
-    names = [ids[int(b)] for b in fixes.badge]
+    names = [ids[b] for b in fixes.badge.tolist()]
     order = sorted(range(len(names)), key=names.__getitem__)
     xy = np.column_stack([fixes.x, fixes.y]) if len(fixes) else np.empty((0, 2))
     graph = state.groups.graph(xy, heading, profiles)
     if state.motion is not None:
         graph = _without(graph, state.motion.walking(fixes.badge, now))
-    labels = state.groups.fit_graph(graph)
+    labels = state.groups.fit_graph(graph).tolist()
     members: dict[int, list[int]] = {}
     for k in order:
         if labels[k] >= 0:
-            members.setdefault(int(labels[k]), []).append(k)
+            members.setdefault(labels[k], []).append(k)
     update = state.tracker.update(_groups(members.values(), names, xy), now)
     # With a positioning feed the floor's groups are accurate (o-space DBSCAN), and they are the
     # candidates; the colleague graph is for RSSI, where whole neighbourhoods chain together.
@@ -352,7 +352,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
     else:
         huddles = update
-    positions = {names[k]: (float(xy[k, 0]), float(xy[k, 1])) for k in order}
+    xs, ys = xy[:, 0].tolist(), xy[:, 1].tolist()
+    positions = {names[k]: (xs[k], ys[k]) for k in order}
     alerts = state.policy.update(huddles.seen, huddles.ended, positions, now, update.seen)
 
     clusters = []

@@ -20,8 +20,16 @@ def runs(keys: npt.NDArray[np.generic]) -> tuple[IntArray, IntArray]:
     if n == 0:
         e = np.empty(0, dtype=np.int64)
         return e, e
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]).astype(np.int64)
-    return starts, np.diff(np.r_[starts, n]).astype(np.int64)
+    # (Plain array building, not ``np.r_``: this runs dozens of times a tick, and ``np.r_``'s
+    # Python-level parsing cost more than the arithmetic.)
+    change = np.flatnonzero(keys[1:] != keys[:-1])
+    starts = np.empty(change.shape[0] + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = change + 1
+    counts = np.empty_like(starts)
+    counts[:-1] = starts[1:] - starts[:-1]
+    counts[-1] = n - starts[-1]
+    return starts, counts
 
 
 def ranks(counts: IntArray) -> IntArray:

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain, count
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
-from .runs import runs
+from .runs import ranks, runs
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 __all__ = ["Group", "Track", "TrackUpdate", "Tracker"]
 
@@ -68,24 +73,7 @@ class Tracker:
 
     def update(self, groups: Sequence[Group], now: float) -> TrackUpdate:
         live = list(self.tracks.values())
-        # A badge can be in more than one live track: one seen last tick and one lingering
-        # unseen (hysteresis) with its old members. Every one of them must get its overlap.
-        owner: dict[str, list[int]] = {}
-        for ti, t in enumerate(live):
-            for m in t.members:
-                owner.setdefault(m, []).append(ti)
-        pair_t: list[int] = []
-        pair_g: list[int] = []
-        pair_s: list[float] = []
-        for gi, g in enumerate(groups):
-            counts: dict[int, int] = {}
-            for m in g.members:
-                for hit in owner.get(m, ()):
-                    counts[hit] = counts.get(hit, 0) + 1
-            for ti, inter in counts.items():
-                pair_t.append(ti)
-                pair_g.append(gi)
-                pair_s.append(inter / (len(live[ti].members) + len(g.members) - inter))
+        pair_t, pair_g, pair_s = _overlaps([t.members for t in live], [g.members for g in groups])
         assigned = {gi: live[ti] for ti, gi in _assign(pair_t, pair_g, pair_s, len(live), self.min_jaccard)}
         born: list[str] = []
         seen: list[Track] = []
@@ -105,8 +93,46 @@ class Tracker:
         return TrackUpdate(tuple(seen), tuple(born), tuple(ended))
 
 
+def _overlaps(
+    tracks: Sequence[tuple[str, ...]], groups: Sequence[tuple[str, ...]]
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Every (track, group) pair sharing a member, as aligned arrays of track index, group
+    index and Jaccard overlap (shared / members of either), in no particular order.
+
+    A badge can be in more than one track (one seen last tick and one lingering unseen,
+    hysteresis, with its old members) and, for candidates with attached strangers, in more
+    than one group: every track holding a member of a group gets its overlap. Members are
+    joined by integer codes (one sort), not by a Python pass over every member; the overlap
+    is the same division of the same integers.
+    """
+    t_sizes = np.fromiter(map(len, tracks), dtype=np.int64, count=len(tracks))
+    g_sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+    t_members = list(chain.from_iterable(tracks))
+    g_members = list(chain.from_iterable(groups))
+    code = dict(zip(dict.fromkeys(chain(t_members, g_members)), count()))
+    t_code = np.fromiter(map(code.__getitem__, t_members), dtype=np.int64, count=len(t_members))
+    g_code = np.fromiter(map(code.__getitem__, g_members), dtype=np.int64, count=len(g_members))
+    t_of = np.repeat(np.arange(len(tracks), dtype=np.int64), t_sizes)
+    g_of = np.repeat(np.arange(len(groups), dtype=np.int64), g_sizes)
+    order = np.argsort(t_code, kind="stable")
+    t_code, t_of = t_code[order], t_of[order]
+    lo = np.searchsorted(t_code, g_code, side="left")
+    hi = np.searchsorted(t_code, g_code, side="right")
+    # Every (group member, track holding that badge): one entry per shared member.
+    per = hi - lo
+    g_pair = np.repeat(g_of, per)
+    t_pair = t_of[np.repeat(lo, per) + ranks(per)]
+    key, shared = np.unique(t_pair * max(len(groups), 1) + g_pair, return_counts=True)
+    ti, gi = key // max(len(groups), 1), key % max(len(groups), 1)
+    return ti, gi, shared / (t_sizes[ti] + g_sizes[gi] - shared)
+
+
 def _assign(
-    tracks: list[int], groups: list[int], scores: list[float], n_tracks: int, least: float
+    tracks: IntArray | list[int],
+    groups: IntArray | list[int],
+    scores: FloatArray | list[float],
+    n_tracks: int,
+    least: float,
 ) -> list[tuple[int, int]]:
     """One-to-one (track, group) pairs of greatest total overlap among the pairs scoring at
     least ``least`` (the others can never continue a track, so they are left out first).

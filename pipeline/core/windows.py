@@ -343,8 +343,6 @@ class RssiWindows:
         width = block.shape[1]
         if width == 0 or self._keys.shape[0] == 0:
             return self._empty_summary()
-        # Each row sorted, empty last: a pair's heard seconds come first, in order.
-        ordered = np.sort(block, axis=1)
         if counted is not None:
             heard = counted.astype(np.int64)
         else:
@@ -353,12 +351,15 @@ class RssiWindows:
         slots = self._slot_of[live]  # in key order
         if slots.shape[0] == 0:
             return self._empty_summary()
+        # The live pairs' rows only (in key order; free slots and pairs heard too little are
+        # not sorted), each sorted, empty last: a pair's heard seconds come first, in order.
+        ordered = block.take(slots, axis=0)
+        ordered.sort(axis=1)
         # Quartile num / 4 by linear interpolation between order statistics (numpy's default):
-        # at position num / 4 * (count - 1), in integers (floor and remainder), gathered for
-        # the live pairs only (in key order) from their sorted rows.
+        # at position num / 4 * (count - 1), in integers (floor and remainder).
         count = heard[slots]
         last = np.maximum(count - 1, 0)
-        start = slots * width
+        start = np.arange(slots.shape[0], dtype=np.int64) * width
         flat = ordered.reshape(-1)
 
         def quantile(num: int) -> FloatArray:

@@ -166,3 +166,46 @@ def test_slots_found_by_table_and_by_search_agree(monkeypatch: pytest.MonkeyPatc
     got = by_table.correlation(i, j, min_common=2)
     assert got.tobytes() == by_search.correlation(i, j, min_common=2).tobytes()
     assert np.count_nonzero(~np.isnan(got)) > 100
+
+
+def _plain_correlation(fl: Fluctuations, row: np.ndarray, col: np.ndarray, min_common: int) -> np.ndarray:
+    """Pair by pair: per common gateway the float64 dot of the two residual rows, summed in
+    gateway order, over the square root of the product of the summed squares."""
+    out = np.full(row.shape[0], np.nan)
+    for k, (r, c) in enumerate(zip(row.tolist(), col.tolist(), strict=True)):
+        a = range(fl.first[r], fl.first[r] + fl.count[r])
+        b = {int(fl.gateway[s]): s for s in range(fl.first[c], fl.first[c] + fl.count[c])}
+        num = norm_a = norm_b = 0.0
+        common = 0
+        for s in a:
+            t = b.get(int(fl.gateway[s]))
+            if t is None:
+                continue
+            num += float(np.einsum("j,j->", fl.residual[s], fl.residual[t], dtype=np.float64))
+            norm_a += float(fl.sumsq[s])
+            norm_b += float(fl.sumsq[t])
+            common += 1
+        if common >= min_common and norm_a > 0 and norm_b > 0:
+            out[k] = num / np.sqrt(norm_a * norm_b)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_correlations_do_not_depend_on_the_chunk_size_and_are_the_plain_ones(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.core.covary as covary
+
+    rng = np.random.default_rng(20 + seed)
+    n, gateways, seconds = 40, 9, 30
+    series = _series(_random_levels(rng, n, gateways, seconds, least_gateways=1, gaps=0.2))
+    fl = Fluctuations.from_series(series, np.arange(n), n, gateways)
+    i, j = np.triu_indices(n, 1)
+    i, j = np.r_[i, j], np.r_[j, i]  # both ways round
+    monkeypatch.setattr(covary, "_CHUNK", 1 << 24)  # one chunk
+    whole = fl.correlation(i, j, min_common=2)
+    assert np.count_nonzero(~np.isnan(whole)) > 500
+    assert whole.tobytes() == _plain_correlation(fl, i, j, 2).tobytes()
+    for chunk in (1 << 18, 1 << 11, 1):  # the default, many chunks, a pair per chunk
+        monkeypatch.setattr(covary, "_CHUNK", chunk)
+        assert fl.correlation(i, j, min_common=2).tobytes() == whole.tobytes()

@@ -103,6 +103,24 @@ def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: 
         assert squares[k].tobytes() == np.float64(want_squares).tobytes()
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_profile_differences_do_not_depend_on_the_chunk_size(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.core.grouping as grouping
+
+    rng = np.random.default_rng(seed)
+    n, g = 60, 30
+    prof = np.where(rng.random((n, g)) < 0.4, np.round(rng.normal(-80, 8, (n, g)), 2), np.nan)
+    profiles = Profiles.from_dense(prof)
+    row, col = rng.integers(0, n, 2000), rng.integers(0, n, 2000)
+    finder = GroupFinder(1.5, profile_weight=0.5)
+    monkeypatch.setattr(grouping, "_BLEND_CHUNK", 1 << 24)  # one chunk
+    rms, common = finder.profile_difference(row, col, profiles)
+    for chunk in (1 << 16, 1 << 10, 1):  # the default, many chunks, a pair per chunk
+        monkeypatch.setattr(grouping, "_BLEND_CHUNK", chunk)
+        got_rms, got_common = finder.profile_difference(row, col, profiles)
+        assert got_rms.tobytes() == rms.tobytes() and got_common.tobytes() == common.tobytes()
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_profile_lists_are_strongest_first_with_ties_in_entry_order_however_the_entries_come(seed: int) -> None:
     from pipeline.core.grouping import _strongest_first
@@ -279,3 +297,19 @@ def test_runs_and_ranks_of_a_sorted_key() -> None:
     assert ranks(counts).tolist() == [0, 1, 0, 0, 1, 2]
     assert ranks(np.array([0, 2, 0, 1])).tolist() == [0, 1, 0]
     assert [a.tolist() for a in runs(np.empty(0))] == [[], []]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_runs_are_the_plain_formulation_on_random_keys(seed: int) -> None:
+    from pipeline.core.runs import runs
+
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        keys = np.sort(rng.integers(0, int(rng.integers(1, 30)), int(rng.integers(1, 200))))
+        if rng.random() < 0.3:
+            keys = keys.astype(np.float32)
+        plain_starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]).astype(np.int64)
+        plain_counts = np.diff(np.r_[plain_starts, keys.shape[0]]).astype(np.int64)
+        starts, counts = runs(keys)
+        assert starts.dtype == counts.dtype == np.int64
+        assert starts.tobytes() == plain_starts.tobytes() and counts.tobytes() == plain_counts.tobytes()

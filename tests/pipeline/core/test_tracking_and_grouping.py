@@ -233,3 +233,46 @@ def test_capped_smoothing_forgets_how_far_apart_a_pair_was() -> None:
             if f._smooth(a, b, np.array([0.2]), float(t))[0] <= 0.8 and name not in crossed:
                 crossed[name] = t
     assert crossed["capped"] < 25 < crossed["plain"]
+
+
+def _plain_overlaps(tracks: list[tuple[str, ...]], groups: list[tuple[str, ...]]) -> list[tuple[int, int, float]]:
+    """Member by member, with a dict of the tracks holding each badge (the formulation
+    ``_overlaps`` replaces)."""
+    owner: dict[str, list[int]] = {}
+    for ti, members in enumerate(tracks):
+        for m in members:
+            owner.setdefault(m, []).append(ti)
+    out = []
+    for gi, members in enumerate(groups):
+        counts: dict[int, int] = {}
+        for m in members:
+            for hit in owner.get(m, ()):
+                counts[hit] = counts.get(hit, 0) + 1
+        for ti, inter in counts.items():
+            out.append((ti, gi, inter / (len(tracks[ti]) + len(members) - inter)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_overlaps_are_the_plain_member_by_member_ones_and_assignment_ignores_their_order(seed: int) -> None:
+    from pipeline.core.tracking import _assign, _overlaps
+
+    rng = np.random.default_rng(seed)
+    badges = [f"b-{k:04d}" for k in range(300)]
+    for _ in range(10):
+        # Tracks and groups of 1-12 badges; a badge may be in several tracks and several groups.
+        tracks = [tuple(sorted(rng.choice(badges, int(rng.integers(1, 13)), replace=False))) for _ in range(60)]
+        groups = [tuple(sorted(rng.choice(badges, int(rng.integers(1, 13)), replace=False))) for _ in range(50)]
+        tracks = tracks[: int(rng.integers(0, 61))]
+        groups = groups[: int(rng.integers(0, 51))]
+        t, g, s = _overlaps(tracks, groups)
+        got = sorted(zip(t.tolist(), g.tolist(), s.tolist(), strict=True))
+        want = sorted(_plain_overlaps(tracks, groups))
+        assert [(a, b) for a, b, _ in got] == [(a, b) for a, b, _ in want]
+        assert np.array([x for *_, x in got]).tobytes() == np.array([x for *_, x in want]).tobytes()
+        least = float(rng.choice([0.05, 0.1, 0.3]))
+        pairs = sorted(_assign(t, g, s, len(tracks), least))
+        perm = rng.permutation(t.shape[0])
+        assert sorted(_assign(t[perm], g[perm], s[perm], len(tracks), least)) == pairs
+        w = [list(x) for x in zip(*want, strict=True)] if want else [[], [], []]
+        assert sorted(_assign(w[0], w[1], w[2], len(tracks), least)) == pairs

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -196,3 +198,35 @@ def test_series_of_some_badges_and_the_revision() -> None:
     assert w.revision == before + 1
     w.summarize(101.0, 8)
     assert w.revision == before + 2
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_quartiles_are_bit_for_bit_those_of_each_pairs_own_sorted_seconds(seed: int) -> None:
+    from pipeline.core.windows import _EMPTY, _GATEWAY_BITS, _SCALE
+
+    rng = np.random.default_rng(seed)
+    w = RssiWindows(10.0, keep_s=30.0)
+    for now in (100 + np.cumsum(rng.choice([1, 1, 1, 2, 4], 25))).tolist():
+        n = int(rng.integers(0, 300))
+        b, g = rng.integers(0, 40, n), rng.integers(0, 6, n)
+        t = now - rng.uniform(-1.5, 12.0, n)
+        w.add(b.astype(np.int64), g.astype(np.int64), t, np.round(rng.normal(-75, 8, n), 1))
+        for span, least in ((10.0, 1), (30.0, 1), (30.0, 4)):
+            s = w.summarize(float(now), 6, span_s=span, min_count=least)
+            sec = math.floor(now)
+            first = max(math.floor(sec - span) + 1, w._first_kept(sec))
+            for i, (bb, gg) in enumerate(zip(s.badge.tolist(), s.gateway.tolist(), strict=True)):
+                slot = w._slot_of[np.searchsorted(w._keys, (bb << _GATEWAY_BITS) | gg)]
+                cols = [k % w._ring for k in range(first, sec + w._ahead + 1)]
+                v = np.sort(w._level[slot, cols])
+                v = v[v != _EMPTY]  # the pair's heard seconds, sorted: the plain formulation
+                assert v.shape[0] == s.count[i] >= least
+                last = v.shape[0] - 1
+
+                def q(num: int, v: np.ndarray = v, last: int = last) -> float:
+                    pos = num * last
+                    a, b = v[pos >> 2] / _SCALE, v[min((pos >> 2) + 1, last)] / _SCALE
+                    return float(a + (b - a) * ((pos & 3) / 4.0))
+
+                assert s.median[i] == q(2)
+                assert s.iqr[i] == q(3) - q(1)
