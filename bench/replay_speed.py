@@ -21,6 +21,7 @@ from pathlib import Path
 import orjson
 
 from mingle_wire import read_recording
+from pipeline.allocator import keep_freed_memory
 from pipeline.ingest import BadgeIndex, Ingest
 from pipeline.replay import run_replay
 from pipeline.roster import load_roster
@@ -44,7 +45,14 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, help="reuse or keep the scenario in this directory")
+    ap.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's allocator at its defaults (see pipeline/allocator.py)",
+    )
     args = ap.parse_args()
+    if not args.default_malloc:
+        keep_freed_memory()  # as `mingle replay` does
     tmp = None
     if args.keep is not None:
         scenario = args.keep
@@ -66,7 +74,8 @@ def main() -> int:
         t = result.summary["timing"]
         rows.append((f"replay {name}", wall, result.summary["readings"], t["tick_ms_p50"], t["tick_ms_p95"]))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nreplay speed: {args.attendees} attendees, {args.minutes:g} min simulated, seed {args.seed}")
+    malloc = "glibc defaults" if args.default_malloc else "freed memory kept"
+    print(f"\nreplay speed: {args.attendees} attendees, {args.minutes:g} min simulated, seed {args.seed}; {malloc}")
     print(f"{'what':<18}{'wall s':>9}{'x real time':>13}{'readings/s':>13}{'tick p50 ms':>13}{'tick p95 ms':>13}")
     for what, wall, n, p50, p95 in rows:
         print(f"{what:<18}{wall:>9.1f}{span / wall:>13.1f}{n / wall:>13,.0f}{p50!s:>13}{p95!s:>13}")

@@ -36,6 +36,7 @@ import numpy as np
 from sklearn.cluster import DBSCAN
 
 from mingle_wire import Topics
+from pipeline.allocator import keep_freed_memory
 from pipeline.detector import DETECTORS
 from pipeline.roster import Roster
 from pipeline.sim.floorplan import gateway_grid, reference_spots
@@ -228,6 +229,8 @@ def run_child(n: int, args: argparse.Namespace, pipeline: bool) -> dict[str, Any
     ]
     if not pipeline:
         cmd.append("--crowd-only")
+    if args.default_malloc:
+        cmd.append("--default-malloc")
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -240,11 +243,19 @@ def main() -> int:
     ap.add_argument("--detector", default="mingle", choices=sorted(DETECTORS))
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--crowd-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's allocator at its defaults (see pipeline/allocator.py)",
+    )
     args = ap.parse_args()
     if args.child is not None:
+        if not args.default_malloc:
+            keep_freed_memory()  # as every pipeline process does at its edge
         print(json.dumps(child(args.child, args.ticks, args.warmup, args.detector, not args.crowd_only)))
         return 0
-    print(f"full tick vs DBSCAN alone ({args.detector} detector; median of {args.ticks} ticks after {args.warmup})")
+    malloc = "glibc defaults" if args.default_malloc else "freed memory kept"
+    print(f"full tick vs DBSCAN alone ({args.detector}; median of {args.ticks} ticks after {args.warmup}; {malloc})")
     head = (
         "badges",
         "readings/s",

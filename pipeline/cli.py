@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mingle_wire import WireError
 
+from .allocator import keep_freed_memory
 from .detector import DETECTORS
 from .errors import ConfigError
 from .replay import run_replay
@@ -36,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    keep_freed_memory()
     try:
         venue = load_venue(args.venue)
         roster = load_roster(args.roster)

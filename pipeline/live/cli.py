@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from mingle_wire import Topics, WireError
+from pipeline.allocator import keep_freed_memory
 from pipeline.detector import DETECTORS
 from pipeline.errors import ConfigError
 from pipeline.roster import load_roster
@@ -97,6 +98,7 @@ def _until_signal(main: Callable[[asyncio.Event], Awaitable[T]]) -> T:
 
 
 def run_pipeline(args: argparse.Namespace) -> int:
+    keep_freed_memory()
     try:
         venue = load_venue(args.venue)
         roster = load_roster(args.roster)
@@ -149,6 +151,7 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
+    keep_freed_memory()
     try:
         broker = None if args.broker is None else _broker(args)
         secret = None

@@ -1,0 +1,24 @@
+"""keep_freed_memory: glibc's thresholds raised for a pipeline process, harmless elsewhere."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.allocator import keep_freed_memory
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_glibc_takes_both_thresholds() -> None:
+    # In a child process: the setting is process-wide and must not leak into the test run.
+    code = "from pipeline.allocator import keep_freed_memory; print(keep_freed_memory())"
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "True"
+
+
+def test_without_a_c_library_it_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ctypes.util.find_library", lambda name: None)
+    assert keep_freed_memory() is False
