@@ -54,6 +54,13 @@ class Detector:
     so that the true error is within the reported one about 63 % of the time, as for a 1 σ
     radial error; they change the reported error only, never a position or a group.
 
+    ``lead_s``: a huddle candidate from the colleague graph (RSSI) is taken to have begun this
+    long before it is first seen, and its dwell clock starts then: its members' smoothed
+    score crosses ``colleague_eps_m`` some 14 s after they come together (a 20 s average
+    falling from the cap), so it is seen late. 3 s of that lag, chosen on the tuning seeds
+    (F1 unchanged there and on the held-out seeds; median latency after ``dwell_s`` 30.5–32 s
+    → 27–29 s, docs/quality.md). Not for a positions feed, whose groups are seen at once.
+
     ``colleague_cap_m``: the per-tick colleague distance is capped at this before its moving
     average over ``colleague_smooth_s`` (0 = no cap), so a pair's average reflects whether
     they stood together lately, not how far apart they were.
@@ -93,6 +100,7 @@ class Detector:
     grace_s: float = 20.0
     feed_max_age_s: float = 5.0
     walk_m_s: float = 0.45
+    lead_s: float = 3.0
     err_floor_m_per_sqrt_m: float = 1.42
     err_fix_share: float = 0.5
     walk_window_s: float = 4.0
@@ -112,6 +120,7 @@ class Detector:
             "covary_m",
             "colleague_position_weight",
             "walk_m_s",
+            "lead_s",
             "err_floor_m_per_sqrt_m",
             "err_fix_share",
         ):
@@ -137,6 +146,7 @@ BASELINE = Detector(
     track_max_miss_s=0.0,
     grace_s=0.0,
     walk_m_s=0.0,
+    lead_s=0.0,
 )
 
 DETECTORS = {d.name: d for d in (MINGLE, BASELINE)}

@@ -94,11 +94,15 @@ class HuddlePolicy:
         positions: Mapping[str, tuple[float, float]],
         now: float,
         groups: Sequence[Track] | None = None,
+        lead_s: float = 0.0,
     ) -> list[Alert]:
         """Advance every huddle clock to ``now``; returns the alerts that fire.
 
         ``seen`` are the huddle-candidate tracks; ``groups`` the floor's groups this tick,
         from which a suggestion picks a mixed group with room (``seen`` when omitted).
+        ``lead_s``: how long before it is seen a huddle is taken to have begun (the lag of
+        the evidence the candidates come from); a clock that starts now starts that much
+        earlier, and the alert's ``since`` says so.
         """
         groups = seen if groups is None else groups
         self._comps_last, self._comps = self._comps, {}
@@ -121,7 +125,7 @@ class HuddlePolicy:
             if ok:
                 assert comp.company is not None
                 if st is None or st.company != comp.company or now - st.last_ok > self.grace_s:
-                    st = HuddleState(since=now, company=comp.company, last_ok=now)
+                    st = HuddleState(since=now - lead_s, company=comp.company, last_ok=now)
                     self.state[track.id] = st
                 st.last_ok = now
             elif st is not None and now - st.last_ok > self.grace_s:

@@ -48,6 +48,15 @@ def test_fires_once_after_dwell() -> None:
     assert len(alert.nudge) == 1 and alert.nudge[0] in ("a1", "a2", "a3") and not alert.held_out
 
 
+def test_a_lead_starts_the_clock_that_much_before_the_huddle_is_seen() -> None:
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo")
+    t = track(("a1", "a2", "a3"))
+    fired = []
+    for now in range(10, 200):
+        fired += p.update((t,), (), {}, float(now), lead_s=3.0)
+    assert [(a.ts, a.since) for a in fired] == [(67.0, 7.0)]  # seen from 10 s, dwell 60 s
+
+
 def test_homogeneity_boundary_is_inclusive() -> None:
     p = HuddlePolicy(POLICY, PEOPLE, site="expo")
     assert len(run(p, track(("a1", "a2", "a3", "g1")), range(0, 61))) == 1  # 3/4 = 0.75
