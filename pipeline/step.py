@@ -117,6 +117,7 @@ class PipelineState:
         )
         self.feed: dict[int, tuple[float, float, float, float, float]] = {}  # idx -> x, y, heading, err, ts
         self.covary_level: tuple[float, float] | None = None  # the venue's co-fluctuation level, and when
+        self.colleagues_measured: float | None = None  # when the colleague pair scores were last measured
         self.ticks = 0
         self.tick_seconds: deque[float] = deque(maxlen=10_000)
 
@@ -337,8 +338,14 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         company = np.array([state.company_code.get(n, -1) for n in names], dtype=np.int64)
         pts = state.groups.points(xy, heading) if len(xy) else xy
 
-        covary = _fluctuations(state, fixes.badge, now)
+        # The pair scores are averages over colleague_smooth_s: refreshed every colleague_every_s,
+        # read back from the averages in between.
+        last = state.colleagues_measured
+        measure = last is None or now - last >= state.detector.colleague_every_s - 1e-6
+        covary = _fluctuations(state, fixes.badge, now) if measure else None
         shift = _covary_shift(state, graph, covary, now) if covary is not None else 0.0
+        if measure:
+            state.colleagues_measured = now
 
         def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
             d = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
@@ -348,7 +355,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             min_common = state.groups.min_common_gateways
             return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common)
 
-        candidates = state.colleagues.fit(graph, company, fixes.badge, pair_distance, now)
+        candidates = state.colleagues.fit(graph, company, fixes.badge, pair_distance, now, measure)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
     else:
         huddles = update

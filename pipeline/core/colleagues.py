@@ -89,13 +89,16 @@ class ColleagueFinder:
         ids: IntArray | None = None,
         pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]] | None = None,
         now: float = 0.0,
+        measure: bool = True,
     ) -> list[IntArray]:
         """Candidate groups (row indices, colleagues first) from ``graph`` and per-row ``company``
         codes (-1: not counted — unknown badge or exempt role).
 
         With ``pair_distance`` (blended distance of given row pairs) every pair of colleagues is
         compared, not only those ``graph`` holds, and the distances are smoothed over time under
-        the rows' stable badge ``ids`` (integers below 2**31; ``now`` in seconds).
+        the rows' stable badge ``ids`` (integers below 2**31; ``now`` in seconds). With
+        ``measure`` false (and ``ids``), ``pair_distance`` is not called: every pair keeps the
+        average it had when last measured (a pair never measured, or forgotten, counts as far).
         """
         n = graph.shape[0]
         if n < 2:
@@ -106,9 +109,12 @@ class ColleagueFinder:
             row, col, dist = coo.row[same], coo.col[same], coo.data[same]
         else:
             row, col = _colleague_pairs(company)
-            dist = pair_distance(row, col)
-            if ids is not None:
-                dist = self._smooth(ids[row], ids[col], dist, now)
+            if ids is not None and not measure:
+                dist = self._recall(ids[row], ids[col], now)
+            else:
+                dist = pair_distance(row, col)
+                if ids is not None:
+                    dist = self._smooth(ids[row], ids[col], dist, now)
             row, col, dist = np.r_[row, col], np.r_[col, row], np.r_[dist, dist]
         colleague = sparse.csr_matrix((np.maximum(dist, 1e-6), (row, col)), shape=graph.shape)
         labels = dbscan_precomputed(colleague, self.eps_m, 2)
@@ -118,7 +124,7 @@ class ColleagueFinder:
             near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
             loose = near
         else:
-            near, loose = self._strangers_near(coo, labels, company, ids, pair_distance, now)
+            near, loose = self._strangers_near(coo, labels, company, ids, pair_distance, now, measure)
         clustered = np.flatnonzero(labels >= 0)
         k = int(labels.max()) + 1 if clustered.shape[0] else 0
         if k == 0:
@@ -164,6 +170,7 @@ class ColleagueFinder:
         ids: IntArray | None,
         pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]],
         now: float,
+        measure: bool = True,
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
         """Candidate members and the non-colleagues near them (``graph`` pairs) whose pair distance,
         measured like the colleagues' own and smoothed the same way, is within ``attach_m``, and
@@ -177,9 +184,12 @@ class ColleagueFinder:
         # A pair of members of two different candidates appears both ways: measure (and smooth) it once.
         lo, hi = np.minimum(row, col), np.maximum(row, col)
         _, first, back = np.unique(lo * n + hi, return_index=True, return_inverse=True)
-        dist = pair_distance(lo[first], hi[first])
-        if ids is not None:
-            dist = self._smooth(ids[lo[first]], ids[hi[first]], dist, now)
+        if ids is not None and not measure:
+            dist = self._recall(ids[lo[first]], ids[hi[first]], now)
+        else:
+            dist = pair_distance(lo[first], hi[first])
+            if ids is not None:
+                dist = self._smooth(ids[lo[first]], ids[hi[first]], dist, now)
         dist = dist[back.ravel()]
         out = []
         for limit in (self.attach_m, self.keep_m):
@@ -198,6 +208,18 @@ class ColleagueFinder:
             return out
         pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
         hit = (self._keys[pos] == keys) & (self._times[pos] == now)
+        out[hit] = self._values[pos[hit]]
+        return out
+
+    def _recall(self, a: IntArray, b: IntArray, now: float) -> npt.NDArray[np.float64]:
+        """Each pair's average as last measured (``inf`` for a pair never measured or forgotten)."""
+        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+        keys = (lo << 32) | hi
+        out = np.full(keys.shape[0], np.inf)
+        if self._keys.shape[0] == 0:
+            return out
+        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
+        hit = (self._keys[pos] == keys) & (now - self._times[pos] <= self.forget_s)
         out[hit] = self._values[pos[hit]]
         return out
 

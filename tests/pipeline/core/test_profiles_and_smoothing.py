@@ -194,6 +194,24 @@ def test_colleague_fit_smooths_under_stable_ids() -> None:
     assert fresh == []
 
 
+def test_between_measurements_the_pairs_keep_their_averages_and_nothing_is_measured() -> None:
+    graph = sparse.csr_matrix((3, 3))
+    company = np.array([0, 0, 0])
+    finder = ColleagueFinder(2.0, smooth_s=20.0, forget_s=60.0)
+
+    def unmeasured(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        raise AssertionError("measured on a tick that should read the averages back")
+
+    two = np.array([17, 4, 9])[:2]
+    groups = finder.fit(sparse.csr_matrix((2, 2)), company[:2], two, lambda r, c: np.full(r.shape[0], 1.0), 0.0)
+    assert [sorted(g.tolist()) for g in groups] == [[0, 1]]
+    # Badge 9 appears: never measured, so it is far from both; the pair 17-4 keeps its 1.0.
+    groups = finder.fit(graph, company, np.array([17, 4, 9]), unmeasured, 1.0, measure=False)
+    assert [sorted(g.tolist()) for g in groups] == [[0, 1]]
+    # Past forget_s the kept average is gone too.
+    assert finder.fit(graph, company, np.array([17, 4, 9]), unmeasured, 61.0, measure=False) == []
+
+
 @pytest.mark.parametrize("min_samples", [1, 2, 3])
 @pytest.mark.parametrize("seed", range(6))
 def test_dbscan_on_a_sparse_graph_labels_exactly_as_scikit_learn(min_samples: int, seed: int) -> None:
