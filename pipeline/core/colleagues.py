@@ -201,27 +201,31 @@ class ColleagueFinder:
     def smoothed(self, a: IntArray, b: IntArray, now: float) -> npt.NDArray[np.float64]:
         """The moving average of each pair (badge ids ``a``, ``b``) as updated at ``now``; NaN for a
         pair not measured at ``now`` (for diagnosis: what the candidates were judged by)."""
-        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-        keys = (lo << 32) | hi
-        out = np.full(keys.shape[0], np.nan)
-        if self._keys.shape[0] == 0:
-            return out
-        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
-        hit = (self._keys[pos] == keys) & (self._times[pos] == now)
+        pos, found = self._find(a, b)
+        out = np.full(pos.shape[0], np.nan)
+        hit = np.flatnonzero(found)
+        hit = hit[self._times[pos[hit]] == now]
         out[hit] = self._values[pos[hit]]
         return out
 
     def _recall(self, a: IntArray, b: IntArray, now: float) -> npt.NDArray[np.float64]:
         """Each pair's average as last measured (``inf`` for a pair never measured or forgotten)."""
-        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-        keys = (lo << 32) | hi
-        out = np.full(keys.shape[0], np.inf)
-        if self._keys.shape[0] == 0:
-            return out
-        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
-        hit = (self._keys[pos] == keys) & (now - self._times[pos] <= self.forget_s)
+        pos, found = self._find(a, b)
+        out = np.full(pos.shape[0], np.inf)
+        hit = np.flatnonzero(found)
+        hit = hit[now - self._times[pos[hit]] <= self.forget_s]
         out[hit] = self._values[pos[hit]]
         return out
+
+    def _find(self, a: IntArray, b: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """Where each pair (badge ids ``a``, ``b``, either order) is or would go among the stored
+        averages, and whether it is there."""
+        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+        keys = (lo << 32) | hi
+        if self._keys.shape[0] == 0:
+            return np.zeros(keys.shape[0], dtype=np.int64), np.zeros(keys.shape[0], dtype=np.bool_)
+        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
+        return pos, self._keys[pos] == keys
 
     def _smooth(self, a: IntArray, b: IntArray, dist: npt.NDArray[np.float64], now: float) -> npt.NDArray[np.float64]:
         """Exponential moving average of each pair's distance (pairs of badge ids ``a``, ``b``)."""
