@@ -109,12 +109,7 @@ class ColleagueFinder:
             row, col, dist = coo.row[same], coo.col[same], coo.data[same]
         else:
             row, col = _colleague_pairs(company)
-            if ids is not None and not measure:
-                dist = self._recall(ids[row], ids[col], now)
-            else:
-                dist = pair_distance(row, col)
-                if ids is not None:
-                    dist = self._smooth(ids[row], ids[col], dist, now)
+            dist = self._averages(row, col, ids, pair_distance, now, measure)
             row, col, dist = np.r_[row, col], np.r_[col, row], np.r_[dist, dist]
         colleague = sparse.csr_matrix((np.maximum(dist, 1e-6), (row, col)), shape=graph.shape)
         labels = dbscan_precomputed(colleague, self.eps_m, 2)
@@ -184,13 +179,7 @@ class ColleagueFinder:
         # A pair of members of two different candidates appears both ways: measure (and smooth) it once.
         lo, hi = np.minimum(row, col), np.maximum(row, col)
         _, first, back = np.unique(lo * n + hi, return_index=True, return_inverse=True)
-        if ids is not None and not measure:
-            dist = self._recall(ids[lo[first]], ids[hi[first]], now)
-        else:
-            dist = pair_distance(lo[first], hi[first])
-            if ids is not None:
-                dist = self._smooth(ids[lo[first]], ids[hi[first]], dist, now)
-        dist = dist[back.ravel()]
+        dist = self._averages(lo[first], hi[first], ids, pair_distance, now, measure)[back.ravel()]
         out = []
         for limit in (self.attach_m, self.keep_m):
             close = dist <= limit
@@ -198,10 +187,26 @@ class ColleagueFinder:
             out.append(sparse.csr_matrix((ones, (row[close], col[close])), shape=(n, n)))
         return out[0], out[1]
 
+    def _averages(
+        self,
+        row: IntArray,
+        col: IntArray,
+        ids: IntArray | None,
+        pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]],
+        now: float,
+        measure: bool,
+    ) -> npt.NDArray[np.float64]:
+        """The distances of row pairs (``row``, ``col``): measured and smoothed under the badge
+        ``ids``, or, when not ``measure``, the averages as last measured (``ids`` needed)."""
+        if ids is not None and not measure:
+            return self._recall(ids[row], ids[col], now)
+        dist = pair_distance(row, col)
+        return self._smooth(ids[row], ids[col], dist, now) if ids is not None else dist
+
     def smoothed(self, a: IntArray, b: IntArray, now: float) -> npt.NDArray[np.float64]:
         """The moving average of each pair (badge ids ``a``, ``b``) as updated at ``now``; NaN for a
         pair not measured at ``now`` (for diagnosis: what the candidates were judged by)."""
-        pos, found = self._find(a, b)
+        _, pos, found = self._find(a, b)
         out = np.full(pos.shape[0], np.nan)
         hit = np.flatnonzero(found)
         hit = hit[self._times[pos[hit]] == now]
@@ -210,22 +215,22 @@ class ColleagueFinder:
 
     def _recall(self, a: IntArray, b: IntArray, now: float) -> npt.NDArray[np.float64]:
         """Each pair's average as last measured (``inf`` for a pair never measured or forgotten)."""
-        pos, found = self._find(a, b)
+        _, pos, found = self._find(a, b)
         out = np.full(pos.shape[0], np.inf)
         hit = np.flatnonzero(found)
         hit = hit[now - self._times[pos[hit]] <= self.forget_s]
         out[hit] = self._values[pos[hit]]
         return out
 
-    def _find(self, a: IntArray, b: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-        """Where each pair (badge ids ``a``, ``b``, either order) is or would go among the stored
-        averages, and whether it is there."""
+    def _find(self, a: IntArray, b: IntArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
+        """Each pair's key (badge ids ``a``, ``b``, either order), where it is or would go among
+        the stored averages, and whether it is there."""
         lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
         keys = (lo << 32) | hi
         if self._keys.shape[0] == 0:
-            return np.zeros(keys.shape[0], dtype=np.int64), np.zeros(keys.shape[0], dtype=np.bool_)
+            return keys, np.zeros(keys.shape[0], dtype=np.int64), np.zeros(keys.shape[0], dtype=np.bool_)
         pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
-        return pos, self._keys[pos] == keys
+        return keys, pos, self._keys[pos] == keys
 
     def _smooth(self, a: IntArray, b: IntArray, dist: npt.NDArray[np.float64], now: float) -> npt.NDArray[np.float64]:
         """Exponential moving average of each pair's distance (pairs of badge ids ``a``, ``b``)."""
@@ -233,11 +238,8 @@ class ColleagueFinder:
             return dist
         if self.cap_m > 0:
             dist = np.minimum(dist, self.cap_m)
-        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-        keys = (lo << 32) | hi
+        keys, pos, found = self._find(a, b)
         stored = self._keys
-        pos = np.minimum(np.searchsorted(stored, keys), max(stored.shape[0] - 1, 0))
-        found = (stored[pos] == keys) if stored.shape[0] else np.zeros(keys.shape[0], dtype=np.bool_)
         prev_t = self._times[pos] if stored.shape[0] else np.zeros(keys.shape[0])
         live = found & (now - prev_t <= self.forget_s)
         alpha = 1.0 - np.exp(-np.maximum(now - prev_t, 0.0) / self.smooth_s)

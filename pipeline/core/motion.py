@@ -45,7 +45,6 @@ class Motion:
         self._x = np.empty((0, 0))
         self._y = np.empty((0, 0))
         self._t = np.empty(0)  # the time of each column (-inf: unused)
-        self._next = 0
 
     def _room(self, n_badges: int, now: float) -> int:
         """The column for an update at ``now``, growing the ring and the rows as needed."""
