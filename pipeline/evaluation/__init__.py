@@ -16,7 +16,7 @@ clock, no randomness.
 from .alerts import EARLY_TOLERANCE_S, LATE_GRACE_S, MIN_JACCARD, AlertMatch, AlertScore, jaccard, score_alerts
 from .errors import InputError
 from .groups import PAIRING_TOLERANCE_S, GroupScore, match_groups, score_groups
-from .huddles import SHARE_TOLERANCE, TrueHuddle, huddle_episodes, true_huddles
+from .huddles import SHARE_TOLERANCE, TrueHuddle, bridge_episodes, huddle_episodes, true_huddles
 from .nudges import NudgeViolations, nudge_violations
 from .replay_files import load_alerts, load_frames
 from .report import evaluation_to_dict, format_table, to_json
@@ -43,6 +43,7 @@ __all__ = [
     "evaluate",
     "evaluation_to_dict",
     "format_table",
+    "bridge_episodes",
     "huddle_episodes",
     "jaccard",
     "load_alerts",

@@ -1,16 +1,20 @@
-"""``mingle evaluate SCENARIO_DIR REPLAY_DIR [--no-baseline] [--json-only]``.
+"""``mingle evaluate SCENARIO_DIR REPLAY_DIR [--no-baseline] [--json-only] [--bridge-s S]``.
 
 Scores a replay (``frames.jsonl``, ``alerts.jsonl`` in REPLAY_DIR) against a simulated
 scenario's truth (``venue.yaml``, ``roster.csv``, ``truth.jsonl`` in SCENARIO_DIR), and the
 naive baseline detector, replayed in-process over SCENARIO_DIR's ``recording.jsonl.gz``,
 beside it. Prints a table (rows ``mingle`` and ``baseline``) and, last, one JSON line; with
-``--json-only`` only the JSON line. Exit status 0; 2 with a message on stderr when the venue
+``--json-only`` only the JSON line. ``--bridge-s S`` scores against the true huddles with
+each group's episodes joined across gaps of at most S seconds (see
+:func:`~pipeline.evaluation.huddles.bridge_episodes`); the default 0 is the strict
+definition. Exit status 0; 2 with a message on stderr when the venue
 or roster is invalid, 1 when another input is missing or invalid.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -43,8 +47,26 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("replay", type=Path, metavar="REPLAY_DIR", help="replay output with frames and alerts")
     parser.add_argument("--no-baseline", action="store_true", help="do not replay and score the naive baseline")
     parser.add_argument("--json-only", action="store_true", help="print only the JSON line")
+    parser.add_argument(
+        "--bridge-s",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="join a true group's huddle episodes across gaps of at most S seconds before scoring "
+        "(a comparison view; default 0, the strict definition every published figure uses)",
+    )
     parser.set_defaults(run=run)
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"seconds must be finite and >= 0, got {text!r}")
+    return value
 
 
 def _existing(directory: Path, name: str) -> Path:
@@ -83,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         truth = load_truth(_existing(scenario, "truth.jsonl"))
         frames = load_frames(_existing(replay, "frames.jsonl"))
         alerts = load_alerts(_existing(replay, "alerts.jsonl"))
-        huddles = true_huddles(truth, roster, venue)
+        huddles = true_huddles(truth, roster, venue, bridge_s=args.bridge_s)
         rows: dict[str, Evaluation] = {"mingle": evaluate(truth, roster, venue, frames, alerts, huddles=huddles)}
         if not args.no_baseline:
             base_frames, base_alerts = _baseline(scenario, venue, roster)

@@ -19,12 +19,21 @@ of dominant company ends it. ``start`` and ``end`` are the ``t`` of its first an
 second. A *true huddle* is an episode with ``end - start >= policy.dwell_s`` (inclusive,
 with a 1e-6 s tolerance). Each episode keeps the group's full member set (all members,
 unknown and exempt included) at every one of its seconds.
+
+That strict definition is the one every published figure uses. ``true_huddles(...,
+bridge_s=B)`` gives a second view for comparison, the organizer's: episodes of one group
+id with one dominant company whose gap (next ``start`` minus previous ``end``, minus the
+1 s of a truth tick) is at most ``B`` seconds are first joined into one (a member stepping
+away for a few seconds does not end the huddle), and the joined episode's ``end - start``
+is what must reach ``dwell_s``.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -33,7 +42,7 @@ from pipeline.venue import Policy, Venue
 
 from .truth import Truth, TruthTick
 
-__all__ = ["SHARE_TOLERANCE", "TrueHuddle", "huddle_episodes", "true_huddles"]
+__all__ = ["SHARE_TOLERANCE", "TrueHuddle", "bridge_episodes", "huddle_episodes", "true_huddles"]
 
 #: Tolerance of the inclusive homogeneity comparison (a share, not a percentage).
 SHARE_TOLERANCE: Final = 1e-9
@@ -44,7 +53,8 @@ _DWELL_TOLERANCE_S: Final = 1e-6
 class TrueHuddle:
     """One episode of a truth group meeting the huddle condition for ``company``.
 
-    ``times`` are the ``t`` (Unix seconds) of its consecutive seconds, increasing;
+    ``times`` are the ``t`` (Unix seconds) of its seconds, increasing (consecutive unless
+    joined by :func:`bridge_episodes`);
     ``members[i]`` is the group's full member set at ``times[i]``.
     """
 
@@ -171,7 +181,37 @@ def huddle_episodes(truth: Truth, roster: Roster, venue: Venue) -> list[TrueHudd
     return done
 
 
-def true_huddles(truth: Truth, roster: Roster, venue: Venue) -> list[TrueHuddle]:
-    """The episodes lasting at least ``venue.policy.dwell_s``: what a perfect detector alerts on."""
+def bridge_episodes(episodes: Sequence[TrueHuddle], bridge_s: float) -> list[TrueHuddle]:
+    """``episodes`` (ordered by start) with those of one group and company joined across gaps
+    of at most ``bridge_s`` seconds (inclusive) between one's last second and the next's
+    first, not counting the truth tick itself; ordered by (start, group)."""
+    if bridge_s < 0 or not math.isfinite(bridge_s):
+        raise ValueError(f"bridge_s must be a finite number of seconds >= 0, got {bridge_s!r}")
+    joined: list[TrueHuddle] = []
+    latest: dict[tuple[str, str], int] = {}
+    for episode in episodes:
+        key = (episode.group, episode.company)
+        at = latest.get(key)
+        if at is not None and episode.start - joined[at].end - 1.0 <= bridge_s + _DWELL_TOLERANCE_S:
+            before = joined[at]
+            joined[at] = TrueHuddle(
+                before.group, before.company, before.times + episode.times, before.members + episode.members
+            )
+        else:
+            latest[key] = len(joined)
+            joined.append(episode)
+    joined.sort(key=lambda h: (h.start, h.group))
+    return joined
+
+
+def true_huddles(truth: Truth, roster: Roster, venue: Venue, *, bridge_s: float = 0.0) -> list[TrueHuddle]:
+    """The episodes lasting at least ``venue.policy.dwell_s``: what a perfect detector alerts on.
+
+    ``bridge_s`` > 0 joins a group's episodes across gaps that short first (the comparison
+    view in the module docstring); 0, the default, is the strict definition.
+    """
     dwell_s = venue.policy.dwell_s
-    return [h for h in huddle_episodes(truth, roster, venue) if h.duration_s >= dwell_s - _DWELL_TOLERANCE_S]
+    episodes = huddle_episodes(truth, roster, venue)
+    if bridge_s:
+        episodes = bridge_episodes(episodes, bridge_s)
+    return [h for h in episodes if h.duration_s >= dwell_s - _DWELL_TOLERANCE_S]

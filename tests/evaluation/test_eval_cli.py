@@ -104,6 +104,27 @@ def test_run_without_baseline_and_json_only(
     assert fake.calls == []
 
 
+def test_bridge_s_scores_against_the_joined_episodes(
+    dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, replay = dirs
+    # a-3 steps away for seconds 5 and 6: strictly two episodes of 4 s, short of the 5 s
+    # dwell, so the alert at second 5 is a false positive; bridged over 2 s it is right.
+    records = steady({"g-1": MEMBERS}, 5, extra=["b-1"])
+    records += steady({"g-1": MEMBERS[:2]}, 2, start=T0 + 5, extra=["b-1", "a-3"])
+    records += steady({"g-1": MEMBERS}, 5, start=T0 + 7, extra=["b-1"])
+    _jsonl(scenario / "truth.jsonl", records)
+    scores = []
+    for extra in ([], ["--bridge-s", "2"]):
+        assert cli.run(_args(str(scenario), str(replay), "--no-baseline", "--json-only", *extra)) == 0
+        row = json.loads(capsys.readouterr().out)["mingle"]
+        scores.append((row["true_huddles"], row["alerts"]["tp"]))
+    assert scores == [(0, 0), (1, 1)]
+    with pytest.raises(SystemExit):
+        _args("s", "r", "--bridge-s", "-1")
+    capsys.readouterr()
+
+
 def test_run_reads_gzipped_replay_files(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     scenario, replay = dirs
     text = (replay / "frames.jsonl").read_text(encoding="utf-8")

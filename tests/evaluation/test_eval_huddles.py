@@ -1,8 +1,9 @@
 from typing import Any
 
+import pytest
 from evalkit import T0, employees, record, roster, square, steady, truth_of, venue
 
-from pipeline.evaluation import TrueHuddle, huddle_episodes, true_huddles
+from pipeline.evaluation import TrueHuddle, bridge_episodes, huddle_episodes, true_huddles
 from pipeline.venue import Zone
 
 ACME4 = ["a-1", "a-2", "a-3", "a-4"]
@@ -102,3 +103,37 @@ def test_episodes_are_ordered_by_start_then_group() -> None:
     records += [record(T0 + 2, {"g-0": ["b-1", "b-2", "b-3"]}, extra=["a-1"])]
     episodes = huddle_episodes(truth_of(records), ROSTER, venue(min_size=3, dwell_s=0.0))
     assert spans(episodes) == [("g-2", "acme", 0, 1), ("g-1", "beta", 1, 1), ("g-0", "beta", 2, 2)]
+
+
+def _blipped(gap_s: int) -> list[Any]:
+    """acme's g-1 huddling for 0..5, a member away for ``gap_s`` seconds, back for 6 more."""
+    records = steady({"g-1": ["a-1", "a-2", "a-3"]}, 6)
+    records += [record(T0 + 6 + k, {"g-1": ["a-1", "a-2"]}, extra=["a-3"]) for k in range(gap_s)]
+    records += steady({"g-1": ["a-1", "a-2", "a-4"]}, 6, start=T0 + 6 + gap_s)
+    return records
+
+
+def test_bridging_joins_one_groups_episodes_across_short_gaps_only() -> None:
+    strict = venue(min_size=3, dwell_s=12.0)
+    truth = truth_of(_blipped(2))
+    # Strictly, a two-second blip splits it into two episodes of 5 s: no true huddle.
+    assert spans(huddle_episodes(truth, ROSTER, strict)) == [("g-1", "acme", 0, 5), ("g-1", "acme", 8, 13)]
+    assert true_huddles(truth, ROSTER, strict) == []
+    # Bridged over gaps of up to 2 s (inclusive), it is one huddle of 13 s, members kept per second.
+    (joined,) = true_huddles(truth, ROSTER, strict, bridge_s=2.0)
+    assert spans([joined]) == [("g-1", "acme", 0, 13)]
+    assert len(joined.times) == 12
+    assert joined.members_at(T0 + 1) == frozenset({"a-1", "a-2", "a-3"})
+    assert joined.members_at(T0 + 12) == frozenset({"a-1", "a-2", "a-4"})
+    assert true_huddles(truth, ROSTER, strict, bridge_s=1.999) == []
+    assert true_huddles(truth_of(_blipped(3)), ROSTER, strict, bridge_s=2.0) == []
+
+
+def test_bridging_never_joins_other_groups_or_companies() -> None:
+    records = steady({"g-1": ["a-1", "a-2", "a-3"]}, 3)
+    records += steady({"g-2": ["a-1", "a-2", "a-3"]}, 3, start=T0 + 4)  # another group id
+    records += steady({"g-2": ["b-1", "b-2", "b-3"]}, 3, start=T0 + 8)  # g-2, another company
+    episodes = huddle_episodes(truth_of(records), ROSTER, venue(min_size=3, dwell_s=0.0))
+    assert spans(bridge_episodes(episodes, 60.0)) == spans(episodes)
+    with pytest.raises(ValueError, match="bridge_s"):
+        bridge_episodes(episodes, -1.0)
