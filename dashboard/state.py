@@ -23,11 +23,12 @@ KPI definitions (``docs/dashboard.md`` has the prose):
   2–4 m). Alerts name their own huddle tracks, not the frame's DBSCAN clusters, so the
   map finds a huddle by its members.
 - **nudges sent**: distinct ``nudges/<badge>`` messages seen.
-- **nudges that worked**: a nudge *worked* when, within ``worked_within_s`` (5 min) of it,
-  the nudged badge is placed, stands in no cluster dominated by its own company and more
-  than ``huddle_radius_m`` from the median position of the rest of its huddle (the alert's
-  other members), for ``worked_hold_s`` (10 s) without a break; it *did not* when the
-  5 minutes pass without that. Still-open nudges count in neither.
+- **nudges that worked**: judged by :mod:`.outcomes` with ``worked_within_s`` (5 min),
+  ``worked_hold_s`` (10 s) and ``huddle_radius_m``: the nudged badge left its huddle and
+  stands in no group its company dominates, for 10 s, within 5 minutes.
+
+Decoded values are checked by :mod:`.checks` before any view renders them; the words for a
+suggestion are :mod:`.wording`'s.
 """
 
 from __future__ import annotations
@@ -38,16 +39,19 @@ import statistics
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mingle_wire import Alert, Frame, dumps, valid_id
 from pipeline.roster import Roster
 from pipeline.venue import Venue
 
+from .checks import check_alert, check_frame
 from .geometry import convex_hull
+from .outcomes import NudgeOutcomes
+from .wording import suggestion_words
 
-__all__ = ["DashboardState", "NudgeRecord", "StateConfig", "check_alert", "check_frame", "suggestion_words"]
+__all__ = ["DashboardState", "NudgeRecord", "StateConfig"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,97 +111,11 @@ class _AlertEntry:
 
 
 @dataclass(slots=True)
-class _Pending:
-    badge: str
-    company: str
-    alert: str
-    ts: float
-    away_since: float | None = None
-
-
-@dataclass(slots=True)
 class _GatewayHealth:
     state: str
     received: float
     adverts_per_s: float | None
     badges_heard: int | None
-
-
-@dataclass(slots=True)
-class _Outcomes:
-    worked: int = 0
-    failed: int = 0
-    pending: list[_Pending] = field(default_factory=list)
-
-
-def _finite(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}"[:200])
-
-
-def _ids(name: str, values: object) -> None:
-    if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
-        raise ValueError(f"{name} must be a list of ids, got {values!r}"[:200])
-
-
-def check_frame(frame: Frame) -> None:
-    """Reject a frame whose fields the views could not render (``ValueError``): the wire
-    decoder builds frames without checking every type, and a broker is not a trust boundary."""
-    _finite("ts", frame.ts)
-    for b in frame.badges:
-        if not isinstance(b.badge, str):
-            raise ValueError(f"badge must be an id, got {b.badge!r}"[:200])
-        _finite("x", b.x)
-        _finite("y", b.y)
-    for c in frame.clusters:
-        _ids("members", c.members)
-        for name in ("x", "y", "homogeneity", "since"):
-            _finite(name, getattr(c, name))
-        if not isinstance(c.id, str) or not (c.company is None or isinstance(c.company, str)):
-            raise ValueError(f"cluster id and company must be strings, got {c.id!r}, {c.company!r}"[:200])
-        if not (c.zone is None or isinstance(c.zone, str)):
-            raise ValueError(f"zone must be a string, got {c.zone!r}"[:200])
-
-
-def check_alert(alert: Alert) -> None:
-    """Like :func:`check_frame`, for alerts."""
-    if not all(isinstance(v, str) for v in (alert.id, alert.cluster, alert.company)):
-        raise ValueError("alert id, cluster and company must be strings")
-    if not (alert.zone is None or isinstance(alert.zone, str)):
-        raise ValueError(f"zone must be a string, got {alert.zone!r}"[:200])
-    _ids("members", alert.members)
-    _ids("nudge", alert.nudge)
-    _finite("ts", alert.ts)
-    _finite("since", alert.since)
-    for name in ("x", "y"):
-        value = getattr(alert, name)
-        if value is not None:
-            _finite(name, value)
-    s = alert.suggestion
-    if s is not None:
-        _finite("suggestion.distance_m", s.distance_m)
-        _ids("suggestion.companies", s.companies)
-        _ids("suggestion.shared_interests", s.shared_interests)
-
-
-def _and(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def suggestion_words(alert: Alert) -> str:
-    """Where the alert suggests going, in plain words and without naming anyone."""
-    s = alert.suggestion
-    if s is None:
-        return "no suggestion (nobody suitable nearby)"
-    metres = max(1, round(s.distance_m))
-    if s.kind == "group":
-        who = _and(list(s.companies))
-        return f"join the group with {who}, {metres} m away" if who else f"join a mixed group {metres} m away"
-    company = s.companies[0] if s.companies else "another company"
-    likes = f" (also into {_and(list(s.shared_interests))})" if s.shared_interests else ""
-    return f"meet someone from {company}{likes}, {metres} m away"
 
 
 class DashboardState:
@@ -217,7 +135,13 @@ class DashboardState:
         self._alerts: OrderedDict[str, _AlertEntry] = OrderedDict()
         self._nudges: dict[str, deque[NudgeRecord]] = {}
         self._nudge_keys: set[tuple[str, str]] = set()
-        self._outcomes = _Outcomes()
+        cfg = self.config
+        self._outcomes = NudgeOutcomes(
+            within_s=cfg.worked_within_s,
+            hold_s=cfg.worked_hold_s,
+            radius_m=cfg.huddle_radius_m,
+            max_open=cfg.pending_max,
+        )
         self._paused: dict[str, float] = {}
         self._gateways: dict[str, _GatewayHealth] = {}
         self._pipeline: dict[str, Any] | None = None
@@ -252,7 +176,7 @@ class DashboardState:
             return  # an old frame overtaken in transit (frames are QoS 0)
         self.frame = frame
         self.frame_received = now
-        self._judge_nudges(frame)
+        self._outcomes.judge(frame, self.venue.policy.homogeneity, self._members_of)
         cfg = self.config
         if not self._history_ts or frame.ts - self._history_ts[-1] >= cfg.history_every_s:
             self._history_ts.append(frame.ts)
@@ -292,9 +216,7 @@ class DashboardState:
         self._nudge_keys.add(key)
         box = self._nudges.setdefault(badge, deque(maxlen=self.config.nudges_per_badge))
         box.append(record)
-        outcomes = self._outcomes
-        if len(outcomes.pending) < self.config.pending_max:
-            outcomes.pending.append(_Pending(badge, attendee.company, record.alert, float(record.ts)))
+        self._outcomes.add(badge, attendee.company, record.alert, float(record.ts))
         return True
 
     def apply_gateway_status(self, gateway: str, payload: Mapping[str, Any], now: float) -> bool:
@@ -331,51 +253,9 @@ class DashboardState:
         if badge in self.roster:
             self._paused[badge] = until
 
-    # --- nudge outcomes -----------------------------------------------------------------
-    def _judge_nudges(self, frame: Frame) -> None:
-        outcomes = self._outcomes
-        if not outcomes.pending:
-            return
-        threshold = self.venue.policy.homogeneity
-        placed = {b.badge: (b.x, b.y) for b in frame.badges}
-        dominated_by: dict[str, str | None] = {}
-        for c in frame.clusters:
-            dominant = c.company if c.homogeneity >= threshold else None
-            for m in c.members:
-                dominated_by[m] = dominant
-        cfg = self.config
-        still: list[_Pending] = []
-        for p in outcomes.pending:
-            if frame.ts < p.ts:
-                still.append(p)
-                continue
-            away = p.badge in placed and dominated_by.get(p.badge) != p.company and self._left_huddle(p, placed)
-            if away:
-                if p.away_since is None:
-                    p.away_since = frame.ts
-                if frame.ts - p.away_since >= cfg.worked_hold_s and frame.ts - p.ts <= cfg.worked_within_s:
-                    outcomes.worked += 1
-                    continue
-            else:
-                p.away_since = None
-            if frame.ts - p.ts > cfg.worked_within_s:
-                outcomes.failed += 1
-                continue
-            still.append(p)
-        outcomes.pending = still
-
-    def _left_huddle(self, p: _Pending, placed: Mapping[str, tuple[float, float]]) -> bool:
-        """Is ``p.badge`` farther than ``huddle_radius_m`` from the rest of its alert's huddle?"""
-        entry = self._alerts.get(p.alert)
-        if entry is None:
-            return True  # the alert is unknown or off the feed: only the clusters can tell
-        rest = [placed[m] for m in entry.alert.members if m != p.badge and m in placed]
-        if not rest:
-            return True
-        cx = statistics.median(q[0] for q in rest)
-        cy = statistics.median(q[1] for q in rest)
-        x, y = placed[p.badge]
-        return (x - cx) ** 2 + (y - cy) ** 2 > self.config.huddle_radius_m**2
+    def _members_of(self, alert_id: str) -> tuple[str, ...] | None:
+        entry = self._alerts.get(alert_id)
+        return None if entry is None else entry.alert.members
 
     # --- views --------------------------------------------------------------------------
     def active_huddles(self, frame: Frame) -> list[dict[str, Any]]:
@@ -463,7 +343,7 @@ class DashboardState:
             "nudges_sent": len(self._nudge_keys),
             "nudges_worked": o.worked,
             "nudges_judged": o.worked + o.failed,
-            "nudges_open": len(o.pending),
+            "nudges_open": o.open,
         }
 
     def alert_feed(self) -> list[dict[str, Any]]:

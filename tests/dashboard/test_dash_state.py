@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from dash_helpers import HUDDLE_SPOTS, T0, alert, cluster, frame, venue_and_roster
 
-from dashboard.state import DashboardState, StateConfig, suggestion_words
+from dashboard.state import DashboardState, StateConfig
+from dashboard.wording import suggestion_words
 from mingle_wire import Frame, FrameBadge
 
 
