@@ -8,16 +8,15 @@ from .codec import (
     MAX_PAYLOAD_BYTES,
     Decoded,
     Parser,
-    ReadingColumns,
     decode_inbound,
     decode_positions,
-    decode_reading_columns,
     decode_readings,
     dumps,
     encode_positions,
     encode_readings,
     loads,
 )
+from .columns import ReadingColumns, decode_reading_columns
 from .control import MAX_PAUSE_S, Pause, decode_pause, encode_pause
 from .errors import DecodeError, RecordingError, WireError
 from .messages import (

@@ -3,7 +3,7 @@
 msgspec parses the JSON and checks every field's type in one native pass (≈ orjson's
 parse alone); then the header is checked by :class:`~mingle_wire.ReadingBatch` and the
 readings by the codec's own column-wise check
-(:func:`mingle_wire.codec.valid_reading_columns`), so the rules stay in one place. Only a
+(:func:`mingle_wire.columns.valid_reading_columns`), so the rules stay in one place. Only a
 batch that passes everything comes out as columns; anything else — bad JSON, a wrong type,
 a value out of range, a batch with one bad reading — returns ``None`` and goes through
 :mod:`mingle_wire`'s strict codec, which holds every rule and names every rejection. So
@@ -28,7 +28,7 @@ from mingle_wire import (
     ReadingBatch,
     ReadingColumns,
 )
-from mingle_wire.codec import valid_reading_columns
+from mingle_wire.columns import valid_reading_columns
 
 __all__ = ["fast_reading_columns"]
 
