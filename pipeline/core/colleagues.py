@@ -34,6 +34,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from .grouping import dbscan_precomputed
+from .pairavg import PairAverages
 from .runs import ranks, runs
 
 __all__ = ["ColleagueFinder"]
@@ -77,10 +78,7 @@ class ColleagueFinder:
         self.keep_m = max(keep_m, attach_m)
         # Strangers attached last tick: badge id -> the badge ids of the members they were attached to.
         self._attached: dict[int, frozenset[int]] = {}
-        # Smoothed pair distances: sorted pair keys (lower id << 32 | higher id), value, time.
-        self._keys = np.empty(0, dtype=np.int64)
-        self._values = np.empty(0, dtype=np.float64)
-        self._times = np.empty(0, dtype=np.float64)
+        self.averages = PairAverages(smooth_s, cap_m=cap_m, forget_s=forget_s)
 
     def fit(
         self,
@@ -199,62 +197,14 @@ class ColleagueFinder:
         """The distances of row pairs (``row``, ``col``): measured and smoothed under the badge
         ``ids``, or, when not ``measure``, the averages as last measured (``ids`` needed)."""
         if ids is not None and not measure:
-            return self._recall(ids[row], ids[col], now)
+            return self.averages.recall(ids[row], ids[col], now)
         dist = pair_distance(row, col)
-        return self._smooth(ids[row], ids[col], dist, now) if ids is not None else dist
+        return self.averages.update(ids[row], ids[col], dist, now) if ids is not None else dist
 
     def smoothed(self, a: IntArray, b: IntArray, now: float) -> npt.NDArray[np.float64]:
         """The moving average of each pair (badge ids ``a``, ``b``) as updated at ``now``; NaN for a
         pair not measured at ``now`` (for diagnosis: what the candidates were judged by)."""
-        _, pos, found = self._find(a, b)
-        out = np.full(pos.shape[0], np.nan)
-        hit = np.flatnonzero(found)
-        hit = hit[self._times[pos[hit]] == now]
-        out[hit] = self._values[pos[hit]]
-        return out
-
-    def _recall(self, a: IntArray, b: IntArray, now: float) -> npt.NDArray[np.float64]:
-        """Each pair's average as last measured (``inf`` for a pair never measured or forgotten)."""
-        _, pos, found = self._find(a, b)
-        out = np.full(pos.shape[0], np.inf)
-        hit = np.flatnonzero(found)
-        hit = hit[now - self._times[pos[hit]] <= self.forget_s]
-        out[hit] = self._values[pos[hit]]
-        return out
-
-    def _find(self, a: IntArray, b: IntArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
-        """Each pair's key (badge ids ``a``, ``b``, either order), where it is or would go among
-        the stored averages, and whether it is there."""
-        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-        keys = (lo << 32) | hi
-        if self._keys.shape[0] == 0:
-            return keys, np.zeros(keys.shape[0], dtype=np.int64), np.zeros(keys.shape[0], dtype=np.bool_)
-        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
-        return keys, pos, self._keys[pos] == keys
-
-    def _smooth(self, a: IntArray, b: IntArray, dist: npt.NDArray[np.float64], now: float) -> npt.NDArray[np.float64]:
-        """Exponential moving average of each pair's distance (pairs of badge ids ``a``, ``b``)."""
-        if self.smooth_s <= 0:
-            return dist
-        if self.cap_m > 0:
-            dist = np.minimum(dist, self.cap_m)
-        keys, pos, found = self._find(a, b)
-        stored = self._keys
-        prev_t = self._times[pos] if stored.shape[0] else np.zeros(keys.shape[0])
-        live = found & (now - prev_t <= self.forget_s)
-        alpha = 1.0 - np.exp(-np.maximum(now - prev_t, 0.0) / self.smooth_s)
-        prev_v = self._values[pos] if stored.shape[0] else dist
-        out = np.where(live, prev_v + alpha * (dist - prev_v), dist)
-        # Keep this tick's pairs and the others not yet forgotten (an older one would start afresh).
-        updated = np.zeros(stored.shape[0], dtype=np.bool_)
-        updated[pos[found]] = True
-        keep = ~updated & (self._times >= now - self.forget_s)
-        keys_all = np.r_[keys, stored[keep]]
-        order = np.argsort(keys_all, kind="stable")
-        self._keys = keys_all[order]
-        self._values = np.r_[out, self._values[keep]][order]
-        self._times = np.r_[np.full(keys.shape[0], now), self._times[keep]][order]
-        return np.asarray(out, dtype=np.float64)
+        return self.averages.at(a, b, now)
 
 
 def _reaching(hits: sparse.csr_matrix, label: int, need: int, company: IntArray, own: int) -> IntArray:

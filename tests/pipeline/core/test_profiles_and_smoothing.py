@@ -10,6 +10,7 @@ from scipy import sparse
 
 from pipeline.core.colleagues import ColleagueFinder
 from pipeline.core.grouping import GroupFinder, Profiles
+from pipeline.core.pairavg import PairAverages
 
 
 def dense_blend(row: np.ndarray, col: np.ndarray, d: np.ndarray, prof: np.ndarray, w: float, m: float) -> np.ndarray:
@@ -165,9 +166,9 @@ def reference_ema(steps: list[tuple[float, dict[tuple[int, int], float]]], tau: 
     return out
 
 
-def test_colleague_distances_are_smoothed_per_pair_over_time() -> None:
+def test_pair_distances_are_smoothed_per_pair_over_time() -> None:
     rng = np.random.default_rng(5)
-    finder = ColleagueFinder(2.0, smooth_s=40.0, forget_s=60.0)
+    averages = PairAverages(40.0, forget_s=60.0)
     steps = []
     for t in range(0, 300, 7):
         keys = {tuple(sorted(map(int, rng.choice(30, 2, replace=False)))) for _ in range(25)}
@@ -177,7 +178,7 @@ def test_colleague_distances_are_smoothed_per_pair_over_time() -> None:
         keys = list(pairs)
         a = np.array([k[1] for k in keys])  # either order of a pair is the same pair
         b = np.array([k[0] for k in keys])
-        got = finder._smooth(a, b, np.array([pairs[k] for k in keys]), now)
+        got = averages.update(a, b, np.array([pairs[k] for k in keys]), now)
         np.testing.assert_allclose(got, [expected[k] for k in keys], rtol=1e-12)
 
 

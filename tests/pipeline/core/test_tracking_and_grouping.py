@@ -210,8 +210,8 @@ def test_smoothed_reads_back_the_averages_of_the_last_update() -> None:
     from pipeline.core.colleagues import ColleagueFinder
 
     f = ColleagueFinder(1.0, smooth_s=10.0)
-    f._smooth(np.array([1, 5]), np.array([2, 3]), np.array([1.0, 2.0]), 0.0)
-    later = f._smooth(np.array([2]), np.array([1]), np.array([0.0]), 10.0)  # either order of ids
+    f.averages.update(np.array([1, 5]), np.array([2, 3]), np.array([1.0, 2.0]), 0.0)
+    later = f.averages.update(np.array([2]), np.array([1]), np.array([0.0]), 10.0)  # either order of ids
     got = f.smoothed(np.array([1, 3, 7]), np.array([2, 5, 8]), 10.0)
     assert got[0] == later[0] and 0.0 < got[0] < 1.0
     assert np.isnan(got[1]) and np.isnan(got[2])  # (3, 5) was last measured at 0 s; (7, 8) never
@@ -219,18 +219,18 @@ def test_smoothed_reads_back_the_averages_of_the_last_update() -> None:
 
 
 def test_capped_smoothing_forgets_how_far_apart_a_pair_was() -> None:
-    from pipeline.core.colleagues import ColleagueFinder
+    from pipeline.core.pairavg import PairAverages
 
     a, b = np.array([1]), np.array([2])
-    plain = ColleagueFinder(1.0, smooth_s=20.0)
-    capped = ColleagueFinder(1.0, smooth_s=20.0, cap_m=1.5)
+    plain = PairAverages(20.0)
+    capped = PairAverages(20.0, cap_m=1.5)
     for f in (plain, capped):
-        f._smooth(a, b, np.array([6.0]), 0.0)  # far apart on the first tick
+        f.update(a, b, np.array([6.0]), 0.0)  # far apart on the first tick
     # Then together: the capped average starts from 1.5, not 6, and crosses 0.8 far sooner.
     crossed = {}
     for name, f in (("plain", plain), ("capped", capped)):
         for t in range(1, 120):
-            if f._smooth(a, b, np.array([0.2]), float(t))[0] <= 0.8 and name not in crossed:
+            if f.update(a, b, np.array([0.2]), float(t))[0] <= 0.8 and name not in crossed:
                 crossed[name] = t
     assert crossed["capped"] < 25 < crossed["plain"]
 

@@ -1,0 +1,87 @@
+"""Moving averages of a per-pair quantity, kept under stable badge ids across ticks.
+
+:class:`PairAverages` stores, per unordered pair of badge ids, an exponential moving average
+(time constant ``smooth_s`` seconds) of a distance measured now and then: a pair that stands
+together keeps a small average through a noisy tick (the "agreement over time" a single tick
+lacks). Each measurement is first capped at ``cap_m`` (if > 0), so the average says whether
+the pair stood together lately rather than how far apart they once were. A pair unseen for
+more than ``forget_s`` seconds is forgotten and starts afresh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["PairAverages"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class PairAverages:
+    """Per-pair moving averages (pairs of badge ids below 2**31, either order)."""
+
+    def __init__(self, smooth_s: float, *, cap_m: float = 0.0, forget_s: float = 60.0) -> None:
+        self.smooth_s = smooth_s
+        self.cap_m = cap_m
+        self.forget_s = forget_s
+        # Sorted pair keys (lower id << 32 | higher id), their value and when last updated.
+        self._keys = np.empty(0, dtype=np.int64)
+        self._values = np.empty(0, dtype=np.float64)
+        self._times = np.empty(0, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return int(self._keys.shape[0])
+
+    def update(self, a: IntArray, b: IntArray, dist: FloatArray, now: float) -> FloatArray:
+        """Fold this tick's ``dist`` of pairs (``a``, ``b``) into their averages; returns them
+        (``dist`` itself when ``smooth_s`` <= 0: nothing is kept)."""
+        if self.smooth_s <= 0:
+            return dist
+        if self.cap_m > 0:
+            dist = np.minimum(dist, self.cap_m)
+        keys, pos, found = self._find(a, b)
+        stored = self._keys
+        prev_t = self._times[pos] if stored.shape[0] else np.zeros(keys.shape[0])
+        live = found & (now - prev_t <= self.forget_s)
+        alpha = 1.0 - np.exp(-np.maximum(now - prev_t, 0.0) / self.smooth_s)
+        prev_v = self._values[pos] if stored.shape[0] else dist
+        out = np.where(live, prev_v + alpha * (dist - prev_v), dist)
+        # Keep this tick's pairs and the others not yet forgotten (an older one would start afresh).
+        updated = np.zeros(stored.shape[0], dtype=np.bool_)
+        updated[pos[found]] = True
+        keep = ~updated & (self._times >= now - self.forget_s)
+        keys_all = np.r_[keys, stored[keep]]
+        order = np.argsort(keys_all, kind="stable")
+        self._keys = keys_all[order]
+        self._values = np.r_[out, self._values[keep]][order]
+        self._times = np.r_[np.full(keys.shape[0], now), self._times[keep]][order]
+        return np.asarray(out, dtype=np.float64)
+
+    def at(self, a: IntArray, b: IntArray, now: float) -> FloatArray:
+        """Each pair's average as updated at ``now``; NaN for a pair not updated at ``now``."""
+        _, pos, found = self._find(a, b)
+        out = np.full(pos.shape[0], np.nan)
+        hit = np.flatnonzero(found)
+        hit = hit[self._times[pos[hit]] == now]
+        out[hit] = self._values[pos[hit]]
+        return out
+
+    def recall(self, a: IntArray, b: IntArray, now: float) -> FloatArray:
+        """Each pair's average as last updated (``inf`` for a pair never updated, or forgotten)."""
+        _, pos, found = self._find(a, b)
+        out = np.full(pos.shape[0], np.inf)
+        hit = np.flatnonzero(found)
+        hit = hit[now - self._times[pos[hit]] <= self.forget_s]
+        out[hit] = self._values[pos[hit]]
+        return out
+
+    def _find(self, a: IntArray, b: IntArray) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
+        """Each pair's key, where it is or would go among the stored averages, and whether it is there."""
+        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+        keys = (lo << 32) | hi
+        if self._keys.shape[0] == 0:
+            return keys, np.zeros(keys.shape[0], dtype=np.int64), np.zeros(keys.shape[0], dtype=np.bool_)
+        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
+        return keys, pos, self._keys[pos] == keys
