@@ -47,6 +47,17 @@ class Detector:
     chain two circles; see ``pipeline/core/motion.py``). RSSI positions are metres off, too
     noisy for a speed, so badges located by radio are never called walking.
 
+    ``floor_pair_eps_m`` (0 = off): on RSSI, the floor's groups (the frames' clusters, the
+    map, the mixing index, the "mixed group with room" a nudge suggests) come from DBSCAN
+    over the colleague score applied to every pair of the floor graph within
+    ``floor_pair_m`` of each other, whatever their companies, averaged per pair over
+    ``colleague_smooth_s`` like the colleagues' own (capped at ``colleague_cap_m``), with
+    edges within this. The blended distance alone (0) puts group detection at F1 ≈ 0.2 at
+    T = 2/3; the learned, averaged score at ≈ 0.5 (docs/quality.md). 0.45 was chosen on
+    tuning seeds 2 and 6 (0.4–0.5 within 0.02 of each other). A positions feed's groups
+    are unchanged (o-space DBSCAN), and so are huddle candidates and which alerts fire,
+    when and on whom; an alert's suggested group is one of these groups.
+
     ``err_floor_m_per_sqrt_m``/``err_fix_share``: the part of an RSSI position's error that
     smoothing over time cannot remove, reported on top of the filter's own: ``sqrt((floor x
     sqrt(gateway spacing in m))² + (share x the fix's fitted error)²)`` (see
@@ -111,6 +122,8 @@ class Detector:
     err_floor_m_per_sqrt_m: float = 1.42
     err_fix_share: float = 0.5
     walk_window_s: float = 4.0
+    floor_pair_eps_m: float = 0.45
+    floor_pair_m: float = 7.0
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):
@@ -130,6 +143,8 @@ class Detector:
             "lead_s",
             "err_floor_m_per_sqrt_m",
             "err_fix_share",
+            "floor_pair_eps_m",
+            "floor_pair_m",
         ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,9 @@ from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
 from .core.covary import Fluctuations
-from .core.grouping import GroupFinder, Profiles
+from .core.grouping import GroupFinder, Profiles, dbscan_precomputed
 from .core.motion import Motion
+from .core.pairavg import PairAverages
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
 from .core.radio import Calibrator
@@ -97,6 +98,12 @@ class PipelineState:
                 cap_m=detector.colleague_cap_m,
             )
             if detector.colleague_eps_m
+            else None
+        )
+        # RSSI floor groups by the averaged pair score (see _pair_groups), when switched on.
+        self.floor_averages = (
+            PairAverages(detector.colleague_smooth_s, cap_m=detector.colleague_cap_m)
+            if detector.floor_pair_eps_m > 0 and self.colleagues is not None
             else None
         )
         self.huddle_tracker = Tracker(
@@ -279,6 +286,65 @@ def _colleague_score(
     return np.asarray(np.maximum(score, 1e-3), dtype=np.float64)
 
 
+class _PairMemo:
+    """A tick's pair scores, each measured once: a pair asked again (the floor's groups ask
+    first, then the colleagues and their strangers) is read back. A pair's score depends on
+    that pair alone, so a read-back value is the very value a new measurement would give."""
+
+    def __init__(self, score: Callable[[np.ndarray, np.ndarray], np.ndarray], n: int) -> None:
+        self.score = score
+        self.n = n
+        self.keys = np.empty(0, dtype=np.int64)
+        self.values = np.empty(0, dtype=np.float64)
+
+    def __call__(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        key = r.astype(np.int64) * self.n + c
+        out = np.empty(key.shape[0], dtype=np.float64)
+        if self.keys.shape[0]:
+            pos = np.minimum(np.searchsorted(self.keys, key), self.keys.shape[0] - 1)
+            hit = self.keys[pos] == key
+            out[hit] = self.values[pos[hit]]
+        else:
+            hit = np.zeros(key.shape[0], dtype=np.bool_)
+        miss = np.flatnonzero(~hit)
+        if miss.shape[0]:
+            new, first, back = np.unique(key[miss], return_index=True, return_inverse=True)
+            values = np.asarray(self.score(r[miss[first]], c[miss[first]]), dtype=np.float64)
+            out[miss] = values[back.ravel()]
+            keys = np.concatenate([self.keys, new])
+            order = np.argsort(keys, kind="stable")
+            self.keys, self.values = keys[order], np.concatenate([self.values, values])[order]
+        return out
+
+
+def _pair_groups(
+    state: PipelineState,
+    graph: sparse.csr_matrix,
+    pts: np.ndarray,
+    badge: np.ndarray,
+    pair_distance: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    now: float,
+    measure: bool,
+) -> np.ndarray:
+    """The floor's groups on RSSI: DBSCAN over the learned pair score (the colleague score,
+    for every pair of the floor graph within ``floor_pair_m``, whatever their companies),
+    averaged per pair like the colleagues' own; edges within ``floor_pair_eps_m``."""
+    det = state.detector
+    averages = state.floor_averages
+    assert averages is not None
+    upper = sparse.triu(graph, k=1, format="coo")
+    r, c = upper.row.astype(np.int64), upper.col.astype(np.int64)
+    near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1]) <= det.floor_pair_m
+    r, c = r[near], c[near]
+    a, b = badge[r], badge[c]
+    d = averages.update(a, b, pair_distance(r, c), now) if measure else averages.recall(a, b, now)
+    close = d <= det.floor_pair_eps_m
+    r, c, d = r[close], c[close], np.maximum(d[close], 1e-6)  # no explicit zeros in a sparse graph
+    n = graph.shape[0]
+    floor = sparse.csr_matrix((np.concatenate([d, d]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n))
+    return dbscan_precomputed(floor, det.floor_pair_eps_m, det.min_samples)
+
+
 def _without(graph: sparse.csr_matrix, walking: np.ndarray) -> sparse.csr_matrix:
     """``graph`` without the edges of walking badges: a walker is in no group, and cannot
     chain two groups together as it passes between them."""
@@ -325,15 +391,11 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     graph = state.groups.graph(xy, heading, profiles)
     if state.motion is not None:
         graph = _without(graph, state.motion.walking(fixes.badge, now))
-    labels = state.groups.fit_graph(graph).tolist()
-    members: dict[int, list[int]] = {}
-    for k in order:
-        if labels[k] >= 0:
-            members.setdefault(labels[k], []).append(k)
-    update = state.tracker.update(_groups(members.values(), names, xy), now)
     # With a positioning feed the floor's groups are accurate (o-space DBSCAN), and they are the
     # candidates; the colleague graph is for RSSI, where whole neighbourhoods chain together.
     from_feed = len(state.feed) * 2 >= max(len(fixes), 1)
+    floor_labels: np.ndarray | None = None
+    huddles = None
     if state.colleagues is not None and not from_feed:
         company = np.array([state.company_code.get(n, -1) for n in names], dtype=np.int64)
         pts = state.groups.points(xy, heading) if len(xy) else xy
@@ -355,9 +417,18 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             min_common = state.groups.min_common_gateways
             return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common)
 
-        candidates = state.colleagues.fit(graph, company, fixes.badge, pair_distance, now, measure)
+        scores = _PairMemo(pair_distance, len(fixes))
+        if state.floor_averages is not None:
+            floor_labels = _pair_groups(state, graph, pts, fixes.badge, scores, now, measure)
+        candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
-    else:
+    labels = (state.groups.fit_graph(graph) if floor_labels is None else floor_labels).tolist()
+    members: dict[int, list[int]] = {}
+    for k in order:
+        if labels[k] >= 0:
+            members.setdefault(labels[k], []).append(k)
+    update = state.tracker.update(_groups(members.values(), names, xy), now)
+    if huddles is None:
         huddles = update
     xs, ys = xy[:, 0].tolist(), xy[:, 1].tolist()
     positions = {names[k]: (xs[k], ys[k]) for k in order}

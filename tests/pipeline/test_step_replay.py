@@ -261,3 +261,40 @@ def test_fluctuations_are_built_from_this_ticks_windows_only(venue_file: Path, r
     state.windows.add(badges[:1], np.zeros(1, dtype=np.int64), np.array([now + 0.5]), np.array([-60.0]))
     with pytest.raises(RuntimeError, match="windows"):
         later.correlation(np.array([0]), np.array([1]))
+
+
+def test_rssi_floor_groups_come_from_the_averaged_pair_score() -> None:
+    import types
+
+    import numpy as np
+    from scipy import sparse
+
+    from pipeline.core.pairavg import PairAverages
+    from pipeline.step import _pair_groups
+
+    det = dataclasses.replace(MINGLE, floor_pair_eps_m=0.45, floor_pair_m=7.0)
+    state = types.SimpleNamespace(detector=det, floor_averages=PairAverages(20.0, cap_m=1.5))
+    # Two pairs standing together (0-1, 2-3) 5 m apart, and badge 4 far off (10 m from all).
+    pts = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0], [6.0, 0.0], [20.0, 0.0]])
+    badge = np.array([40, 41, 42, 43, 44])
+    n = pts.shape[0]
+    graph = sparse.csr_matrix(np.ones((n, n)) - np.eye(n))
+    asked: list[tuple[int, int]] = []
+
+    def score(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        asked.extend(zip(r.tolist(), c.tolist(), strict=True))
+        together = {(0, 1), (2, 3)}
+        return np.array([0.2 if (a, b) in together else 1.5 for a, b in zip(r.tolist(), c.tolist(), strict=True)])
+
+    labels = _pair_groups(state, graph, pts, badge, score, 0.0, True)  # type: ignore[arg-type]
+    assert labels[0] == labels[1] >= 0 and labels[2] == labels[3] >= 0 and labels[0] != labels[2]
+    assert labels[4] == -1
+    assert all(4 not in pair for pair in asked)  # badge 4 is beyond floor_pair_m of everyone
+    # Not measured this tick: the averages are read back (by badge id, not row), nothing is asked.
+    asked.clear()
+    order = np.array([1, 0, 3, 2, 4])
+    again = _pair_groups(state, graph, pts[order], badge[order], score, 1.0, False)  # type: ignore[arg-type]
+    assert asked == [] and again[0] == again[1] >= 0 and again[2] == again[3] >= 0 and again[0] != again[2]
+    # One tick apart the pair 0-1 measured far: its 20 s average stays within eps; a fresh one would not.
+    labels = _pair_groups(state, graph, pts, badge, lambda r, c: np.full(r.shape[0], 1.5), 2.0, True)  # type: ignore[arg-type]
+    assert labels[0] == labels[1] >= 0
