@@ -115,35 +115,49 @@ def messages(
     topics: Topics,
     now: float,
     rng: np.random.Generator,
+    chunk: int = 1024,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """One second of readings, as the gateways would publish them (one message per gateway)."""
+    """One second of readings, as the gateways would publish them (one message per gateway).
+
+    Badges are taken ``chunk`` at a time, in order (the fading draws come from ``rng`` in the
+    same sequence as for the whole crowd at once), so the arrays of candidate (badge, gateway)
+    pairs stay small; only the readings heard are kept. A badge's ``ts`` is the same at every
+    gateway and an RSSI is a whole number, so the payloads share those float objects.
+    """
     n = crowd.n
     nx, ny = grid
     dx, dy = crowd.w / nx, crowd.h / ny
-    ci = np.floor(crowd.xy[:, 0] / dx).astype(np.int64)
-    cj = np.floor(crowd.xy[:, 1] / dy).astype(np.int64)
     off = np.arange(-4, 5)
-    di, dj = np.meshgrid(off, off)
-    ii = ci[:, None] + di.ravel()[None, :]
-    jj = cj[:, None] + dj.ravel()[None, :]
-    ok = (ii >= 0) & (ii < nx) & (jj >= 0) & (jj < ny)
-    badge = np.repeat(np.arange(n), ok.sum(axis=1))
-    gw = (jj * nx + ii)[ok]  # gateway_grid numbers gateways row by row
-    d = np.sqrt(((crowd.xy[badge] - gw_xyz[gw, :2]) ** 2).sum(axis=1) + (gw_xyz[gw, 2] - 1.3) ** 2)
-    rssi = -59.0 - 22.0 * np.log10(d) - 0.5 * d + 4.0 * _hash_normal(badge, gw) + rng.normal(0.0, 3.0, d.shape[0])
-    heard = rssi > -95.0
-    badge, gw, rssi = badge[heard], gw[heard], np.round(rssi[heard])
-    ts = now - 1.0 + ((badge * 7919) % 1000) / 1000.0
-    out = []
+    di, dj = (a.ravel() for a in np.meshgrid(off, off))
+    heard_badge, heard_gw, heard_rssi = [], [], []
+    for lo in range(0, n, chunk):
+        xy = crowd.xy[lo : lo + chunk]
+        ci = np.floor(xy[:, 0] / dx).astype(np.int64)
+        cj = np.floor(xy[:, 1] / dy).astype(np.int64)
+        ii = ci[:, None] + di[None, :]
+        jj = cj[:, None] + dj[None, :]
+        ok = (ii >= 0) & (ii < nx) & (jj >= 0) & (jj < ny)
+        badge = np.repeat(np.arange(lo, lo + xy.shape[0]), ok.sum(axis=1))
+        gw = (jj * nx + ii)[ok]  # gateway_grid numbers gateways row by row
+        d = np.sqrt(((crowd.xy[badge] - gw_xyz[gw, :2]) ** 2).sum(axis=1) + (gw_xyz[gw, 2] - 1.3) ** 2)
+        rssi = -59.0 - 22.0 * np.log10(d) - 0.5 * d + 4.0 * _hash_normal(badge, gw) + rng.normal(0.0, 3.0, d.shape[0])
+        heard = rssi > -95.0
+        heard_badge.append(badge[heard])
+        heard_gw.append(gw[heard])
+        heard_rssi.append(np.round(rssi[heard]))
+    badge, gw, rssi = np.concatenate(heard_badge), np.concatenate(heard_gw), np.concatenate(heard_rssi)
     order = np.argsort(gw, kind="stable")
-    badge, gw, rssi, ts = badge[order], gw[order], rssi[order], ts[order]
-    starts = np.flatnonzero(np.r_[True, gw[1:] != gw[:-1]])
-    ends = np.r_[starts[1:], gw.shape[0]]
+    badge, gw, rssi = badge[order].tolist(), gw[order], rssi[order].tolist()
+    stamp = [round(t, 3) for t in (now - 1.0 + ((np.arange(n) * 7919) % 1000) / 1000.0).tolist()]
+    level: dict[float, float] = {}  # one float object per RSSI value
+    out = []
+    starts = np.flatnonzero(np.r_[True, gw[1:] != gw[:-1]]).tolist()
+    ends = [*starts[1:], gw.shape[0]]
     for a, b in zip(starts, ends, strict=True):
         g = gw_ids[int(gw[a])]
         items = [
-            {"badge": ids[int(k)], "rssi": float(r), "ts": round(float(t), 3)}
-            for k, r, t in zip(badge[a:b], rssi[a:b], ts[a:b], strict=True)
+            {"badge": ids[k], "rssi": level.setdefault(r, r), "ts": stamp[k]}
+            for k, r in zip(badge[a:b], rssi[a:b], strict=True)
         ]
         for c in range(0, len(items), 5000):  # the wire's MAX_ITEMS per message
             out.append((topics.readings(g), {"v": 1, "gateway": g, "sent": now, "readings": items[c : c + 5000]}))
