@@ -153,10 +153,12 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
         state.calibrator.update(summary.gateway[rows], dist, summary.median[rows])
     people = pair_kind == 0
     mine = PairSummary(*(getattr(summary, f)[people] for f in PairSummary.__slots__))
+    del summary, pair_kind, is_anchor, people  # (at 20,000 badges, tens of MB the tick needs again)
     if det.positioner == "centroid":
         fixes = state.centroid.locate(mine)
     else:
         fixes = state.multilaterator.locate(mine, state.calibrator.model)
+    del mine
     if det.smoothing:
         fixes = state.smoother.update(fixes, now)
     heading = np.full(len(fixes), np.nan)
@@ -191,7 +193,9 @@ def _profiles(state: PipelineState, badges: np.ndarray, now: float) -> Profiles 
     long = state.windows.summarize(now, n_gw, span_s=state.profile_s, min_count=state.detector.profile_min_count)
     rows = _row_of(state, badges)[long.badge]
     ok = rows >= 0  # (summarize left out the pairs heard in fewer than profile_min_count seconds)
-    return Profiles.from_entries(rows[ok], long.gateway[ok], long.median[ok], badges.shape[0], n_gw)
+    row, gateway, level = rows[ok], long.gateway[ok], long.median[ok]
+    del long, rows, ok  # (the rest of the summary: not held while the profiles are built)
+    return Profiles.from_entries(row, gateway, level, badges.shape[0], n_gw)
 
 
 def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluctuations | None:
