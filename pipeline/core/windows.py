@@ -44,6 +44,7 @@ _EMPTY = np.iinfo(np.int16).max  # no reading in that second; sorts after every 
 _LEVEL_DBM = np.arange(1 << 16, dtype=np.uint16).view(np.int16) / np.float32(_SCALE)
 _LEVEL_DBM[np.uint16(_EMPTY)] = np.nan
 Levels = npt.NDArray[np.int16]
+_SERIES_BLOCK = 1 << 16  # slots per block in series(): its int16 temporaries stay a few MB
 Counts = npt.NDArray[np.int32]
 
 
@@ -395,18 +396,30 @@ class RssiWindows:
         if hi_k < lo_k:
             keys, values = keys[:0], np.full((0, seconds), np.nan, dtype=np.float32)
         else:
-            # Only the pairs asked for, then only the columns of the span, in time order.
-            rows = np.take(self._level, slots, axis=0)
+            # Only the pairs asked for, then only the columns of the span, in time order; in
+            # blocks of slots, so that only the result is as big as the pairs asked for.
             a, b = lo_k % self._ring, hi_k % self._ring
-            got = rows[:, a : b + 1] if a <= b else np.concatenate([rows[:, a:], rows[:, : b + 1]], axis=1)
-            heard = got.min(axis=1) != _EMPTY  # a heard second sorts before an empty one
-            keys, got = keys[heard], got[heard]
-            levels = np.take(_LEVEL_DBM, got.view(np.uint16))  # got / 100 as float32, NaN for empty
-            if got.shape[1] == seconds:
-                values = levels
+            offset = lo_k - first  # the span's first column in the result (the rest: NaN)
+            m = slots.shape[0]
+            if offset == 0 and hi_k - lo_k + 1 == seconds:
+                values = np.empty((m, seconds), dtype=np.float32)  # every column written below
             else:
-                values = np.full((got.shape[0], seconds), np.nan, dtype=np.float32)
-                values[:, lo_k - first : lo_k - first + got.shape[1]] = levels
+                values = np.full((m, seconds), np.nan, dtype=np.float32)
+            heard = np.empty(m, dtype=np.bool_)
+            kept = 0
+            for start in range(0, m, _SERIES_BLOCK):
+                rows = np.take(self._level, slots[start : start + _SERIES_BLOCK], axis=0)
+                got = rows[:, a : b + 1] if a <= b else np.concatenate([rows[:, a:], rows[:, : b + 1]], axis=1)
+                mine = got.min(axis=1) != _EMPTY  # a heard second sorts before an empty one
+                heard[start : start + _SERIES_BLOCK] = mine
+                got = got[mine]
+                # got / 100 as float32, NaN for empty; the heard rows packed in order
+                levels = np.take(_LEVEL_DBM, got.view(np.uint16))
+                values[kept : kept + got.shape[0], offset : offset + got.shape[1]] = levels
+                kept += got.shape[0]
+            keys = keys[heard]
+            if kept < m:  # shrunk in place (no view of it exists): never two copies at once
+                values.resize((kept, seconds), refcheck=False)
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSeries(keys >> _GATEWAY_BITS, keys & gateway_mask, values)
 

@@ -230,3 +230,24 @@ def test_quartiles_are_bit_for_bit_those_of_each_pairs_own_sorted_seconds(seed: 
 
                 assert s.median[i] == q(2)
                 assert s.iqr[i] == q(3) - q(1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_series_in_blocks_of_slots_are_those_in_one_block(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.core.windows as windows
+
+    rng = np.random.default_rng(seed)
+    w = RssiWindows(10.0, keep_s=30.0)
+    for now in (100 + np.cumsum(rng.choice([1, 1, 2, 5], 20))).tolist():
+        n = int(rng.integers(0, 400))
+        b, g = rng.integers(0, 60, n), rng.integers(0, 8, n)
+        w.add(b.astype(np.int64), g.astype(np.int64), now - rng.uniform(-1.5, 14.0, n), rng.normal(-75, 8, n))
+        for seconds, badges in ((30, None), (4, None), (12, np.arange(0, 60, 3))):  # all, few heard, some
+            monkeypatch.setattr(windows, "_SERIES_BLOCK", 1 << 20)
+            whole = w.series(float(now), seconds, badges=badges)
+            for block in (1, 7, 64):
+                monkeypatch.setattr(windows, "_SERIES_BLOCK", block)
+                got = w.series(float(now), seconds, badges=badges)
+                assert got.badge.tolist() == whole.badge.tolist() and got.gateway.tolist() == whole.gateway.tolist()
+                assert got.values.dtype == np.float32 and got.values.shape == whole.values.shape
+                assert got.values.tobytes() == whole.values.tobytes()
