@@ -45,6 +45,7 @@ _LEVEL_DBM = np.arange(1 << 16, dtype=np.uint16).view(np.int16) / np.float32(_SC
 _LEVEL_DBM[np.uint16(_EMPTY)] = np.nan
 Levels = npt.NDArray[np.int16]
 _SERIES_BLOCK = 1 << 16  # slots per block in series(): its int16 temporaries stay a few MB
+_SUMMARY_BLOCK = 1 << 16  # ... and in summarize()
 Counts = npt.NDArray[np.int32]
 
 
@@ -291,38 +292,38 @@ class RssiWindows:
         self._admit(t)
         return t
 
-    def _block(self, first: int, last: int, *, in_order: bool) -> tuple[Levels, int, Counts | None]:
-        """Per-second levels of every slot for seconds ``first .. last`` (clipped to what is
-        kept), as a [used slots, seconds] array; the offset of ``first`` in it; and, where the
-        seconds are all kept or exactly those of the ``window_s`` summary, the seconds heard
-        per slot (kept up to date as readings come and go). Without ``in_order`` the columns
-        may come in any order, the whole ring may stand for every second kept (its spare
-        columns are empty) and seconds nobody was heard in are left out (a summary sorts
-        each row anyway); the array may be a view of the store."""
+    def _columns(self, first: int, last: int) -> tuple[list[tuple[int, int]], Counts | None]:
+        """The ring columns holding seconds ``first .. last`` (clipped to what is kept), as
+        ranges ``[a, b)``, in any order: the whole ring may stand for every second kept (its
+        spare columns are empty) and seconds nobody was heard in are left out (a summary sorts
+        each row anyway); and, where the seconds are all kept or exactly those of the
+        ``window_s`` summary, the seconds heard per slot (kept up to date as readings come and go)."""
         assert self._t is not None
         first_kept = self._first_kept(self._t)
         lo = max(first, first_kept)
         hi = min(last, self._t + self._ahead)
         used = self._used
         if hi < lo:
-            return np.empty((used, 0), dtype=np.int16), 0, None
+            return [], None
         heard: Counts | None = None
         if lo == first_kept and hi == self._t + self._ahead:
-            heard = self._heard[:used]
-            if not in_order:
-                return self._level[:used], lo - first, heard
-        elif lo == self._first_recent(self._t) and hi == self._t + self._ahead:
+            return [(0, self._ring)], self._heard[:used]
+        if lo == self._first_recent(self._t) and hi == self._t + self._ahead:
             heard = self._heard_recent[:used]
-        offset = lo - first
-        if not in_order:  # leave out empty seconds at either end (the future ones, mostly)
-            while lo < hi and not self._col_cells[hi % self._ring]:
-                hi -= 1
-            while lo < hi and not self._col_cells[lo % self._ring]:
-                lo += 1
+        # Leave out empty seconds at either end (the future ones, mostly).
+        while lo < hi and not self._col_cells[hi % self._ring]:
+            hi -= 1
+        while lo < hi and not self._col_cells[lo % self._ring]:
+            lo += 1
         a, b = lo % self._ring, hi % self._ring
         if a <= b:
-            return self._level[:used, a : b + 1], offset, heard
-        return np.concatenate([self._level[:used, a:], self._level[:used, : b + 1]], axis=1), offset, heard
+            return [(a, b + 1)], heard
+        return [(a, self._ring), (0, b + 1)], heard
+
+    def _rows(self, slots: IntArray, columns: list[tuple[int, int]]) -> Levels:
+        """The ``columns`` of the rows of ``slots``, as one [slots, seconds] array of its own."""
+        parts = [np.take(self._level[:, a:b], slots, axis=0) for a, b in columns]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def _empty_summary(self) -> PairSummary:
         e_i = np.empty(0, dtype=np.int64)
@@ -340,38 +341,48 @@ class RssiWindows:
         if not 0 < span <= self.keep_s:
             raise ValueError(f"span_s must be in (0, {self.keep_s}] seconds, got {span_s!r}")
         t = self._sync(now)
-        block, _, counted = self._block(math.floor(t - span) + 1, t + self._ahead, in_order=False)
-        width = block.shape[1]
+        columns, counted = self._columns(math.floor(t - span) + 1, t + self._ahead)
+        width = sum(b - a for a, b in columns)
         if width == 0 or self._keys.shape[0] == 0:
             return self._empty_summary()
+        used = self._used
         if counted is not None:
             heard = counted.astype(np.int64)
         else:
-            heard = width - (block == _EMPTY).sum(axis=1, dtype=np.int64)
+            heard = np.full(used, width, dtype=np.int64)
+            for lo in range(0, used, _SUMMARY_BLOCK):
+                hi = min(lo + _SUMMARY_BLOCK, used)
+                for a, b in columns:
+                    heard[lo:hi] -= (self._level[lo:hi, a:b] == _EMPTY).sum(axis=1, dtype=np.int64)
         live = heard[self._slot_of] >= max(min_count, 1)
         slots = self._slot_of[live]  # in key order
         if slots.shape[0] == 0:
             return self._empty_summary()
+        count = heard[slots]
+        median = np.empty(slots.shape[0], dtype=np.float64)
+        iqr = np.empty(slots.shape[0], dtype=np.float64)
         # The live pairs' rows only (in key order; free slots and pairs heard too little are
         # not sorted), each sorted, empty last: a pair's heard seconds come first, in order.
-        ordered = block.take(slots, axis=0)
-        ordered.sort(axis=1)
-        # Quartile num / 4 by linear interpolation between order statistics (numpy's default):
-        # at position num / 4 * (count - 1), in integers (floor and remainder).
-        count = heard[slots]
-        last = np.maximum(count - 1, 0)
-        start = np.arange(slots.shape[0], dtype=np.int64) * width
-        flat = ordered.reshape(-1)
+        # In blocks of slots, so the copies stay a few MB at 20,000 badges.
+        for lo in range(0, slots.shape[0], _SUMMARY_BLOCK):
+            hi = min(lo + _SUMMARY_BLOCK, slots.shape[0])
+            ordered = self._rows(slots[lo:hi], columns)
+            ordered.sort(axis=1)
+            # Quartile num / 4 by linear interpolation between order statistics (numpy's
+            # default): at position num / 4 * (count - 1), in integers (floor and remainder).
+            last = np.maximum(count[lo:hi] - 1, 0)
+            start = np.arange(hi - lo, dtype=np.int64) * width
+            flat = ordered.reshape(-1)
 
-        def quantile(num: int) -> FloatArray:
-            pos = num * last
-            lo = start + (pos >> 2)
-            a = np.take(flat, lo) / _SCALE
-            b = np.take(flat, np.minimum(lo + 1, start + last)) / _SCALE
-            return np.asarray(a + (b - a) * ((pos & 3) / 4.0), dtype=np.float64)
+            def quantile(num: int, last: IntArray = last, start: IntArray = start, flat: Levels = flat) -> FloatArray:
+                pos = num * last
+                at = start + (pos >> 2)
+                a = np.take(flat, at) / _SCALE
+                b = np.take(flat, np.minimum(at + 1, start + last)) / _SCALE
+                return np.asarray(a + (b - a) * ((pos & 3) / 4.0), dtype=np.float64)
 
-        median = quantile(2)
-        iqr = quantile(3) - quantile(1)
+            median[lo:hi] = quantile(2)
+            iqr[lo:hi] = quantile(3) - quantile(1)
         key = self._keys[live]
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, count, self._last_ts[slots])
