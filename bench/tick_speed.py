@@ -18,9 +18,9 @@ The crowd is cheap on purpose (vectorised; not the ground-truth simulator, which
 at 20k): people stand in circles of 2-5 or walk, groups re-form now and then, and RSSI is
 log-distance with hashed per-pair shadowing and per-reading fading. Peak memory is the
 whole child process (crowd + messages + pipeline); ``crowd only`` is the same child
-without the pipeline, so the difference is the pipeline's own. A second's messages are
-dropped once accepted, before ``step()`` (a live pipeline holds none once taken), and
-generated a thousand badges at a time.
+without the pipeline, so the difference is the pipeline's own. A second's readings are
+generated a thousand badges at a time, and its messages built one at a time as they are
+accepted (a live pipeline takes them one at a time from the broker and holds none once taken).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -108,6 +109,35 @@ def _hash_normal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (sum(u) - 2.0) * np.sqrt(3.0)
 
 
+class Second:
+    """One second of readings as the gateways publish them: iterating gives one message per
+    gateway (split at the wire's 5,000 readings), each built only as it is taken, as a broker
+    hands them over one at a time. ``readings`` is how many there are in all."""
+
+    def __init__(self, readings: tuple[np.ndarray, np.ndarray, np.ndarray], stamp: list[float], now: float) -> None:
+        self.badge, self.gw, self.rssi = readings  # sorted by gateway, then badge
+        self.stamp, self.now = stamp, now
+        self.readings = int(self.badge.shape[0])
+        self.names: tuple[list[str], list[str], Topics] | None = None  # gateway ids, badge ids, topics
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        assert self.names is not None
+        gw_ids, ids, topics = self.names
+        gw = self.gw
+        starts = np.flatnonzero(np.r_[True, gw[1:] != gw[:-1]]).tolist() if gw.shape[0] else []
+        ends = [*starts[1:], gw.shape[0]]
+        level: dict[float, float] = {}  # one float object per RSSI value
+        stamp = self.stamp
+        for a, b in zip(starts, ends, strict=True):
+            g = gw_ids[int(gw[a])]
+            items = [
+                {"badge": ids[k], "rssi": level.setdefault(r, r), "ts": stamp[k]}
+                for k, r in zip(self.badge[a:b].tolist(), self.rssi[a:b].tolist(), strict=True)
+            ]
+            for c in range(0, len(items), 5000):  # the wire's MAX_ITEMS per message
+                yield topics.readings(g), {"v": 1, "gateway": g, "sent": self.now, "readings": items[c : c + 5000]}
+
+
 def messages(
     crowd: Crowd,
     gw_xyz: np.ndarray,
@@ -118,13 +148,14 @@ def messages(
     now: float,
     rng: np.random.Generator,
     chunk: int = 1024,
-) -> list[tuple[str, dict[str, Any]]]:
+) -> Second:
     """One second of readings, as the gateways would publish them (one message per gateway).
 
     Badges are taken ``chunk`` at a time, in order (the fading draws come from ``rng`` in the
     same sequence as for the whole crowd at once), so the arrays of candidate (badge, gateway)
-    pairs stay small; only the readings heard are kept. A badge's ``ts`` is the same at every
-    gateway and an RSSI is a whole number, so the payloads share those float objects.
+    pairs stay small; only the readings heard are kept, and the messages are built from them
+    one at a time as they are taken. A badge's ``ts`` is the same at every gateway and an
+    RSSI is a whole number, so the payloads share those float objects.
     """
     n = crowd.n
     nx, ny = grid
@@ -149,21 +180,10 @@ def messages(
         heard_rssi.append(np.round(rssi[heard]))
     badge, gw, rssi = np.concatenate(heard_badge), np.concatenate(heard_gw), np.concatenate(heard_rssi)
     order = np.argsort(gw, kind="stable")
-    badge, gw, rssi = badge[order].tolist(), gw[order], rssi[order].tolist()
     stamp = [round(t, 3) for t in (now - 1.0 + ((np.arange(n) * 7919) % 1000) / 1000.0).tolist()]
-    level: dict[float, float] = {}  # one float object per RSSI value
-    out = []
-    starts = np.flatnonzero(np.r_[True, gw[1:] != gw[:-1]]).tolist()
-    ends = [*starts[1:], gw.shape[0]]
-    for a, b in zip(starts, ends, strict=True):
-        g = gw_ids[int(gw[a])]
-        items = [
-            {"badge": ids[k], "rssi": level.setdefault(r, r), "ts": stamp[k]}
-            for k, r in zip(badge[a:b], rssi[a:b], strict=True)
-        ]
-        for c in range(0, len(items), 5000):  # the wire's MAX_ITEMS per message
-            out.append((topics.readings(g), {"v": 1, "gateway": g, "sent": now, "readings": items[c : c + 5000]}))
-    return out
+    second = Second((badge[order], gw[order], rssi[order]), stamp, now)
+    second.names = (gw_ids, ids, topics)
+    return second
 
 
 def event(n: int) -> tuple[Venue, Roster]:
@@ -198,17 +218,20 @@ def child(n: int, ticks: int, warmup: int, detector: str, pipeline: bool) -> dic
     for k in range(warmup + ticks):
         now = T0 + k + 1.0
         crowd.advance()
-        msgs = messages(crowd, gw_xyz, grid, gw_ids, ids, topics, now, rng)
+        second = messages(crowd, gw_xyz, grid, gw_ids, ids, topics, now, rng)
         if state is None:
-            del msgs  # as below: nothing holds a second's messages once they are taken
+            for _ in second:  # built and dropped one at a time, as below
+                pass
             continue
-        t0 = time.perf_counter()
-        for topic, payload in msgs:
+        # Ingest: Ingest.accept of that second's messages, each built as it is taken (a live
+        # pipeline holds no message once it has taken it, nor a second's worth at once).
+        ingest_s = 0.0
+        for topic, payload in second:
+            t0 = time.perf_counter()
             state.ingest.accept(topic, payload)
-        t1 = time.perf_counter()
-        # Accepted is consumed: a live pipeline holds no message once it has taken it.
-        heard = sum(len(p["readings"]) for _, p in msgs)
-        del msgs
+            ingest_s += time.perf_counter() - t0
+        heard = second.readings
+        del second
         t_step = time.perf_counter()
         result = step(state, [], now)
         t2 = time.perf_counter()
@@ -217,7 +240,7 @@ def child(n: int, ticks: int, warmup: int, detector: str, pipeline: bool) -> dic
         DBSCAN(eps=1.4, min_samples=2).fit(xy)
         t4 = time.perf_counter()
         if k >= warmup:
-            ingest_ms.append((t1 - t0) * 1e3)
+            ingest_ms.append(ingest_s * 1e3)
             tick_ms.append((t2 - t_step) * 1e3)
             dbscan_ms.append((t4 - t3) * 1e3)
             readings.append(heard)
