@@ -210,10 +210,13 @@ def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluct
     def source(wanted: np.ndarray) -> PairSeries:
         if windows.revision != revision:
             raise RuntimeError("these fluctuations were taken before the RSSI windows last changed")
-        return windows.series(now, det.covary_window_s, badges=wanted)
+        # Series heard in fewer seconds than the fluctuations keep are left out before they are
+        # built (at 20,000 badges, four in ten of them).
+        return windows.series(now, det.covary_window_s, badges=wanted, min_heard=fluctuations.min_seconds)
 
     n_gw = state.gateways_xyz.shape[0]
-    return Fluctuations(source, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
+    fluctuations = Fluctuations(source, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
+    return fluctuations
 
 
 def _profile_term(det: Detector, rms: np.ndarray, common: np.ndarray, min_common: int) -> np.ndarray:

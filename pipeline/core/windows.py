@@ -387,9 +387,10 @@ class RssiWindows:
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, count, self._last_ts[slots])
 
-    def series(self, now: float, seconds: int, badges: IntArray | None = None) -> PairSeries:
+    def series(self, now: float, seconds: int, badges: IntArray | None = None, *, min_heard: int = 1) -> PairSeries:
         """Per-second means over the last ``seconds`` (1 .. ``keep_s``) whole seconds ending at
-        ``now``; with ``badges`` (indices), only those badges' pairs."""
+        ``now``; with ``badges`` (indices), only those badges' pairs; only the pairs heard in at
+        least ``min_heard`` of those seconds."""
         if not (isinstance(seconds, int) and 0 < seconds <= self.keep_s):
             raise ValueError(f"seconds must be an integer in [1, {self.keep_s}], got {seconds!r}")
         t = self._sync(now)
@@ -421,7 +422,10 @@ class RssiWindows:
             for start in range(0, m, _SERIES_BLOCK):
                 rows = np.take(self._level, slots[start : start + _SERIES_BLOCK], axis=0)
                 got = rows[:, a : b + 1] if a <= b else np.concatenate([rows[:, a:], rows[:, : b + 1]], axis=1)
-                mine = got.min(axis=1) != _EMPTY  # a heard second sorts before an empty one
+                if min_heard > 1:
+                    mine = (got != _EMPTY).sum(axis=1, dtype=np.int64) >= min_heard
+                else:
+                    mine = got.min(axis=1) != _EMPTY  # a heard second sorts before an empty one
                 heard[start : start + _SERIES_BLOCK] = mine
                 got = got[mine]
                 # got / 100 as float32, NaN for empty; the heard rows packed in order

@@ -272,3 +272,22 @@ def test_summaries_in_blocks_of_slots_are_those_in_one_block(seed: int, monkeypa
                 got = w.summarize(float(now), 8, span_s=span, min_count=least)
                 for f in ("badge", "gateway", "median", "iqr", "count", "last_ts"):
                     assert getattr(got, f).tobytes() == getattr(whole, f).tobytes()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_series_of_pairs_heard_in_enough_seconds_are_those_rows_of_all_series(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    w = RssiWindows(10.0, keep_s=30.0)
+    for now in (100 + np.cumsum(rng.choice([1, 1, 2, 5], 20))).tolist():
+        n = int(rng.integers(0, 400))
+        b, g = rng.integers(0, 60, n), rng.integers(0, 8, n)
+        w.add(b.astype(np.int64), g.astype(np.int64), now - rng.uniform(-1.5, 14.0, n), rng.normal(-75, 8, n))
+        for seconds, badges in ((30, None), (12, np.arange(0, 60, 3))):
+            every = w.series(float(now), seconds, badges=badges)
+            heard = (~np.isnan(every.values)).sum(axis=1)
+            for least in (1, 2, 8):
+                got = w.series(float(now), seconds, badges=badges, min_heard=least)
+                keep = heard >= least
+                assert got.badge.tolist() == every.badge[keep].tolist()
+                assert got.gateway.tolist() == every.gateway[keep].tolist()
+                assert got.values.tobytes() == every.values[keep].tobytes()
