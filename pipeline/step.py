@@ -20,7 +20,7 @@ from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
-from .core.covary import Fluctuations
+from .core.covary import MIN_SECONDS, Fluctuations
 from .core.grouping import GroupFinder, Profiles
 from .core.motion import Motion
 from .core.policy import HuddlePolicy
@@ -212,11 +212,12 @@ def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluct
             raise RuntimeError("these fluctuations were taken before the RSSI windows last changed")
         # Series heard in fewer seconds than the fluctuations keep are left out before they are
         # built (at 20,000 badges, four in ten of them).
-        return windows.series(now, det.covary_window_s, badges=wanted, min_heard=fluctuations.min_seconds)
+        return windows.series(now, det.covary_window_s, badges=wanted, min_heard=MIN_SECONDS)
 
     n_gw = state.gateways_xyz.shape[0]
-    fluctuations = Fluctuations(source, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
-    return fluctuations
+    return Fluctuations(
+        source, _row_of(state, badges), badges.shape[0], n_gw, min_seconds=MIN_SECONDS, smooth_s=det.covary_smooth_s
+    )
 
 
 def _profile_term(det: Detector, rms: np.ndarray, common: np.ndarray, min_common: int) -> np.ndarray:
