@@ -18,7 +18,9 @@ The crowd is cheap on purpose (vectorised; not the ground-truth simulator, which
 at 20k): people stand in circles of 2-5 or walk, groups re-form now and then, and RSSI is
 log-distance with hashed per-pair shadowing and per-reading fading. Peak memory is the
 whole child process (crowd + messages + pipeline); ``crowd only`` is the same child
-without the pipeline, so the difference is the pipeline's own.
+without the pipeline, so the difference is the pipeline's own. A second's readings are
+generated a thousand badges at a time, and its messages built one at a time as they are
+accepted (a live pipeline takes them one at a time from the broker and holds none once taken).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -106,6 +109,35 @@ def _hash_normal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (sum(u) - 2.0) * np.sqrt(3.0)
 
 
+class Second:
+    """One second of readings as the gateways publish them: iterating gives one message per
+    gateway (split at the wire's 5,000 readings), each built only as it is taken, as a broker
+    hands them over one at a time. ``readings`` is how many there are in all."""
+
+    def __init__(self, readings: tuple[np.ndarray, np.ndarray, np.ndarray], stamp: list[float], now: float) -> None:
+        self.badge, self.gw, self.rssi = readings  # sorted by gateway, then badge
+        self.stamp, self.now = stamp, now
+        self.readings = int(self.badge.shape[0])
+        self.names: tuple[list[str], list[str], Topics] | None = None  # gateway ids, badge ids, topics
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        assert self.names is not None
+        gw_ids, ids, topics = self.names
+        gw = self.gw
+        starts = np.flatnonzero(np.r_[True, gw[1:] != gw[:-1]]).tolist() if gw.shape[0] else []
+        ends = [*starts[1:], gw.shape[0]]
+        level: dict[float, float] = {}  # one float object per RSSI value
+        stamp = self.stamp
+        for a, b in zip(starts, ends, strict=True):
+            g = gw_ids[int(gw[a])]
+            items = [
+                {"badge": ids[k], "rssi": level.setdefault(r, r), "ts": stamp[k]}
+                for k, r in zip(self.badge[a:b].tolist(), self.rssi[a:b].tolist(), strict=True)
+            ]
+            for c in range(0, len(items), 5000):  # the wire's MAX_ITEMS per message
+                yield topics.readings(g), {"v": 1, "gateway": g, "sent": self.now, "readings": items[c : c + 5000]}
+
+
 def messages(
     crowd: Crowd,
     gw_xyz: np.ndarray,
@@ -115,39 +147,43 @@ def messages(
     topics: Topics,
     now: float,
     rng: np.random.Generator,
-) -> list[tuple[str, dict[str, Any]]]:
-    """One second of readings, as the gateways would publish them (one message per gateway)."""
+    chunk: int = 1024,
+) -> Second:
+    """One second of readings, as the gateways would publish them (one message per gateway).
+
+    Badges are taken ``chunk`` at a time, in order (the fading draws come from ``rng`` in the
+    same sequence as for the whole crowd at once), so the arrays of candidate (badge, gateway)
+    pairs stay small; only the readings heard are kept, and the messages are built from them
+    one at a time as they are taken. A badge's ``ts`` is the same at every gateway and an
+    RSSI is a whole number, so the payloads share those float objects.
+    """
     n = crowd.n
     nx, ny = grid
     dx, dy = crowd.w / nx, crowd.h / ny
-    ci = np.floor(crowd.xy[:, 0] / dx).astype(np.int64)
-    cj = np.floor(crowd.xy[:, 1] / dy).astype(np.int64)
     off = np.arange(-4, 5)
-    di, dj = np.meshgrid(off, off)
-    ii = ci[:, None] + di.ravel()[None, :]
-    jj = cj[:, None] + dj.ravel()[None, :]
-    ok = (ii >= 0) & (ii < nx) & (jj >= 0) & (jj < ny)
-    badge = np.repeat(np.arange(n), ok.sum(axis=1))
-    gw = (jj * nx + ii)[ok]  # gateway_grid numbers gateways row by row
-    d = np.sqrt(((crowd.xy[badge] - gw_xyz[gw, :2]) ** 2).sum(axis=1) + (gw_xyz[gw, 2] - 1.3) ** 2)
-    rssi = -59.0 - 22.0 * np.log10(d) - 0.5 * d + 4.0 * _hash_normal(badge, gw) + rng.normal(0.0, 3.0, d.shape[0])
-    heard = rssi > -95.0
-    badge, gw, rssi = badge[heard], gw[heard], np.round(rssi[heard])
-    ts = now - 1.0 + ((badge * 7919) % 1000) / 1000.0
-    out = []
+    di, dj = (a.ravel() for a in np.meshgrid(off, off))
+    heard_badge, heard_gw, heard_rssi = [], [], []
+    for lo in range(0, n, chunk):
+        xy = crowd.xy[lo : lo + chunk]
+        ci = np.floor(xy[:, 0] / dx).astype(np.int64)
+        cj = np.floor(xy[:, 1] / dy).astype(np.int64)
+        ii = ci[:, None] + di[None, :]
+        jj = cj[:, None] + dj[None, :]
+        ok = (ii >= 0) & (ii < nx) & (jj >= 0) & (jj < ny)
+        badge = np.repeat(np.arange(lo, lo + xy.shape[0]), ok.sum(axis=1))
+        gw = (jj * nx + ii)[ok]  # gateway_grid numbers gateways row by row
+        d = np.sqrt(((crowd.xy[badge] - gw_xyz[gw, :2]) ** 2).sum(axis=1) + (gw_xyz[gw, 2] - 1.3) ** 2)
+        rssi = -59.0 - 22.0 * np.log10(d) - 0.5 * d + 4.0 * _hash_normal(badge, gw) + rng.normal(0.0, 3.0, d.shape[0])
+        heard = rssi > -95.0
+        heard_badge.append(badge[heard])
+        heard_gw.append(gw[heard])
+        heard_rssi.append(np.round(rssi[heard]))
+    badge, gw, rssi = np.concatenate(heard_badge), np.concatenate(heard_gw), np.concatenate(heard_rssi)
     order = np.argsort(gw, kind="stable")
-    badge, gw, rssi, ts = badge[order], gw[order], rssi[order], ts[order]
-    starts = np.flatnonzero(np.r_[True, gw[1:] != gw[:-1]])
-    ends = np.r_[starts[1:], gw.shape[0]]
-    for a, b in zip(starts, ends, strict=True):
-        g = gw_ids[int(gw[a])]
-        items = [
-            {"badge": ids[int(k)], "rssi": float(r), "ts": round(float(t), 3)}
-            for k, r, t in zip(badge[a:b], rssi[a:b], ts[a:b], strict=True)
-        ]
-        for c in range(0, len(items), 5000):  # the wire's MAX_ITEMS per message
-            out.append((topics.readings(g), {"v": 1, "gateway": g, "sent": now, "readings": items[c : c + 5000]}))
-    return out
+    stamp = [round(t, 3) for t in (now - 1.0 + ((np.arange(n) * 7919) % 1000) / 1000.0).tolist()]
+    second = Second((badge[order], gw[order], rssi[order]), stamp, now)
+    second.names = (gw_ids, ids, topics)
+    return second
 
 
 def event(n: int) -> tuple[Venue, Roster]:
@@ -182,13 +218,21 @@ def child(n: int, ticks: int, warmup: int, detector: str, pipeline: bool) -> dic
     for k in range(warmup + ticks):
         now = T0 + k + 1.0
         crowd.advance()
-        msgs = messages(crowd, gw_xyz, grid, gw_ids, ids, topics, now, rng)
+        second = messages(crowd, gw_xyz, grid, gw_ids, ids, topics, now, rng)
         if state is None:
+            for _ in second:  # built and dropped one at a time, as below
+                pass
             continue
-        t0 = time.perf_counter()
-        for topic, payload in msgs:
+        # Ingest: Ingest.accept of that second's messages, each built as it is taken (a live
+        # pipeline holds no message once it has taken it, nor a second's worth at once).
+        ingest_s = 0.0
+        for topic, payload in second:
+            t0 = time.perf_counter()
             state.ingest.accept(topic, payload)
-        t1 = time.perf_counter()
+            ingest_s += time.perf_counter() - t0
+        heard = second.readings
+        del second
+        t_step = time.perf_counter()
         result = step(state, [], now)
         t2 = time.perf_counter()
         xy = np.array([(b.x, b.y) for b in result.frame.badges]).reshape(-1, 2)
@@ -196,10 +240,10 @@ def child(n: int, ticks: int, warmup: int, detector: str, pipeline: bool) -> dic
         DBSCAN(eps=1.4, min_samples=2).fit(xy)
         t4 = time.perf_counter()
         if k >= warmup:
-            ingest_ms.append((t1 - t0) * 1e3)
-            tick_ms.append((t2 - t1) * 1e3)
+            ingest_ms.append(ingest_s * 1e3)
+            tick_ms.append((t2 - t_step) * 1e3)
             dbscan_ms.append((t4 - t3) * 1e3)
-            readings.append(sum(len(p["readings"]) for _, p in msgs))
+            readings.append(heard)
             placed.append(len(result.frame.badges))
     out: dict[str, Any] = {"n": n, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if state is not None:

@@ -20,7 +20,7 @@ from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
-from .core.covary import Fluctuations
+from .core.covary import MIN_SECONDS, Fluctuations
 from .core.grouping import GroupFinder, Profiles, dbscan_precomputed
 from .core.motion import Motion
 from .core.pairavg import PairAverages
@@ -160,10 +160,12 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
         state.calibrator.update(summary.gateway[rows], dist, summary.median[rows])
     people = pair_kind == 0
     mine = PairSummary(*(getattr(summary, f)[people] for f in PairSummary.__slots__))
+    del summary, pair_kind, is_anchor, people  # (at 20,000 badges, tens of MB the tick needs again)
     if det.positioner == "centroid":
         fixes = state.centroid.locate(mine)
     else:
         fixes = state.multilaterator.locate(mine, state.calibrator.model)
+    del mine
     if det.smoothing:
         fixes = state.smoother.update(fixes, now)
     heading = np.full(len(fixes), np.nan)
@@ -198,7 +200,9 @@ def _profiles(state: PipelineState, badges: np.ndarray, now: float) -> Profiles 
     long = state.windows.summarize(now, n_gw, span_s=state.profile_s, min_count=state.detector.profile_min_count)
     rows = _row_of(state, badges)[long.badge]
     ok = rows >= 0  # (summarize left out the pairs heard in fewer than profile_min_count seconds)
-    return Profiles.from_entries(rows[ok], long.gateway[ok], long.median[ok], badges.shape[0], n_gw)
+    row, gateway, level = rows[ok], long.gateway[ok], long.median[ok]
+    del long, rows, ok  # (the rest of the summary: not held while the profiles are built)
+    return Profiles.from_entries(row, gateway, level, badges.shape[0], n_gw)
 
 
 def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluctuations | None:
@@ -213,10 +217,14 @@ def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluct
     def source(wanted: np.ndarray) -> PairSeries:
         if windows.revision != revision:
             raise RuntimeError("these fluctuations were taken before the RSSI windows last changed")
-        return windows.series(now, det.covary_window_s, badges=wanted)
+        # Series heard in fewer seconds than the fluctuations keep are left out before they are
+        # built (at 20,000 badges, four in ten of them).
+        return windows.series(now, det.covary_window_s, badges=wanted, min_heard=MIN_SECONDS)
 
     n_gw = state.gateways_xyz.shape[0]
-    return Fluctuations(source, _row_of(state, badges), badges.shape[0], n_gw, smooth_s=det.covary_smooth_s)
+    return Fluctuations(
+        source, _row_of(state, badges), badges.shape[0], n_gw, min_seconds=MIN_SECONDS, smooth_s=det.covary_smooth_s
+    )
 
 
 def _profile_term(det: Detector, rms: np.ndarray, common: np.ndarray, min_common: int) -> np.ndarray:

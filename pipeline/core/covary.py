@@ -25,10 +25,12 @@ import numpy.typing as npt
 from .runs import ranks, runs
 from .windows import PairSeries
 
-__all__ = ["Fluctuations"]
+__all__ = ["MIN_SECONDS", "Fluctuations"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+MIN_SECONDS = 8  # seconds heard a (badge, gateway) series needs to be kept, by default
 
 # Gateway-seconds compared per chunk of pairs: small enough that a chunk's gathered rows
 # (1 MB of float32 each) stay in cache and come from the allocator's heap, not fresh pages
@@ -83,7 +85,7 @@ class Fluctuations:
         n: int,
         n_gateways: int,
         *,
-        min_seconds: int = 8,
+        min_seconds: int = MIN_SECONDS,
         smooth_s: int = 3,
     ) -> None:
         if not (isinstance(smooth_s, int) and smooth_s >= 1):
@@ -118,7 +120,7 @@ class Fluctuations:
         n: int,
         n_gateways: int,
         *,
-        min_seconds: int = 8,
+        min_seconds: int = MIN_SECONDS,
         smooth_s: int = 3,
     ) -> Fluctuations:
         """From a :class:`PairSeries`, every wanted row built at once; ``row_of[badge]`` is

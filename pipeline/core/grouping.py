@@ -43,35 +43,48 @@ class Profiles:
     (strongest first; at most ``k`` if given) with their levels in dBm, and a lookup table.
 
     ``from_entries`` takes aligned ``row``/``gateway``/``level`` arrays (one entry per heard
-    pair). The table is float32 (0.01 dB resolution is far below the radio's noise).
+    pair). Levels are looked up as float32 (0.01 dB resolution is far below the radio's
+    noise): the table holds, per badge and gateway, the entry's place in the badge's whole
+    list (a byte while lists are shorter than 255), and ``heard`` the levels by place, NaN
+    past the end; a quarter of a dense float32 table, which at 20,000 badges and 1,645
+    gateways would be 130 MB.
     """
 
-    __slots__ = ("__weakref__", "counts", "gateways", "levels", "table")
+    __slots__ = ("__weakref__", "counts", "gateways", "heard", "levels", "slot")
 
-    def __init__(self, gateways: IntArray, levels: FloatArray, table: npt.NDArray[np.float32]) -> None:
+    def __init__(
+        self,
+        gateways: IntArray,
+        levels: FloatArray,
+        slot: npt.NDArray[np.unsignedinteger],
+        heard: npt.NDArray[np.float32],
+    ) -> None:
         self.gateways = gateways  # [n, k], -1 = none (a badge's gateways come first)
         self.levels = levels  # [n, k], NaN = none
-        self.table = table  # [n, n_gateways], NaN = unheard
+        self.slot = slot  # [n, n_gateways]: place in the badge's whole list (heard.shape[1] - 1 = unheard)
+        self.heard = heard  # [n, places + 1] float32 levels by place, NaN in the last column
         self.counts = (gateways >= 0).sum(axis=1)
 
     @classmethod
     def from_entries(
         cls, row: IntArray, gateway: IntArray, level: FloatArray, n: int, n_gateways: int, k: int | None = None
     ) -> Profiles:
-        table = np.full((n, n_gateways), np.nan, dtype=np.float32)
-        table[row, gateway] = level
         order = _strongest_first(row, level)
-        row, gateway, level = row[order], gateway[order], level[order]
-        rank = ranks(runs(row)[1])
-        width = int(rank.max() + 1) if rank.shape[0] else 0
-        if k is not None:
-            width = min(width, k)
+        rank = np.empty(order.shape[0], dtype=np.int64)
+        rank[order] = ranks(runs(row[order])[1])  # each entry's place in its badge's list
+        places = int(rank.max() + 1) if rank.shape[0] else 0
+        slot = np.full((n, n_gateways), places, dtype=np.uint8 if places < 255 else np.uint16)
+        slot[row, gateway] = rank  # in entry order: a repeated (row, gateway) ends as it would in a table
+        heard = np.full((n, places + 1), np.nan, dtype=np.float32)
+        heard[row, rank] = level
+        row, gateway, level, rank = row[order], gateway[order], level[order], rank[order]
+        width = places if k is None else min(places, k)
         keep = rank < width
         gws = np.full((n, width), -1, dtype=np.int64)
         lev = np.full((n, width), np.nan)
         gws[row[keep], rank[keep]] = gateway[keep]
-        lev[row[keep], rank[keep]] = level[keep].astype(np.float32)  # as the table holds them
-        return cls(gws, lev, table)
+        lev[row[keep], rank[keep]] = level[keep].astype(np.float32)  # as they are looked up
+        return cls(gws, lev, slot, heard)
 
     @classmethod
     def from_dense(cls, profiles: FloatArray, k: int | None = None) -> Profiles:
@@ -80,8 +93,22 @@ class Profiles:
         n, g = profiles.shape
         return cls.from_entries(row.astype(np.int64), gateway.astype(np.int64), profiles[row, gateway], n, g, k)
 
+    @property
+    def n_gateways(self) -> int:
+        return int(self.slot.shape[1])
+
+    def level(self, badge: IntArray, gateway: IntArray) -> npt.NDArray[np.float32]:
+        """The levels (float32 dBm, NaN = unheard) of aligned ``badge`` rows and ``gateway`` indices."""
+        return self._level(badge, np.asarray(badge, dtype=np.int64) * self.n_gateways + gateway)
+
+    def _level(self, badge: IntArray, cell: IntArray) -> npt.NDArray[np.float32]:
+        """:meth:`level` by the flat cell ``badge * n_gateways + gateway`` of each."""
+        place = self.slot.ravel()[cell]
+        width = self.heard.shape[1]
+        return np.asarray(self.heard.ravel()[badge * width + place], dtype=np.float32)
+
     def __len__(self) -> int:
-        return int(self.table.shape[0])
+        return int(self.slot.shape[0])
 
 
 def _strongest_first(row: IntArray, level: FloatArray) -> IntArray:
@@ -276,8 +303,9 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     at += np.arange(at.shape[0])
     g = profiles.gateways.ravel()[at]
     a = profiles.levels.ravel()[at]
-    g += np.repeat(col * profiles.table.shape[1], counts)  # ... and the column badge's table row.
-    b = profiles.table.ravel()[g].astype(np.float64)
+    other = np.repeat(col.astype(np.int64, copy=False), counts)  # ... looked up among the column badge's.
+    g += other * profiles.n_gateways
+    b = profiles._level(other, g).astype(np.float64)
     heard = ~np.isnan(b)
     # Gateways the column badge does not hear add exactly nothing (+0.0: x + 0.0 is x), so the
     # sums run over the heard ones in the same order, without compressing every array first.

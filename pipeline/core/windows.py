@@ -44,6 +44,8 @@ _EMPTY = np.iinfo(np.int16).max  # no reading in that second; sorts after every 
 _LEVEL_DBM = np.arange(1 << 16, dtype=np.uint16).view(np.int16) / np.float32(_SCALE)
 _LEVEL_DBM[np.uint16(_EMPTY)] = np.nan
 Levels = npt.NDArray[np.int16]
+_SERIES_BLOCK = 1 << 16  # slots per block in series(): its int16 temporaries stay a few MB
+_SUMMARY_BLOCK = 1 << 16  # ... and in summarize()
 Counts = npt.NDArray[np.int32]
 
 
@@ -196,7 +198,7 @@ class RssiWindows:
         cap = self._level.shape[0]
         if need <= cap:
             return
-        new_cap = max(need, cap + cap // 2, 1024)
+        new_cap = max(need, cap + cap // 4, 1024)  # (a quarter more: at 20,000 badges the store is ~100 MB)
         extra = new_cap - cap
         self._level = np.concatenate([self._level, np.full((extra, self._ring), _EMPTY, dtype=np.int16)])
         self._count = np.concatenate([self._count, np.zeros((extra, self._ring), dtype=np.uint8)])
@@ -290,38 +292,38 @@ class RssiWindows:
         self._admit(t)
         return t
 
-    def _block(self, first: int, last: int, *, in_order: bool) -> tuple[Levels, int, Counts | None]:
-        """Per-second levels of every slot for seconds ``first .. last`` (clipped to what is
-        kept), as a [used slots, seconds] array; the offset of ``first`` in it; and, where the
-        seconds are all kept or exactly those of the ``window_s`` summary, the seconds heard
-        per slot (kept up to date as readings come and go). Without ``in_order`` the columns
-        may come in any order, the whole ring may stand for every second kept (its spare
-        columns are empty) and seconds nobody was heard in are left out (a summary sorts
-        each row anyway); the array may be a view of the store."""
+    def _columns(self, first: int, last: int) -> tuple[list[tuple[int, int]], Counts | None]:
+        """The ring columns holding seconds ``first .. last`` (clipped to what is kept), as
+        ranges ``[a, b)``, in any order: the whole ring may stand for every second kept (its
+        spare columns are empty) and seconds nobody was heard in are left out (a summary sorts
+        each row anyway); and, where the seconds are all kept or exactly those of the
+        ``window_s`` summary, the seconds heard per slot (kept up to date as readings come and go)."""
         assert self._t is not None
         first_kept = self._first_kept(self._t)
         lo = max(first, first_kept)
         hi = min(last, self._t + self._ahead)
         used = self._used
         if hi < lo:
-            return np.empty((used, 0), dtype=np.int16), 0, None
+            return [], None
         heard: Counts | None = None
         if lo == first_kept and hi == self._t + self._ahead:
-            heard = self._heard[:used]
-            if not in_order:
-                return self._level[:used], lo - first, heard
-        elif lo == self._first_recent(self._t) and hi == self._t + self._ahead:
+            return [(0, self._ring)], self._heard[:used]
+        if lo == self._first_recent(self._t) and hi == self._t + self._ahead:
             heard = self._heard_recent[:used]
-        offset = lo - first
-        if not in_order:  # leave out empty seconds at either end (the future ones, mostly)
-            while lo < hi and not self._col_cells[hi % self._ring]:
-                hi -= 1
-            while lo < hi and not self._col_cells[lo % self._ring]:
-                lo += 1
+        # Leave out empty seconds at either end (the future ones, mostly).
+        while lo < hi and not self._col_cells[hi % self._ring]:
+            hi -= 1
+        while lo < hi and not self._col_cells[lo % self._ring]:
+            lo += 1
         a, b = lo % self._ring, hi % self._ring
         if a <= b:
-            return self._level[:used, a : b + 1], offset, heard
-        return np.concatenate([self._level[:used, a:], self._level[:used, : b + 1]], axis=1), offset, heard
+            return [(a, b + 1)], heard
+        return [(a, self._ring), (0, b + 1)], heard
+
+    def _rows(self, slots: IntArray, columns: list[tuple[int, int]]) -> Levels:
+        """The ``columns`` of the rows of ``slots``, as one [slots, seconds] array of its own."""
+        parts = [np.take(self._level[:, a:b], slots, axis=0) for a, b in columns]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def _empty_summary(self) -> PairSummary:
         e_i = np.empty(0, dtype=np.int64)
@@ -339,45 +341,56 @@ class RssiWindows:
         if not 0 < span <= self.keep_s:
             raise ValueError(f"span_s must be in (0, {self.keep_s}] seconds, got {span_s!r}")
         t = self._sync(now)
-        block, _, counted = self._block(math.floor(t - span) + 1, t + self._ahead, in_order=False)
-        width = block.shape[1]
+        columns, counted = self._columns(math.floor(t - span) + 1, t + self._ahead)
+        width = sum(b - a for a, b in columns)
         if width == 0 or self._keys.shape[0] == 0:
             return self._empty_summary()
+        used = self._used
         if counted is not None:
             heard = counted.astype(np.int64)
         else:
-            heard = width - (block == _EMPTY).sum(axis=1, dtype=np.int64)
+            heard = np.full(used, width, dtype=np.int64)
+            for lo in range(0, used, _SUMMARY_BLOCK):
+                hi = min(lo + _SUMMARY_BLOCK, used)
+                for a, b in columns:
+                    heard[lo:hi] -= (self._level[lo:hi, a:b] == _EMPTY).sum(axis=1, dtype=np.int64)
         live = heard[self._slot_of] >= max(min_count, 1)
         slots = self._slot_of[live]  # in key order
         if slots.shape[0] == 0:
             return self._empty_summary()
+        count = heard[slots]
+        median = np.empty(slots.shape[0], dtype=np.float64)
+        iqr = np.empty(slots.shape[0], dtype=np.float64)
         # The live pairs' rows only (in key order; free slots and pairs heard too little are
         # not sorted), each sorted, empty last: a pair's heard seconds come first, in order.
-        ordered = block.take(slots, axis=0)
-        ordered.sort(axis=1)
-        # Quartile num / 4 by linear interpolation between order statistics (numpy's default):
-        # at position num / 4 * (count - 1), in integers (floor and remainder).
-        count = heard[slots]
-        last = np.maximum(count - 1, 0)
-        start = np.arange(slots.shape[0], dtype=np.int64) * width
-        flat = ordered.reshape(-1)
+        # In blocks of slots, so the copies stay a few MB at 20,000 badges.
+        for lo in range(0, slots.shape[0], _SUMMARY_BLOCK):
+            hi = min(lo + _SUMMARY_BLOCK, slots.shape[0])
+            ordered = self._rows(slots[lo:hi], columns)
+            ordered.sort(axis=1)
+            # Quartile num / 4 by linear interpolation between order statistics (numpy's
+            # default): at position num / 4 * (count - 1), in integers (floor and remainder).
+            last = np.maximum(count[lo:hi] - 1, 0)
+            start = np.arange(hi - lo, dtype=np.int64) * width
+            flat = ordered.reshape(-1)
 
-        def quantile(num: int) -> FloatArray:
-            pos = num * last
-            lo = start + (pos >> 2)
-            a = np.take(flat, lo) / _SCALE
-            b = np.take(flat, np.minimum(lo + 1, start + last)) / _SCALE
-            return np.asarray(a + (b - a) * ((pos & 3) / 4.0), dtype=np.float64)
+            def quantile(num: int, last: IntArray = last, start: IntArray = start, flat: Levels = flat) -> FloatArray:
+                pos = num * last
+                at = start + (pos >> 2)
+                a = np.take(flat, at) / _SCALE
+                b = np.take(flat, np.minimum(at + 1, start + last)) / _SCALE
+                return np.asarray(a + (b - a) * ((pos & 3) / 4.0), dtype=np.float64)
 
-        median = quantile(2)
-        iqr = quantile(3) - quantile(1)
+            median[lo:hi] = quantile(2)
+            iqr[lo:hi] = quantile(3) - quantile(1)
         key = self._keys[live]
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, count, self._last_ts[slots])
 
-    def series(self, now: float, seconds: int, badges: IntArray | None = None) -> PairSeries:
+    def series(self, now: float, seconds: int, badges: IntArray | None = None, *, min_heard: int = 1) -> PairSeries:
         """Per-second means over the last ``seconds`` (1 .. ``keep_s``) whole seconds ending at
-        ``now``; with ``badges`` (indices), only those badges' pairs."""
+        ``now``; with ``badges`` (indices), only those badges' pairs; only the pairs heard in at
+        least ``min_heard`` of those seconds."""
         if not (isinstance(seconds, int) and 0 < seconds <= self.keep_s):
             raise ValueError(f"seconds must be an integer in [1, {self.keep_s}], got {seconds!r}")
         t = self._sync(now)
@@ -395,18 +408,33 @@ class RssiWindows:
         if hi_k < lo_k:
             keys, values = keys[:0], np.full((0, seconds), np.nan, dtype=np.float32)
         else:
-            # Only the pairs asked for, then only the columns of the span, in time order.
-            rows = np.take(self._level, slots, axis=0)
+            # Only the pairs asked for, then only the columns of the span, in time order; in
+            # blocks of slots, so that only the result is as big as the pairs asked for.
             a, b = lo_k % self._ring, hi_k % self._ring
-            got = rows[:, a : b + 1] if a <= b else np.concatenate([rows[:, a:], rows[:, : b + 1]], axis=1)
-            heard = got.min(axis=1) != _EMPTY  # a heard second sorts before an empty one
-            keys, got = keys[heard], got[heard]
-            levels = np.take(_LEVEL_DBM, got.view(np.uint16))  # got / 100 as float32, NaN for empty
-            if got.shape[1] == seconds:
-                values = levels
+            offset = lo_k - first  # the span's first column in the result (the rest: NaN)
+            m = slots.shape[0]
+            if offset == 0 and hi_k - lo_k + 1 == seconds:
+                values = np.empty((m, seconds), dtype=np.float32)  # every column written below
             else:
-                values = np.full((got.shape[0], seconds), np.nan, dtype=np.float32)
-                values[:, lo_k - first : lo_k - first + got.shape[1]] = levels
+                values = np.full((m, seconds), np.nan, dtype=np.float32)
+            heard = np.empty(m, dtype=np.bool_)
+            kept = 0
+            for start in range(0, m, _SERIES_BLOCK):
+                rows = np.take(self._level, slots[start : start + _SERIES_BLOCK], axis=0)
+                got = rows[:, a : b + 1] if a <= b else np.concatenate([rows[:, a:], rows[:, : b + 1]], axis=1)
+                if min_heard > 1:
+                    mine = (got != _EMPTY).sum(axis=1, dtype=np.int64) >= min_heard
+                else:
+                    mine = got.min(axis=1) != _EMPTY  # a heard second sorts before an empty one
+                heard[start : start + _SERIES_BLOCK] = mine
+                got = got[mine]
+                # got / 100 as float32, NaN for empty; the heard rows packed in order
+                levels = np.take(_LEVEL_DBM, got.view(np.uint16))
+                values[kept : kept + got.shape[0], offset : offset + got.shape[1]] = levels
+                kept += got.shape[0]
+            keys = keys[heard]
+            if kept < m:  # shrunk in place (no view of it exists): never two copies at once
+                values.resize((kept, seconds), refcheck=False)
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSeries(keys >> _GATEWAY_BITS, keys & gateway_mask, values)
 

@@ -93,7 +93,7 @@ def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: 
     for k, (i, j) in enumerate(zip(row.tolist(), col.tolist(), strict=True)):
         heard = profiles.gateways[i, : profiles.counts[i]]
         a = profiles.levels[i, : profiles.counts[i]]
-        b = profiles.table[j, heard].astype(np.float64)
+        b = profiles.level(np.full(heard.shape[0], j), heard).astype(np.float64)
         diff = (a - b)[~np.isnan(b)]  # in the row badge's list order, as one running sum
         want_total = want_squares = 0.0
         for d in diff.tolist():
@@ -143,6 +143,29 @@ def test_profile_lists_are_strongest_first_with_ties_in_entry_order_however_the_
         mine = keep[row[keep] == r]
         want = mine[np.lexsort((-level[mine], np.zeros(mine.shape[0])))]
         assert built.gateways[r, : built.counts[r]].tolist() == gateway[want].tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_profile_levels_are_those_of_a_dense_float32_table(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, g = 40, 25
+    row = rng.integers(0, n, 500)
+    gateway = rng.integers(0, g, 500)  # some (row, gateway) repeated: the last entry holds
+    level = np.round(rng.normal(-80, 6, 500), 2)
+    if seed % 2:
+        order = np.lexsort((gateway, row))  # grouped by row, as summaries come
+        row, gateway, level = row[order], gateway[order], level[order]
+    table = np.full((n, g), np.nan, dtype=np.float32)  # what the lookup stands for
+    for r, c, v in zip(row.tolist(), gateway.tolist(), level.tolist(), strict=True):
+        table[r, c] = v
+    for k in (None, 3):
+        built = Profiles.from_entries(row, gateway, level, n, g, k)
+        every_row, every_gateway = np.divmod(np.arange(n * g), g)
+        got = built.level(every_row, every_gateway).reshape(n, g)
+        assert got.dtype == np.float32 and got.tobytes() == table.tobytes()
+        assert len(built) == n
+    empty = Profiles.from_entries(row[:0], gateway[:0], level[:0], 5, g)
+    assert np.isnan(empty.level(np.arange(5), np.zeros(5, dtype=np.int64))).all()
 
 
 def test_the_search_radius_is_capped_where_no_blend_can_reach_eps() -> None:
