@@ -56,7 +56,11 @@ class Detector:
     T = 2/3; the learned, averaged score at ≈ 0.5 (docs/quality.md). 0.45 was chosen on
     tuning seeds 2 and 6 (0.4–0.5 within 0.02 of each other). A positions feed's groups
     are unchanged (o-space DBSCAN), and so are huddle candidates and which alerts fire,
-    when and on whom; an alert's suggested group is one of these groups.
+    when and on whom; an alert's suggested group is one of these groups. It scores every
+    nearby pair (≈ 19 per badge at 4 m² a head), so it costs a tick about 40 % at 1,000–5,000
+    badges and 70–80 % with 150 MB more at 20,000 (docs/benchmarks.md): a tick with more than
+    ``floor_pair_max_badges`` placed badges uses the blended distance instead, which keeps
+    a 10,000–20,000-badge tick within its second and 20,000 badges within 512 MB.
 
     ``err_floor_m_per_sqrt_m``/``err_fix_share``: the part of an RSSI position's error that
     smoothing over time cannot remove, reported on top of the filter's own: ``sqrt((floor x
@@ -124,6 +128,7 @@ class Detector:
     walk_window_s: float = 4.0
     floor_pair_eps_m: float = 0.45
     floor_pair_m: float = 7.0
+    floor_pair_max_badges: int = 5000
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):
@@ -131,6 +136,8 @@ class Detector:
         for name in ("window_s", "eps_m", "feed_max_age_s", "walk_window_s", "colleague_every_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.floor_pair_max_badges < 0:
+            raise ValueError(f"floor_pair_max_badges must be >= 0, got {self.floor_pair_max_badges!r}")
         if self.covary_probe_pairs < 20:
             raise ValueError(f"covary_probe_pairs must be >= 20, got {self.covary_probe_pairs!r}")
         for name in (

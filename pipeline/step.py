@@ -426,7 +426,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common)
 
         scores = _PairMemo(pair_distance, len(fixes))
-        if state.floor_averages is not None:
+        if state.floor_averages is not None and len(fixes) <= state.detector.floor_pair_max_badges:
             floor_labels = _pair_groups(state, graph, pts, fixes.badge, scores, now, measure)
         candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)

@@ -6,6 +6,9 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from mingle_wire import Reading, ReadingBatch, RecordingWriter, Topics, decode_readings, encode_readings
 from pipeline.detector import BASELINE, MINGLE
@@ -298,3 +301,29 @@ def test_rssi_floor_groups_come_from_the_averaged_pair_score() -> None:
     # One tick apart the pair 0-1 measured far: its 20 s average stays within eps; a fresh one would not.
     labels = _pair_groups(state, graph, pts, badge, lambda r, c: np.full(r.shape[0], 1.5), 2.0, True)  # type: ignore[arg-type]
     assert labels[0] == labels[1] >= 0
+
+
+def test_above_floor_pair_max_badges_the_floor_groups_fall_back_to_the_blended_distance(
+    venue_file: Path, roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.step as step_module
+
+    venue, roster = load_venue(venue_file), load_roster(roster_file)
+    rec = tmp_path / "rec.jsonl.gz"
+    write_recording(rec, venue, 40)
+    calls: list[int] = []
+    real = step_module._pair_groups
+
+    def counting(state: PipelineState, graph: Any, *args: Any) -> Any:
+        calls.append(graph.shape[0])
+        return real(state, graph, *args)
+
+    monkeypatch.setattr(step_module, "_pair_groups", counting)
+    runs = {}
+    for cap in (5, 4):  # five badges are placed on this floor
+        calls.clear()
+        runs[cap] = run_replay(rec, venue, roster, detector=dataclasses.replace(MINGLE, floor_pair_max_badges=cap))
+        assert (len(calls) > 0) == (cap == 5) and all(n <= 5 for n in calls)
+    blended = run_replay(rec, venue, roster, detector=dataclasses.replace(MINGLE, floor_pair_eps_m=0.0))
+    assert [f.clusters for f in runs[4].frames] == [f.clusters for f in blended.frames]
+    assert [a.members for a in runs[5].alerts] == [a.members for a in blended.alerts]
