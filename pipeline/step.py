@@ -23,7 +23,7 @@ from .core.composition import Person, compose
 from .core.covary import MIN_SECONDS, Fluctuations
 from .core.grouping import GroupFinder, Profiles, dbscan_precomputed
 from .core.motion import Motion
-from .core.pairavg import PairAverages
+from .core.pairavg import PairAverages, PairMemo
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
 from .core.radio import Calibrator
@@ -294,37 +294,6 @@ def _colleague_score(
     return np.asarray(np.maximum(score, 1e-3), dtype=np.float64)
 
 
-class _PairMemo:
-    """A tick's pair scores, each measured once: a pair asked again (the floor's groups ask
-    first, then the colleagues and their strangers) is read back. A pair's score depends on
-    that pair alone, so a read-back value is the very value a new measurement would give."""
-
-    def __init__(self, score: Callable[[np.ndarray, np.ndarray], np.ndarray], n: int) -> None:
-        self.score = score
-        self.n = n
-        self.keys = np.empty(0, dtype=np.int64)
-        self.values = np.empty(0, dtype=np.float64)
-
-    def __call__(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        key = r.astype(np.int64) * self.n + c
-        out = np.empty(key.shape[0], dtype=np.float64)
-        if self.keys.shape[0]:
-            pos = np.minimum(np.searchsorted(self.keys, key), self.keys.shape[0] - 1)
-            hit = self.keys[pos] == key
-            out[hit] = self.values[pos[hit]]
-        else:
-            hit = np.zeros(key.shape[0], dtype=np.bool_)
-        miss = np.flatnonzero(~hit)
-        if miss.shape[0]:
-            new, first, back = np.unique(key[miss], return_index=True, return_inverse=True)
-            values = np.asarray(self.score(r[miss[first]], c[miss[first]]), dtype=np.float64)
-            out[miss] = values[back.ravel()]
-            keys = np.concatenate([self.keys, new])
-            order = np.argsort(keys, kind="stable")
-            self.keys, self.values = keys[order], np.concatenate([self.values, values])[order]
-        return out
-
-
 def _pair_groups(
     state: PipelineState,
     graph: sparse.csr_matrix,
@@ -425,7 +394,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             min_common = state.groups.min_common_gateways
             return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common)
 
-        scores = _PairMemo(pair_distance, len(fixes))
+        scores = PairMemo(pair_distance, len(fixes))
         if state.floor_averages is not None and len(fixes) <= state.detector.floor_pair_max_badges:
             floor_labels = _pair_groups(state, graph, pts, fixes.badge, scores, now, measure)
         candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure)

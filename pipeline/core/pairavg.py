@@ -1,4 +1,4 @@
-"""Moving averages of a per-pair quantity, kept under stable badge ids across ticks.
+"""Per-pair stores: moving averages kept across ticks, and one tick's memo of pair scores.
 
 :class:`PairAverages` stores, per unordered pair of badge ids, an exponential moving average
 (time constant ``smooth_s`` seconds) of a distance measured now and then: a pair that stands
@@ -10,10 +10,12 @@ more than ``forget_s`` seconds is forgotten and starts afresh.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PairAverages"]
+__all__ = ["PairAverages", "PairMemo"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -85,3 +87,36 @@ class PairAverages:
             return keys, np.zeros(keys.shape[0], dtype=np.int64), np.zeros(keys.shape[0], dtype=np.bool_)
         pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
         return keys, pos, self._keys[pos] == keys
+
+
+class PairMemo:
+    """One tick's pair scores, each measured once: ``score(r, c)`` of row pairs (rows below
+    ``n``) is called for the pairs not asked before, and a pair asked again is read back (in
+    ``step`` the floor's groups ask first, then the colleagues and their strangers). Only for a
+    ``score`` whose value for a pair depends on that pair alone: then a read-back value is the
+    very value a new measurement would give."""
+
+    def __init__(self, score: Callable[[IntArray, IntArray], FloatArray], n: int) -> None:
+        self.score = score
+        self.n = n
+        self.keys = np.empty(0, dtype=np.int64)
+        self.values = np.empty(0, dtype=np.float64)
+
+    def __call__(self, r: IntArray, c: IntArray) -> FloatArray:
+        key = r.astype(np.int64) * self.n + c
+        out = np.empty(key.shape[0], dtype=np.float64)
+        if self.keys.shape[0]:
+            pos = np.minimum(np.searchsorted(self.keys, key), self.keys.shape[0] - 1)
+            hit = self.keys[pos] == key
+            out[hit] = self.values[pos[hit]]
+        else:
+            hit = np.zeros(key.shape[0], dtype=np.bool_)
+        miss = np.flatnonzero(~hit)
+        if miss.shape[0]:
+            new, first, back = np.unique(key[miss], return_index=True, return_inverse=True)
+            values = np.asarray(self.score(r[miss[first]], c[miss[first]]), dtype=np.float64)
+            out[miss] = values[back.ravel()]
+            keys = np.concatenate([self.keys, new])
+            order = np.argsort(keys, kind="stable")
+            self.keys, self.values = keys[order], np.concatenate([self.values, values])[order]
+        return out

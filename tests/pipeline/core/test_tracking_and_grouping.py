@@ -276,3 +276,20 @@ def test_overlaps_are_the_plain_member_by_member_ones_and_assignment_ignores_the
         assert sorted(_assign(t[perm], g[perm], s[perm], len(tracks), least)) == pairs
         w = [list(x) for x in zip(*want, strict=True)] if want else [[], [], []]
         assert sorted(_assign(w[0], w[1], w[2], len(tracks), least)) == pairs
+
+
+def test_pair_memo_measures_each_pair_once_and_reads_it_back() -> None:
+    from pipeline.core.pairavg import PairMemo
+
+    asked: list[list[tuple[int, int]]] = []
+
+    def score(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        asked.append(list(zip(r.tolist(), c.tolist(), strict=True)))
+        return (r * 10 + c).astype(np.float64)
+
+    memo = PairMemo(score, 10)
+    first = memo(np.array([1, 2, 1]), np.array([3, 4, 3]))  # (1, 3) twice in one call
+    assert first.tolist() == [13.0, 24.0, 13.0] and asked == [[(1, 3), (2, 4)]]
+    again = memo(np.array([2, 5, 1]), np.array([4, 6, 3]))
+    assert again.tolist() == [24.0, 56.0, 13.0] and asked[-1] == [(5, 6)]
+    assert memo(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)
