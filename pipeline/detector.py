@@ -136,8 +136,6 @@ class Detector:
         for name in ("window_s", "eps_m", "feed_max_age_s", "walk_window_s", "colleague_every_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if self.floor_pair_max_badges < 0:
-            raise ValueError(f"floor_pair_max_badges must be >= 0, got {self.floor_pair_max_badges!r}")
         if self.covary_probe_pairs < 20:
             raise ValueError(f"covary_probe_pairs must be >= 20, got {self.covary_probe_pairs!r}")
         for name in (
@@ -152,6 +150,7 @@ class Detector:
             "err_fix_share",
             "floor_pair_eps_m",
             "floor_pair_m",
+            "floor_pair_max_badges",
         ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")

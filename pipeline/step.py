@@ -21,7 +21,7 @@ from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
 from .core.covary import MIN_SECONDS, Fluctuations
-from .core.grouping import GroupFinder, Profiles, dbscan_precomputed
+from .core.grouping import GroupFinder, Profiles, dbscan_precomputed, distance_graph
 from .core.motion import Motion
 from .core.pairavg import PairAverages, PairMemo
 from .core.policy import HuddlePolicy
@@ -316,9 +316,8 @@ def _pair_groups(
     a, b = badge[r], badge[c]
     d = averages.update(a, b, pair_distance(r, c), now) if measure else averages.recall(a, b, now)
     close = d <= det.floor_pair_eps_m
-    r, c, d = r[close], c[close], np.maximum(d[close], 1e-6)  # no explicit zeros in a sparse graph
-    n = graph.shape[0]
-    floor = sparse.csr_matrix((np.concatenate([d, d]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n))
+    r, c, d = r[close], c[close], d[close]
+    floor = distance_graph(np.concatenate([r, c]), np.concatenate([c, r]), np.concatenate([d, d]), graph.shape[0])
     return dbscan_precomputed(floor, det.floor_pair_eps_m, det.min_samples)
 
 

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from .grouping import dbscan_precomputed
+from .grouping import dbscan_precomputed, distance_graph
 from .pairavg import PairAverages
 from .runs import ranks, runs
 
@@ -109,7 +109,7 @@ class ColleagueFinder:
             row, col = _colleague_pairs(company)
             dist = self._averages(row, col, ids, pair_distance, now, measure)
             row, col, dist = np.r_[row, col], np.r_[col, row], np.r_[dist, dist]
-        colleague = sparse.csr_matrix((np.maximum(dist, 1e-6), (row, col)), shape=graph.shape)
+        colleague = distance_graph(row, col, dist, n)
         labels = dbscan_precomputed(colleague, self.eps_m, 2)
         groups: list[IntArray] = []
         if pair_distance is None:

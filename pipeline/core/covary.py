@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from .runs import ranks, runs
+from .runs import find_sorted, ranks, runs
 from .windows import PairSeries
 
 __all__ = ["MIN_SECONDS", "Fluctuations"]
@@ -240,8 +240,7 @@ class Fluctuations:
             ok = slot_b >= 0
             pair, slot_a, slot_b = pair[ok], slot_a[ok], slot_b[ok]
         else:
-            at = np.minimum(np.searchsorted(self._key, want), self._key.shape[0] - 1)
-            ok = self._key[at] == want
+            at, ok = find_sorted(self._key, want)
             pair, slot_a, slot_b = pair[ok], slot_a[ok], self._key_slot[at[ok]]
         m = row.shape[0]
         residual, sumsq = self._residual, self._sumsq

@@ -30,9 +30,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
-from .runs import ranks, runs
+from .runs import find_sorted, ranks, runs
 
-__all__ = ["GroupFinder", "Profiles", "dbscan_precomputed"]
+__all__ = ["GroupFinder", "Profiles", "dbscan_precomputed", "distance_graph"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -200,9 +200,7 @@ class GroupFinder:
         row, col, d = np.concatenate([r, c]), np.concatenate([c, r]), np.concatenate([half, half])
         if self.mutual_k > 0 and d.shape[0]:
             row, col, d = _mutual_knn(row, col, d, self.mutual_k)
-        # Explicit zeros would be dropped by sparse ops: keep a tiny positive distance.
-        d = np.maximum(d, 1e-6)
-        return sparse.csr_matrix((d, (row, col)), shape=(n, n))
+        return distance_graph(row, col, d, n)
 
     def blend(self, row: IntArray, col: IntArray, d: FloatArray, profiles: Profiles | FloatArray | None) -> FloatArray:
         """Blend positional distances ``d`` of pairs (``row``, ``col``) with their profile difference.
@@ -234,8 +232,7 @@ class GroupFinder:
             return self._profile_difference(row, col, profiles)
         _, n, keys, memo_rms, memo_common = memo
         want = row.astype(np.int64) * n + col
-        at = np.minimum(np.searchsorted(keys, want), keys.shape[0] - 1)
-        hit = keys[at] == want
+        at, hit = find_sorted(keys, want)
         rms, common = memo_rms[at], memo_common[at]
         if not hit.all():
             miss = np.flatnonzero(~hit)
@@ -321,6 +318,15 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     total = np.asarray(np.bincount(pair, weights=diff, minlength=m), dtype=np.float64)
     squares = np.asarray(np.bincount(pair, weights=diff * diff, minlength=m), dtype=np.float64)
     return common, total, squares
+
+
+def distance_graph(row: IntArray, col: IntArray, d: FloatArray, n: int) -> sparse.csr_matrix:
+    """The sparse [n, n] graph of distances ``d`` at (``row``, ``col``), as DBSCAN takes it.
+
+    Explicit zeros would be dropped by sparse ops (a pair at distance 0 would vanish): every
+    distance is kept at 1e-6 m at least.
+    """
+    return sparse.csr_matrix((np.maximum(d, 1e-6), (row, col)), shape=(n, n))
 
 
 def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> IntArray:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from .runs import find_sorted
+
 __all__ = ["PairAverages", "PairMemo"]
 
 IntArray = npt.NDArray[np.int64]
@@ -83,10 +85,8 @@ class PairAverages:
         """Each pair's key, where it is or would go among the stored averages, and whether it is there."""
         lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
         keys = (lo << 32) | hi
-        if self._keys.shape[0] == 0:
-            return keys, np.zeros(keys.shape[0], dtype=np.int64), np.zeros(keys.shape[0], dtype=np.bool_)
-        pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.shape[0] - 1)
-        return keys, pos, self._keys[pos] == keys
+        pos, found = find_sorted(self._keys, keys)
+        return keys, pos, found
 
 
 class PairMemo:
@@ -105,12 +105,8 @@ class PairMemo:
     def __call__(self, r: IntArray, c: IntArray) -> FloatArray:
         key = r.astype(np.int64) * self.n + c
         out = np.empty(key.shape[0], dtype=np.float64)
-        if self.keys.shape[0]:
-            pos = np.minimum(np.searchsorted(self.keys, key), self.keys.shape[0] - 1)
-            hit = self.keys[pos] == key
-            out[hit] = self.values[pos[hit]]
-        else:
-            hit = np.zeros(key.shape[0], dtype=np.bool_)
+        pos, hit = find_sorted(self.keys, key)
+        out[hit] = self.values[pos[hit]]
         miss = np.flatnonzero(~hit)
         if miss.shape[0]:
             new, first, back = np.unique(key[miss], return_index=True, return_inverse=True)

@@ -1,7 +1,9 @@
-"""Runs of equal keys in sorted arrays: where each run starts, and each element's rank in it.
+"""Sorted arrays of keys: runs of equal keys (where each starts, each element's rank in it),
+and where wanted keys stand among sorted unique ones.
 
 The vectorised "group by a sorted key" that several cores need (strongest gateways per
-badge, profile lists, k nearest per badge, colleague pairs, overlap clusters, RSSI bins).
+badge, profile lists, k nearest per badge, colleague pairs, overlap clusters, RSSI bins), and
+the "look keys up in a sorted table" of their stores and memos.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ranks", "runs"]
+__all__ = ["find_sorted", "ranks", "runs"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -36,3 +38,13 @@ def ranks(counts: IntArray) -> IntArray:
     """For runs of ``counts`` elements laid end to end, each element's position in its run."""
     counts = np.asarray(counts, dtype=np.int64)
     return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def find_sorted(keys: IntArray, want: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """For each of ``want``: a position in ``keys`` (sorted, unique) — where it is, if ``found``
+    — and whether it is there. Positions are always valid indices of a non-empty ``keys``
+    (0 when ``keys`` is empty, with nothing found)."""
+    if keys.shape[0] == 0:
+        return np.zeros(want.shape[0], dtype=np.int64), np.zeros(want.shape[0], dtype=np.bool_)
+    pos = np.minimum(np.searchsorted(keys, want), keys.shape[0] - 1)
+    return pos, keys[pos] == want

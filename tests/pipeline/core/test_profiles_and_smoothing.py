@@ -355,3 +355,13 @@ def test_runs_are_the_plain_formulation_on_random_keys(seed: int) -> None:
         starts, counts = runs(keys)
         assert starts.dtype == counts.dtype == np.int64
         assert starts.tobytes() == plain_starts.tobytes() and counts.tobytes() == plain_counts.tobytes()
+
+
+def test_find_sorted_gives_valid_positions_and_what_is_there() -> None:
+    from pipeline.core.runs import find_sorted
+
+    keys = np.array([2, 5, 9], dtype=np.int64)
+    pos, found = find_sorted(keys, np.array([5, 1, 9, 12, 2], dtype=np.int64))
+    assert pos.tolist() == [1, 0, 2, 2, 0] and found.tolist() == [True, False, True, False, True]
+    pos, found = find_sorted(np.empty(0, dtype=np.int64), np.array([3], dtype=np.int64))
+    assert pos.tolist() == [0] and found.tolist() == [False]
