@@ -393,8 +393,11 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             min_common = state.groups.min_common_gateways
             return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common)
 
-        scores = PairMemo(pair_distance, len(fixes))
+        scores: Callable[[np.ndarray, np.ndarray], np.ndarray] = pair_distance
         if state.floor_averages is not None and len(fixes) <= state.detector.floor_pair_max_badges:
+            # The colleague finder asks again for many of the floor's pairs (its strangers'):
+            # each measured once. Without the floor groups no pair is asked twice.
+            scores = PairMemo(pair_distance, len(fixes))
             floor_labels = _pair_groups(state, graph, pts, fixes.badge, scores, now, measure)
         candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
