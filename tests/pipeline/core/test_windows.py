@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -232,22 +233,28 @@ def test_quartiles_are_bit_for_bit_those_of_each_pairs_own_sorted_seconds(seed: 
                 assert s.iqr[i] == q(3) - q(1)
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_series_in_blocks_of_slots_are_those_in_one_block(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.core.windows as windows
-
+def _filling_windows(seed: int) -> Iterator[tuple[RssiWindows, float]]:
+    """One store filled over 20 ticks (late, early and missing seconds): the store after each."""
     rng = np.random.default_rng(seed)
     w = RssiWindows(10.0, keep_s=30.0)
     for now in (100 + np.cumsum(rng.choice([1, 1, 2, 5], 20))).tolist():
         n = int(rng.integers(0, 400))
         b, g = rng.integers(0, 60, n), rng.integers(0, 8, n)
         w.add(b.astype(np.int64), g.astype(np.int64), now - rng.uniform(-1.5, 14.0, n), rng.normal(-75, 8, n))
+        yield w, float(now)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_series_in_blocks_of_slots_are_those_in_one_block(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.core.windows as windows
+
+    for w, now in _filling_windows(seed):
         for seconds, badges in ((30, None), (4, None), (12, np.arange(0, 60, 3))):  # all, few heard, some
             monkeypatch.setattr(windows, "_SERIES_BLOCK", 1 << 20)
-            whole = w.series(float(now), seconds, badges=badges)
+            whole = w.series(now, seconds, badges=badges)
             for block in (1, 7, 64):
                 monkeypatch.setattr(windows, "_SERIES_BLOCK", block)
-                got = w.series(float(now), seconds, badges=badges)
+                got = w.series(now, seconds, badges=badges)
                 assert got.badge.tolist() == whole.badge.tolist() and got.gateway.tolist() == whole.gateway.tolist()
                 assert got.values.dtype == np.float32 and got.values.shape == whole.values.shape
                 assert got.values.tobytes() == whole.values.tobytes()
@@ -257,36 +264,26 @@ def test_series_in_blocks_of_slots_are_those_in_one_block(seed: int, monkeypatch
 def test_summaries_in_blocks_of_slots_are_those_in_one_block(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline.core.windows as windows
 
-    rng = np.random.default_rng(seed)
-    w = RssiWindows(10.0, keep_s=30.0)
-    for now in (100 + np.cumsum(rng.choice([1, 1, 2, 5], 20))).tolist():
-        n = int(rng.integers(0, 400))
-        b, g = rng.integers(0, 60, n), rng.integers(0, 8, n)
-        w.add(b.astype(np.int64), g.astype(np.int64), now - rng.uniform(-1.5, 14.0, n), rng.normal(-75, 8, n))
+    for w, now in _filling_windows(seed):
         # the short and the long window (seconds heard kept per slot), and spans counted afresh
         for span, least in ((10.0, 1), (30.0, 1), (30.0, 5), (5.0, 1), (17.0, 3)):
             monkeypatch.setattr(windows, "_SUMMARY_BLOCK", 1 << 20)
-            whole = w.summarize(float(now), 8, span_s=span, min_count=least)
+            whole = w.summarize(now, 8, span_s=span, min_count=least)
             for block in (1, 7, 64):
                 monkeypatch.setattr(windows, "_SUMMARY_BLOCK", block)
-                got = w.summarize(float(now), 8, span_s=span, min_count=least)
+                got = w.summarize(now, 8, span_s=span, min_count=least)
                 for f in ("badge", "gateway", "median", "iqr", "count", "last_ts"):
                     assert getattr(got, f).tobytes() == getattr(whole, f).tobytes()
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_series_of_pairs_heard_in_enough_seconds_are_those_rows_of_all_series(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    w = RssiWindows(10.0, keep_s=30.0)
-    for now in (100 + np.cumsum(rng.choice([1, 1, 2, 5], 20))).tolist():
-        n = int(rng.integers(0, 400))
-        b, g = rng.integers(0, 60, n), rng.integers(0, 8, n)
-        w.add(b.astype(np.int64), g.astype(np.int64), now - rng.uniform(-1.5, 14.0, n), rng.normal(-75, 8, n))
+    for w, now in _filling_windows(seed):
         for seconds, badges in ((30, None), (12, np.arange(0, 60, 3))):
-            every = w.series(float(now), seconds, badges=badges)
+            every = w.series(now, seconds, badges=badges)
             heard = (~np.isnan(every.values)).sum(axis=1)
             for least in (1, 2, 8):
-                got = w.series(float(now), seconds, badges=badges, min_heard=least)
+                got = w.series(now, seconds, badges=badges, min_heard=least)
                 keep = heard >= least
                 assert got.badge.tolist() == every.badge[keep].tolist()
                 assert got.gateway.tolist() == every.gateway[keep].tolist()
