@@ -19,6 +19,8 @@ from .messages import (
     MAX_ITEMS,
     MAX_SKEW_S,
     PROTOCOL_VERSION,
+    Contact,
+    ContactBatch,
     FieldTypeError,
     FieldValueError,
     Position,
@@ -31,10 +33,12 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "Decoded",
     "Parser",
+    "decode_contacts",
     "decode_inbound",
     "decode_positions",
     "decode_readings",
     "dumps",
+    "encode_contacts",
     "encode_positions",
     "encode_readings",
     "loads",
@@ -57,7 +61,7 @@ TI = TypeVar("TI", bound=_Timed)
 class Decoded:
     """A decoded inbound message: the batch of good items and the items rejected."""
 
-    batch: ReadingBatch | PositionBatch
+    batch: ReadingBatch | PositionBatch | ContactBatch
     rejected: tuple[DecodeError, ...] = ()
 
 
@@ -188,14 +192,31 @@ def decode_positions(payload: Payload, source: str | None = None) -> Decoded:
     return Decoded(PositionBatch(header.source, header.sent, positions), rejected)
 
 
+def decode_contacts(payload: Payload, gateway: str | None = None) -> Decoded:
+    """Decode a ``contacts/<gateway>`` payload; ``gateway`` is the topic's id, if known."""
+    obj, items = _header(payload, "gateway", "contacts")
+    if gateway is not None and obj["gateway"] != gateway:
+        raise DecodeError("topic_mismatch", f"payload gateway {obj['gateway']!r} on topic of {gateway!r}"[:200])
+    header = _build(lambda: ContactBatch(gateway=obj["gateway"], sent=obj["sent"]))
+    contacts, rejected = _items(
+        items,
+        header.sent,
+        lambda c: Contact(badge=c["badge"], near=c["near"], rssi=c["rssi"], ts=c["ts"], seq=c["seq"]),
+        ("badge", "near", "rssi", "ts", "seq"),
+    )
+    return Decoded(ContactBatch(header.gateway, header.sent, contacts), rejected)
+
+
 def decode_inbound(kind: str, key: str, payload: Payload, parse: Parser = _strict_json) -> Decoded:
-    """Decode an inbound message by topic kind (``readings`` or ``positions``)."""
+    """Decode an inbound message by topic kind (``readings``, ``positions`` or ``contacts``)."""
     if not isinstance(payload, dict):
         payload = _object(loads(payload, parse))
     if kind == "readings":
         return decode_readings(payload, key)
     if kind == "positions":
         return decode_positions(payload, key)
+    if kind == "contacts":
+        return decode_contacts(payload, key)
     raise DecodeError("unknown_topic", f"no inbound messages of kind {kind!r}")
 
 
@@ -226,3 +247,11 @@ def encode_positions(batch: PositionBatch) -> bytes:
             item["err"] = round(p.err, 3)
         items.append(item)
     return dumps({"v": PROTOCOL_VERSION, "source": batch.source, "sent": round(batch.sent, 3), "positions": items})
+
+
+def encode_contacts(batch: ContactBatch) -> bytes:
+    items = [
+        {"badge": c.badge, "near": c.near, "rssi": _num(c.rssi, 1), "ts": round(c.ts, 3), "seq": c.seq}
+        for c in batch.contacts
+    ]
+    return dumps({"v": PROTOCOL_VERSION, "gateway": batch.gateway, "sent": round(batch.sent, 3), "contacts": items})

@@ -21,6 +21,8 @@ __all__ = [
     "RSSI_MAX_DBM",
     "RSSI_MIN_DBM",
     "Alert",
+    "Contact",
+    "ContactBatch",
     "FieldTypeError",
     "FieldValueError",
     "Frame",
@@ -139,6 +141,49 @@ class ReadingBatch:
         _ts("sent", _number("sent", self.sent))
         if not isinstance(self.readings, tuple):
             raise FieldTypeError("readings", self.readings, "a tuple of Reading")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One neighbour in a badge's proximity report, as a gateway heard the report.
+
+    Badge ``badge`` heard badge ``near`` during its last scan period, at best at ``rssi``
+    dBm (within [-120, 10] inclusive); ``ts`` is when the gateway received the report (Unix
+    seconds), ``seq`` the badge's advertisement counter that carried it (0 … 2³²−1): every
+    gateway in range hears the same report, and (``badge``, ``seq``) tells the copies apart.
+    """
+
+    badge: str
+    near: str
+    rssi: float
+    ts: float
+    seq: int
+
+    def __post_init__(self) -> None:
+        _ident("badge", self.badge)
+        _ident("near", self.near)
+        if self.near == self.badge:
+            raise FieldValueError("self_contact", f"badge {self.badge!r} reports itself as a neighbour")
+        _in_range("rssi", _number("rssi", self.rssi), RSSI_MIN_DBM, RSSI_MAX_DBM, "rssi_out_of_range", " dBm")
+        _ts("ts", _number("ts", self.ts))
+        if isinstance(self.seq, bool) or not isinstance(self.seq, int):
+            raise FieldTypeError("seq", self.seq, "an integer")
+        _in_range("seq", self.seq, 0, 2**32 - 1, "seq_out_of_range")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactBatch:
+    """A gateway's proximity reports for one window (topic ``contacts/<gateway>``)."""
+
+    gateway: str
+    sent: float
+    contacts: tuple[Contact, ...] = ()
+
+    def __post_init__(self) -> None:
+        _ident("gateway", self.gateway)
+        _ts("sent", _number("sent", self.sent))
+        if not isinstance(self.contacts, tuple):
+            raise FieldTypeError("contacts", self.contacts, "a tuple of Contact")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ DEFAULT_PREFIX: Final = "mingle"
 #: wildcards, no slashes, no spaces, no control characters.
 ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
-INBOUND_KINDS: Final = frozenset({"readings", "positions", "pauses"})
+INBOUND_KINDS: Final = frozenset({"readings", "positions", "contacts", "pauses"})
 
 
 def valid_id(value: object) -> bool:
@@ -28,7 +28,7 @@ def valid_id(value: object) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ParsedTopic:
-    """An inbound topic taken apart: ``kind`` is ``readings``, ``positions`` or ``pauses``."""
+    """An inbound topic taken apart: ``kind`` is ``readings``, ``positions``, ``contacts`` or ``pauses``."""
 
     site: str
     kind: str
@@ -54,6 +54,10 @@ class Topics:
 
     def readings(self, gateway: str = "+") -> str:
         return f"{self.base}/readings/{gateway}"
+
+    def contacts(self, gateway: str = "+") -> str:
+        """Badges' proximity reports, as one gateway heard them (see ``Contact``)."""
+        return f"{self.base}/contacts/{gateway}"
 
     def positions(self, source: str = "+") -> str:
         return f"{self.base}/positions/{source}"
@@ -82,7 +86,7 @@ class Topics:
 
 
 def parse_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> ParsedTopic | None:
-    """Parse an inbound (``readings``/``positions``/``pauses``) topic; ``None`` for anything else."""
+    """Parse an inbound (``readings``/``positions``/``contacts``/``pauses``) topic; ``None`` for anything else."""
     parts = topic.split("/")
     head = prefix.split("/")
     if len(parts) != len(head) + 3 or parts[: len(head)] != head:
