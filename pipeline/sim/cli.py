@@ -82,6 +82,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         metavar="M2",
         help="floor area per roster entry in m² (default %(default)s)",
     )
+    p.add_argument(
+        "--contacts",
+        action="store_true",
+        help="badges also scan and report their closest neighbours (contacts/<gateway>); RSSI input only",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -112,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> ScenarioConfig:
         opt_out_fraction=args.opt_out,
         site=args.site,
         area_per_attendee_m2=args.area_per_attendee,
+        contacts=args.contacts,
     )
 
 
@@ -133,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
         f"{width:g} x {height:g} m floor with {summary.gateways} gateways into {args.out_dir}/"
     )
     print(
-        f"  {summary.messages} messages, {summary.readings} readings, {summary.positions} positions; "
+        f"  {summary.messages} messages, {summary.readings} readings, {summary.positions} positions, "
+        f"{summary.contacts} contacts; "
         f"packet loss {summary.loss_rate:.1%}"
     )
     print(

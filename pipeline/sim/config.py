@@ -45,7 +45,9 @@ class ScenarioConfig:
     ``unknown_badges`` badges on the floor that are not on the roster, in [0, 1000];
     ``references`` fixed reference badges, in [0, 100]; ``opt_out_fraction`` in [0, 1];
     ``site`` the site id of the topics; ``area_per_attendee_m2`` gross floor area per
-    roster entry in [1, 50] m² (4 m² gives 40 x 30 m for 300 people).
+    roster entry in [1, 50] m² (4 m² gives 40 x 30 m for 300 people); ``contacts``: the
+    badges also scan and advertise neighbour reports, which the gateways publish on
+    ``contacts/<gateway>`` (with RSSI input only; the readings are the same either way).
     """
 
     attendees: int = 300
@@ -63,6 +65,7 @@ class ScenarioConfig:
     opt_out_fraction: float = 0.05
     site: str = "expo"
     area_per_attendee_m2: float = 4.0
+    contacts: bool = False
 
     def __post_init__(self) -> None:
         ints = ("attendees", "seed", "booths", "unknown_badges", "references")
@@ -86,6 +89,10 @@ class ScenarioConfig:
                 raise TypeError(f"scenario {name} must be a number, got {type(value).__name__} {value!r}")
             if not math.isfinite(value):
                 raise ValueError(f"scenario {name} must be finite, got {value!r}")
+        if not isinstance(self.contacts, bool):
+            raise TypeError(f"scenario contacts must be a bool, got {self.contacts!r}")
+        if self.contacts and self.input == "positions":
+            raise ValueError("scenario contacts need badges on the radio: input 'rssi' or 'both'")
         for name in ("input", "site"):
             value = getattr(self, name)
             if not isinstance(value, str):

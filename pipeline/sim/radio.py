@@ -140,7 +140,15 @@ class RadioModel:
                 self._dynamic = keep * self._dynamic + math.sqrt(1.0 - keep * keep) * self._grid.draw(self._rng)
         self._t = now
 
-    def _cells(self, x: FloatArray, y: FloatArray) -> IntArray:
+    cell_m = _CROWD_CELL_M  # the crowd grid's cell side (m)
+
+    @property
+    def cell_count(self) -> int:
+        """Cells in the crowd grid (the length of a :meth:`cells` bincount)."""
+        return self._cnx * self._cny
+
+    def cells(self, x: FloatArray, y: FloatArray) -> IntArray:
+        """Crowd-grid cells of points (clipped to the floor)."""
         ix = np.clip((x / _CROWD_CELL_M).astype(np.int64), 0, self._cnx - 1)
         iy = np.clip((y / _CROWD_CELL_M).astype(np.int64), 0, self._cny - 1)
         cells: IntArray = iy * self._cnx + ix
@@ -154,7 +162,7 @@ class RadioModel:
         along that stretch, ``body_width_m`` wide; a ``wearer`` row does not count itself.
         """
         p = self.params
-        counts = np.bincount(self._cells(crowd_xy[:, 0], crowd_xy[:, 1]), minlength=self._cnx * self._cny)
+        counts = np.bincount(self.cells(crowd_xy[:, 0], crowd_xy[:, 1]), minlength=self._cnx * self._cny)
         dx = self.gxy[None, :, 0] - xy[:, None, 0]
         dy = self.gxy[None, :, 1] - xy[:, None, 1]
         flat = np.maximum(np.hypot(dx, dy), 1e-6)
@@ -163,9 +171,9 @@ class RadioModel:
         span = np.clip(flat * low - _CROWD_START_M, 0.0, None)
         frac = (np.arange(_CROWD_SAMPLES) + 0.5) / _CROWD_SAMPLES
         s = (_CROWD_START_M + span[:, :, None] * frac) / flat[:, :, None]
-        cells = self._cells(xy[:, None, None, 0] + dx[:, :, None] * s, xy[:, None, None, 1] + dy[:, :, None] * s)
+        cells = self.cells(xy[:, None, None, 0] + dx[:, :, None] * s, xy[:, None, None, 1] + dy[:, :, None] * s)
         hits = counts[cells].astype(np.float64)
-        own = self._cells(xy[:, 0], xy[:, 1])
+        own = self.cells(xy[:, 0], xy[:, 1])
         hits -= (cells == own[:, None, None]) & wearer[:, None, None]
         bodies = hits.sum(axis=2) * (p.body_width_m / _CROWD_CELL_M**2) * (span / _CROWD_SAMPLES)
         result: FloatArray = np.minimum(p.crowd_cap_db, p.crowd_db_per_body * bodies)

@@ -21,7 +21,7 @@ from .population import Cast, build_cast
 __all__ = ["Scenario", "build_scenario", "seed_streams"]
 
 #: Child seed streams of ``config.seed``, in a fixed order (append only).
-STREAMS = ("venue", "cast", "crowd", "radio", "uplink", "positions")
+STREAMS = ("venue", "cast", "crowd", "radio", "uplink", "positions", "contacts")
 
 
 def seed_streams(seed: int) -> dict[str, np.random.Generator]:

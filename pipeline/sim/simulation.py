@@ -23,6 +23,7 @@ from pipeline.venue import Venue
 
 from .config import ScenarioConfig
 from .crowd import Crowd
+from .proximity import ProximityModel
 from .radio import RadioModel
 from .rtls import PositionFeed
 from .scenario import Scenario, build_scenario, seed_streams
@@ -32,6 +33,8 @@ from .uplink import SimMessage, Uplink
 __all__ = ["TX_DBM", "SimTick", "Simulation", "TruthGroup"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: The measured power at 1 m every badge advertises (its ``tx`` field), dBm.
 TX_DBM: Final = -59
@@ -103,7 +106,15 @@ class Simulation:
         self._seq = rng["uplink"].integers(0, 2**16, len(self.badge_ids))
         self._adv_rng = rng["uplink"]
         topics = Topics(config.site)
-        self._uplink = Uplink(topics, venue.gateways, self.badge_ids, TX_DBM, rng["uplink"], config.start)
+        contact_rng = rng["contacts"] if config.contacts else None
+        self._uplink = Uplink(topics, venue.gateways, self.badge_ids, TX_DBM, rng["uplink"], config.start, contact_rng)
+        self._proximity: ProximityModel | None = None
+        if contact_rng is not None:
+            self._proximity = ProximityModel(self._radio, len(self.badge_ids), contact_rng, config.start)
+        self._report_seq = np.full(len(self.badge_ids), -1, dtype=np.int64)  # the current report's id (-1: none)
+        self._report_new = np.zeros(len(self.badge_ids), dtype=np.bool_)  # made, not yet advertised
+        self._report_items: list[tuple[str, ...]] = [()] * len(self.badge_ids)
+        self.reports_made = 0  # reports naming anyone, advertised at least once
         self._feed = PositionFeed(topics, rng["positions"], config.position_noise_m)
         self._next = config.start
 
@@ -173,6 +184,29 @@ class Simulation:
         xy[~person] = self._ref_xy[badge[~person] - people]
         heard = self._radio.hear(now, badge, xy, self._z[badge], facing, crowd_xy, person)
         self._uplink.receive(when[keep], badge, seq[keep], heard.heard, heard.rssi)
+        if self._proximity is not None:
+            self._report(now, when[keep], badge, seq[keep], heard.heard, heard.rssi)
+            self._proximity.listen(when[keep][person], badge[person], xy[person], facing[person], crowd_xy)
+
+    def _report(
+        self, now: float, when: FloatArray, badge: IntArray, seq: IntArray, heard: BoolArray, rssi: IntArray
+    ) -> None:
+        """Neighbour reports: the ones due now replace the badges' last, and every advertisement
+        of this round carries its badge's (the first one to carry a report gives it its id)."""
+        assert self._proximity is not None
+        ids = self.badge_ids
+        for b, report in self._proximity.reports(now).items():
+            self._report_new[b] = True
+            self._report_items[b] = tuple(
+                f'{{"badge":"{ids[b]}","near":"{ids[n]}","rssi":{r}'
+                for n, r in zip(report.near, report.rssi, strict=True)
+            )
+        new = self._report_new[badge]
+        self._report_seq[badge[new]] = seq[new]
+        self._report_new[badge[new]] = False
+        items = [self._report_items[b] for b in badge.tolist()]
+        self._uplink.receive_reports(when, badge, heard, rssi, self._report_seq[badge], items)
+        self.reports_made += int(np.count_nonzero(new & np.array([bool(i) for i in items])))
 
     def drain(self) -> tuple[SimMessage, ...]:
         """Messages of the windows still open (call once, at the end of a finite run)."""

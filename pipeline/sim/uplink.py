@@ -10,6 +10,13 @@ delay (median 20 ms, σ 0.5) later; arrival times are on the true clock.
 
 Payloads are written exactly as :func:`mingle_wire.encode_readings` writes them (same keys,
 order and rounding), with every time quantised to the millisecond.
+
+Scanning badges' neighbour reports (:mod:`.proximity`) ride on their advertisements: a
+gateway publishes a report's contacts once, on the first copy it hears at ``RELAY_MIN_DBM``
+or better (the badge repeats it until its next report; only the gateways near the badge
+relay it, not every one in range), in a ``contacts/<gateway>`` message per window that has any —
+stamped and sent as readings are, with a generator of their own, so the readings are the
+same with and without them.
 """
 
 from __future__ import annotations
@@ -79,6 +86,9 @@ def ms(t: FloatArray) -> FloatArray:
 
 
 _Chunk = tuple[IntArray, IntArray, FloatArray, IntArray]
+_NO_REPORT = -1
+#: A gateway relays the neighbour report of an advertisement it heard at least this strongly.
+RELAY_MIN_DBM: Final = -80
 
 
 class Uplink:
@@ -97,6 +107,7 @@ class Uplink:
         tx_dbm: int,
         rng: np.random.Generator,
         start: float,
+        contact_rng: np.random.Generator | None = None,
     ) -> None:
         self.topics = topics
         self.ids = tuple(g.id for g in gateways)
@@ -109,6 +120,12 @@ class Uplink:
         self._next: IntArray = np.floor(start + self.skew(start)).astype(np.int64)
         self._pending: list[dict[int, list[_Chunk]]] = [{} for _ in gateways]
         self.readings = 0
+        self._contact_rng = contact_rng
+        self._contacts: list[dict[int, list[tuple[float, int, tuple[str, ...]]]]] = [{} for _ in gateways]
+        self._published = np.full((len(gateways), len(self.badge_ids)), _NO_REPORT, dtype=np.int64)
+        self._relayed = np.full(len(self.badge_ids), _NO_REPORT, dtype=np.int64)
+        self.contacts = 0
+        self.reports_relayed = 0  # distinct reports some gateway relayed
 
     def skew(self, t: float) -> FloatArray:
         """Each gateway clock minus true time at true time ``t`` (seconds)."""
@@ -131,6 +148,61 @@ class Uplink:
         for lo, hi in zip(np.r_[0, cut].tolist(), np.r_[cut, cols.size].tolist(), strict=True):
             chunks = self._pending[int(cols[lo])].setdefault(int(window[lo]), [])
             chunks.append((b[lo:hi], r[lo:hi], t[lo:hi], s[lo:hi]))
+
+    def receive_reports(
+        self,
+        when: FloatArray,
+        badge: IntArray,
+        heard: BoolArray,
+        rssi: IntArray,
+        seq: IntArray,
+        items: list[tuple[str, ...]],
+    ) -> None:
+        """Buffer neighbour reports carried by one round of advertisements (``heard``/``rssi``
+        ``(n, G)`` as for :meth:`receive`): ``seq`` per badge row the report's id (-1: none),
+        ``items`` per row its contacts, each the start of a JSON object
+        (``{"badge":..,"near":..,"rssi":..``; ``ts`` and ``seq`` are added here)."""
+        rng = self._contact_rng
+        if rng is None:
+            raise RuntimeError("this uplink was made without a generator for contacts")
+        rows, cols = np.nonzero(heard & (rssi >= RELAY_MIN_DBM) & (seq >= 0)[:, None])
+        fresh = self._published[cols, badge[rows]] != seq[rows]
+        rows, cols = rows[fresh], cols[fresh]
+        if rows.size == 0:
+            return
+        self._published[cols, badge[rows]] = seq[rows]
+        first = (self._relayed[badge[rows]] != seq[rows]) & np.array([bool(items[r]) for r in rows.tolist()])
+        self.reports_relayed += int(np.unique(badge[rows][first]).shape[0])
+        self._relayed[badge[rows]] = seq[rows]
+        true_t = when[rows] + _STAMP_MIN_S + rng.exponential(_STAMP_MEAN_S, rows.size)
+        ts = ms(true_t + self.offset[cols] + self.drift[cols] * (true_t - self.start))
+        window = np.maximum(np.floor(ts).astype(np.int64), self._next[cols])
+        for r, j, t, k in zip(rows.tolist(), cols.tolist(), ts.tolist(), window.tolist(), strict=True):
+            if items[r]:
+                self._contacts[j].setdefault(k, []).append((t, int(seq[r]), items[r]))
+
+    def _contact_message(self, j: int, k: int) -> SimMessage | None:
+        got = self._contacts[j].pop(k, None)
+        if not got:
+            return None
+        rng = self._contact_rng
+        assert rng is not None
+        sent = float(ms(np.array(k + 1 + rng.uniform(*_SEND_S)))[()])
+        arrival = sent - float(self.skew(k + 1)[j]) + network_delay(rng)
+        got.sort(key=lambda c: c[:2])
+        parts = [f'{head},"ts":{t!r},"seq":{seq}}}' for t, seq, heads in got for head in heads]
+        self.contacts += len(parts)
+        head = f'{{"v":{PROTOCOL_VERSION},"gateway":"{self.ids[j]}","sent":{round(sent, 3)!r},"contacts":['
+        body = head + ",".join(parts) + "]}"
+        return SimMessage(self.topics.contacts(self.ids[j]), body.encode(), round(arrival, 3))
+
+    def _window(self, j: int, k: int) -> list[SimMessage]:
+        """The messages of gateway ``j``'s window ``k``: its readings, and its contacts if any."""
+        out = [self._message(j, k)]
+        contacts = self._contact_message(j, k) if self._contacts[j] else None
+        if contacts is not None:
+            out.append(contacts)
+        return out
 
     def _message(self, j: int, k: int) -> SimMessage:
         chunks = self._pending[j].pop(k, [])
@@ -164,7 +236,7 @@ class Uplink:
         out: list[SimMessage] = []
         for j in range(len(self.ids)):
             for k in range(int(self._next[j]), int(last[j]) + 1):
-                out.append(self._message(j, k))
+                out += self._window(j, k)
             self._next[j] = max(int(self._next[j]), int(last[j]) + 1)
         out.sort(key=lambda m: (m.t, m.topic))
         return out
@@ -173,10 +245,10 @@ class Uplink:
         """Close every window that holds readings (the end of a finite run)."""
         out: list[SimMessage] = []
         for j in range(len(self.ids)):
-            if self._pending[j]:
-                last = max(self._pending[j])
+            if self._pending[j] or self._contacts[j]:
+                last = max((*self._pending[j], *self._contacts[j]))
                 for k in range(int(self._next[j]), last + 1):
-                    out.append(self._message(j, k))
+                    out += self._window(j, k)
                 self._next[j] = last + 1
         out.sort(key=lambda m: (m.t, m.topic))
         return out

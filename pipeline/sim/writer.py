@@ -56,6 +56,8 @@ class SimulationSummary:
     position_messages: int
     readings: int
     positions: int
+    contact_messages: int
+    contacts: int
     audible: int
     loss_rate: float
     groups: int
@@ -79,6 +81,7 @@ class _Recorder:
         self._n = 0
         self.reading_messages = 0
         self.position_messages = 0
+        self.contact_messages = 0
 
     def add(self, messages: tuple[SimMessage, ...]) -> None:
         for m in messages:
@@ -92,6 +95,8 @@ class _Recorder:
             m = heapq.heappop(self._heap)[3]
             if "/readings/" in m.topic:
                 self.reading_messages += 1
+            elif "/contacts/" in m.topic:
+                self.contact_messages += 1
             else:
                 self.position_messages += 1
             out.append(m.line())
@@ -139,11 +144,13 @@ def simulate(config: ScenarioConfig, out_dir: str | Path, progress: bool = False
         gateways=len(venue.gateways),
         references=len(venue.references),
         booths=len(sim.scenario.booths),
-        messages=recorder.reading_messages + recorder.position_messages,
+        messages=recorder.reading_messages + recorder.position_messages + recorder.contact_messages,
         reading_messages=recorder.reading_messages,
         position_messages=recorder.position_messages,
         readings=sim.uplink.readings,
         positions=sim.feed.positions,
+        contact_messages=recorder.contact_messages,
+        contacts=sim.uplink.contacts,
         audible=radio.audible_total,
         loss_rate=round(1.0 - radio.heard_total / radio.audible_total, 4) if radio.audible_total else 0.0,
         groups=census.groups,
