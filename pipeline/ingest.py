@@ -1,4 +1,4 @@
-"""Inbound messages in, validated readings and positions out — every rejection counted.
+"""Inbound messages in, validated readings, contacts and positions out — every rejection counted.
 
 :class:`Ingest` checks the topic, decodes with :mod:`mingle_wire`, maps ids to indices and
 buffers what was accepted until the next tick drains it. Nothing raises: a bad message
@@ -21,12 +21,14 @@ import numpy.typing as npt
 import orjson
 
 from mingle_wire import (
+    ContactBatch,
     DecodeError,
     Parser,
     Pause,
     Position,
     PositionBatch,
     ReadingColumns,
+    decode_contacts,
     decode_pause,
     decode_positions,
     decode_reading_columns,
@@ -36,7 +38,11 @@ from mingle_wire import (
 
 from .fastdecode import fast_reading_columns
 
-__all__ = ["BadgeIndex", "Drained", "Ingest"]
+__all__ = ["BadgeIndex", "Contacts", "Drained", "Ingest"]
+
+#: A report's copies (the same report relayed by every gateway in range) arrive within about
+#: a second of each other; (badge, seq) keys are remembered this long to drop the copies.
+CONTACT_COPY_S = 30.0
 
 log = logging.getLogger("mingle.ingest")
 
@@ -79,7 +85,8 @@ class BadgeIndex:
 @dataclass(frozen=True, slots=True)
 class Drained:
     """Accepted input since the last drain: readings as aligned arrays, latest position per badge,
-    and attendees' pause requests in arrival order."""
+    attendees' pause requests in arrival order, and badges' neighbour reports (one per
+    reporter, report and neighbour, however many gateways relayed it) as aligned arrays."""
 
     badge: npt.NDArray[np.int64]
     gateway: npt.NDArray[np.int64]
@@ -87,6 +94,21 @@ class Drained:
     rssi: npt.NDArray[np.float64]
     positions: dict[int, Position]
     pauses: tuple[Pause, ...] = ()
+    contacts: Contacts | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contacts:
+    """Neighbour reports as aligned arrays: ``badge`` heard ``near`` at ``rssi`` dBm (its best
+    in the report period); ``ts`` when the first gateway received the report."""
+
+    badge: npt.NDArray[np.int64]
+    near: npt.NDArray[np.int64]
+    rssi: npt.NDArray[np.float64]
+    ts: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.badge.shape[0])
 
 
 class Ingest:
@@ -112,6 +134,8 @@ class Ingest:
         self.readings = 0
         self.positions = 0
         self.pauses = 0
+        self.contacts = 0
+        self.contact_copies = 0
         self.rejected: Counter[str] = Counter()
         self.unknown_badges: set[str] = set()
         self.tx_dbm: dict[int, float] = {}
@@ -121,6 +145,8 @@ class Ingest:
         self._r: list[float] = []
         self._pos: dict[int, Position] = {}
         self._pauses: list[Pause] = []
+        self._c: list[tuple[int, int, float, float]] = []  # (badge, near, rssi, ts)
+        self._reports: dict[tuple[int, int], float] = {}  # (badge, seq) -> first seen ts
 
     def reject(self, reason: str, detail: str, topic: str) -> None:
         self.rejected[reason] += 1
@@ -144,12 +170,12 @@ class Ingest:
         self.messages += 1
         parsed = parse_topic(topic, self.prefix)
         if parsed is None:
-            self.reject("unknown_topic", "not <prefix>/<site>/readings|positions|pauses/<id>", topic)
+            self.reject("unknown_topic", "not <prefix>/<site>/readings|positions|contacts|pauses/<id>", topic)
             return
         if parsed.site != self.site:
             self.reject("wrong_site", f"site {parsed.site!r}, this pipeline serves {self.site!r}", topic)
             return
-        if parsed.kind == "readings" and parsed.key not in self.gateway_index:
+        if parsed.kind in ("readings", "contacts") and parsed.key not in self.gateway_index:
             self.reject("unknown_gateway", f"gateway {parsed.key!r} is not in the venue file", topic)
             return
         if self.fast and parsed.kind == "readings" and not isinstance(payload, dict):
@@ -173,6 +199,9 @@ class Ingest:
             if parsed.kind == "readings":
                 # Every id in the index passed the id check (roster, venue or this decoder).
                 columns, rejected = decode_reading_columns(payload, parsed.key, known_ids=self.badges.index)
+            elif parsed.kind == "contacts":
+                decoded = decode_contacts(payload, parsed.key)
+                rejected = decoded.rejected
             else:
                 decoded = decode_positions(payload, parsed.key)
                 rejected = decoded.rejected
@@ -185,7 +214,9 @@ class Ingest:
             self._take_readings(columns, topic)
             return
         batch = decoded.batch
-        if isinstance(batch, PositionBatch):
+        if isinstance(batch, ContactBatch):
+            self._take_contacts(batch, topic)
+        elif isinstance(batch, PositionBatch):
             for p in batch.positions:
                 idx = self._badge(p.badge, topic)
                 if idx is None:
@@ -194,6 +225,34 @@ class Ingest:
                 if prev is None or p.ts >= prev.ts:
                     self._pos[idx] = p
             self.positions += len(batch.positions)
+
+    def _take_contacts(self, batch: ContactBatch, topic: str) -> None:
+        """Buffer a batch's contacts, each report once: the first gateway's copy is kept."""
+        first: dict[tuple[int, int], bool] = {}
+        for c in batch.contacts:
+            badge = self._badge(c.badge, topic)
+            near = self._badge(c.near, topic)
+            if badge is None or near is None:
+                continue
+            report = (badge, c.seq)
+            new = first.get(report)
+            if new is None:  # this batch's first item of that report decides for all of them
+                new = report not in self._reports
+                first[report] = new
+                if new:
+                    self._reports[report] = c.ts
+            if not new:
+                self.contact_copies += 1
+                continue
+            self._c.append((badge, near, float(c.rssi), c.ts))
+            self.contacts += 1
+
+    def _forget_reports(self) -> None:
+        """Forget report keys older than ``CONTACT_COPY_S`` behind the newest (bounded memory)."""
+        if not self._reports:
+            return
+        horizon = max(self._reports.values()) - CONTACT_COPY_S
+        self._reports = {k: t for k, t in self._reports.items() if t >= horizon}
 
     def _take_readings(self, columns: ReadingColumns, topic: str) -> None:
         gi = self.gateway_index[columns.gateway]
@@ -233,6 +292,12 @@ class Ingest:
         self.readings += n
 
     def drain(self) -> Drained:
+        contacts = None
+        if self._c:
+            c = np.array(self._c, dtype=np.float64)
+            contacts = Contacts(c[:, 0].astype(np.int64), c[:, 1].astype(np.int64), c[:, 2], c[:, 3])
+            self._c = []
+            self._forget_reports()
         out = Drained(
             np.asarray(self._b, dtype=np.int64),
             np.asarray(self._g, dtype=np.int64),
@@ -240,6 +305,7 @@ class Ingest:
             np.asarray(self._r, dtype=np.float64),
             self._pos,
             tuple(self._pauses),
+            contacts,
         )
         self._b, self._g, self._t, self._r, self._pos = [], [], [], [], {}
         self._pauses = []

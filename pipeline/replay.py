@@ -153,6 +153,8 @@ def summarize(
         "messages": ing.messages,
         "readings": ing.readings,
         "positions": ing.positions,
+        "contacts": ing.contacts,
+        "contact_copies": ing.contact_copies,
         "rejected": dict(sorted(ing.rejected.items())),
         "rejected_total": sum(ing.rejected.values()),
         "unknown_badges": len(ing.unknown_badges),

@@ -35,7 +35,7 @@ async def record(
             writer.write(topic, payload, t)
             count += 1
 
-        subs = [(topics.readings(), 1), (topics.positions(), 1), (topics.pause(), 1)]
+        subs = [(topics.readings(), 1), (topics.positions(), 1), (topics.contacts(), 1), (topics.pause(), 1)]
         async with MqttLink(broker, subscriptions=subs, on_message=write) as link:
             waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(link.broken.wait())}
             await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)

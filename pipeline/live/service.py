@@ -80,7 +80,12 @@ class LiveService:
 
     @property
     def subscriptions(self) -> list[tuple[str, int]]:
-        subs = [(self.topics.readings(), 1), (self.topics.positions(), 1), (self.topics.pause(), 1)]
+        subs = [
+            (self.topics.readings(), 1),
+            (self.topics.positions(), 1),
+            (self.topics.contacts(), 1),
+            (self.topics.pause(), 1),
+        ]
         if self.sink is not None:
             subs.append((self.topics.nudge() + "/ack", 1))
         return subs

@@ -43,6 +43,7 @@ class LiveStats:
             "messages": ing.messages,
             "readings": ing.readings,
             "readings_per_s": round((ing.readings - self._last_readings) / elapsed, 1),
+            "contacts": ing.contacts,
             "rejected": dict(sorted(ing.rejected.items())),
             "unknown_badges": len(ing.unknown_badges),
             "queue": {"depth": queue_depth, "max": queue_max, "dropped": dropped, "policy": "drop-oldest"},

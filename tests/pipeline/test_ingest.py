@@ -112,3 +112,43 @@ def test_known_and_new_badges_in_one_stream_keep_arrival_order(ingest: Ingest) -
     assert out.rssi.tolist() == [-60, -61, -62, -63, -64, -65]
     assert out.gateway.tolist() == [1] * 6 and ingest.readings == 6
     assert ingest.tx_dbm == {b01: -56, v1: -58} and ingest.unknown_badges == {"v-1"}
+
+
+def contacts(gateway: str = "gw-01", *items: dict[str, object]) -> bytes:
+    return json.dumps({"v": 1, "gateway": gateway, "sent": T0 + 1, "contacts": list(items)}).encode()
+
+
+def contact(**fields: object) -> dict[str, object]:
+    return {"badge": "b-01", "near": "b-02", "rssi": -61, "ts": T0, "seq": 7, **fields}
+
+
+def test_contacts_are_kept_once_per_report_however_many_gateways_relay_it(ingest: Ingest) -> None:
+    report = (contact(), contact(near="b-03", rssi=-70))
+    ingest.accept("mingle/expo/contacts/gw-01", contacts("gw-01", *report))
+    ingest.accept("mingle/expo/contacts/gw-02", contacts("gw-02", *report))  # the same report, relayed again
+    ingest.accept("mingle/expo/contacts/gw-02", contacts("gw-02", contact(seq=8, rssi=-59, ts=T0 + 4)))
+    out = ingest.drain().contacts
+    assert out is not None
+    idx = ingest.badges.index
+    assert out.badge.tolist() == [idx["b-01"]] * 3
+    assert out.near.tolist() == [idx["b-02"], idx["b-03"], idx["b-02"]]
+    assert out.rssi.tolist() == [-61.0, -70.0, -59.0] and out.ts.tolist() == [T0, T0, T0 + 4]
+    assert ingest.contacts == 3 and ingest.contact_copies == 2 and not ingest.rejected
+    assert ingest.drain().contacts is None
+    # A copy that arrives after the drain is still a copy.
+    ingest.accept("mingle/expo/contacts/gw-03", contacts("gw-03", contact(seq=8, rssi=-59, ts=T0 + 4)))
+    assert ingest.drain().contacts is None and ingest.contact_copies == 3
+
+
+def test_bad_contacts_are_rejected_with_their_reason_and_the_rest_kept(ingest: Ingest) -> None:
+    ingest.accept("mingle/expo/contacts/gw-99", contacts("gw-99", contact()))
+    ingest.accept("mingle/expo/contacts/gw-01", contacts("gw-01", contact(near="b-01"), contact(rssi=-200), contact()))
+    ingest.accept("mingle/expo/contacts/gw-01", b"[1, 2]")
+    assert dict(ingest.rejected) == {
+        "unknown_gateway": 1,
+        "self_contact": 1,
+        "rssi_out_of_range": 1,
+        "not_object": 1,
+    }
+    out = ingest.drain().contacts
+    assert out is not None and len(out) == 1
