@@ -129,11 +129,14 @@ class Detector:
     floor_pair_eps_m: float = 0.45
     floor_pair_m: float = 7.0
     floor_pair_max_badges: int = 5000
+    neighbour_m_per_db: float = 0.0
+    neighbour_ref_dbm: float = -63.0
+    neighbour_window_s: float = 20.0
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):
             raise ValueError(f"positioner must be multilateration or centroid, got {self.positioner!r}")
-        for name in ("window_s", "eps_m", "feed_max_age_s", "walk_window_s", "colleague_every_s"):
+        for name in ("window_s", "eps_m", "feed_max_age_s", "walk_window_s", "colleague_every_s", "neighbour_window_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if self.covary_probe_pairs < 20:
@@ -151,6 +154,7 @@ class Detector:
             "floor_pair_eps_m",
             "floor_pair_m",
             "floor_pair_max_badges",
+            "neighbour_m_per_db",
         ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")

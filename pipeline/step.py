@@ -23,6 +23,7 @@ from .core.composition import Person, compose
 from .core.covary import MIN_SECONDS, Fluctuations
 from .core.grouping import GroupFinder, Profiles, dbscan_precomputed, distance_graph
 from .core.motion import Motion
+from .core.neighbours import NeighbourReports
 from .core.pairavg import PairAverages, PairMemo
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
@@ -123,6 +124,7 @@ class PipelineState:
             suppress_repeats=detector.suppress_repeats,
         )
         self.feed: dict[int, tuple[float, float, float, float, float]] = {}  # idx -> x, y, heading, err, ts
+        self.neighbours = NeighbourReports(detector.neighbour_window_s)
         self.covary_level: tuple[float, float] | None = None  # the venue's co-fluctuation level, and when
         self.colleagues_measured: float | None = None  # when the colleague pair scores were last measured
         self.ticks = 0
@@ -276,15 +278,19 @@ def _colleague_score(
     c: np.ndarray,
     shift: float = 0.0,
     min_common: int = 3,
+    near: np.ndarray | None = None,
 ) -> np.ndarray:
     """The learned colleague distance (see :class:`~pipeline.detector.Detector`), lowered by the
     venue's ``shift``: lower = together.
 
     A correlation is at most 1, so a pair whose position and profile terms already put it at the
     smoothing cap or beyond with a perfect correlation ends at the cap whatever it is; those
-    pairs (most colleagues in a big hall stand far apart) skip the correlation.
+    pairs (most colleagues in a big hall stand far apart) skip the correlation. ``near``: the
+    neighbour-report term per pair (metres; see :func:`_neighbour_term`), when badges scan.
     """
     score = det.colleague_position_weight * d + det.colleague_m_per_db * _profile_term(det, rms, common, min_common)
+    if near is not None:
+        score += near
     score -= shift
     need = np.flatnonzero(score - det.covary_m < det.colleague_cap_m) if det.colleague_cap_m > 0 else None
     if need is None:
@@ -292,6 +298,19 @@ def _colleague_score(
     elif need.shape[0]:
         score[need] -= det.covary_m * np.nan_to_num(covary.correlation(r[need], c[need]), nan=0.0)
     return np.asarray(np.maximum(score, 1e-3), dtype=np.float64)
+
+
+def _neighbour_term(state: PipelineState, a: np.ndarray, b: np.ndarray, now: float) -> np.ndarray | None:
+    """What the badges' neighbour reports add to the pair score of badges ``a``/``b`` (metres:
+    ``neighbour_m_per_db`` per dB the pair's best level falls short of ``neighbour_ref_dbm``,
+    the level of two people in one circle; a pair that reports without naming each other
+    counts at the store's ``unheard_dbm``; 0 where neither reports). None when no badge
+    scans or the detector does not use them."""
+    det = state.detector
+    if det.neighbour_m_per_db <= 0 or len(state.neighbours) == 0:
+        return None
+    level = state.neighbours.level(a, b, now)
+    return np.asarray(det.neighbour_m_per_db * np.nan_to_num(det.neighbour_ref_dbm - level, nan=0.0))
 
 
 def _pair_groups(
@@ -349,6 +368,9 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     state.windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
     for pause in drained.pauses:
         state.policy.pause(pause.badge, pause.until)
+    if drained.contacts is not None:
+        c = drained.contacts
+        state.neighbours.add(c.badge, c.near, c.rssi, c.ts)
     for idx, p in drained.positions.items():
         state.feed[idx] = (p.x, p.y, np.nan if p.heading is None else p.heading, 0.5 if p.err is None else p.err, p.ts)
     if state.motion is not None and drained.positions:
@@ -391,7 +413,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
                 return state.groups.blend(r, c, d, profiles)
             rms, common = state.groups.profile_difference(r, c, profiles)
             min_common = state.groups.min_common_gateways
-            return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common)
+            near = _neighbour_term(state, fixes.badge[r], fixes.badge[c], now)
+            return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common, near)
 
         scores: Callable[[np.ndarray, np.ndarray], np.ndarray] = pair_distance
         if state.floor_averages is not None and len(fixes) <= state.detector.floor_pair_max_badges:

@@ -1,0 +1,96 @@
+"""What scanning badges say of each other: their neighbour reports, kept over a window.
+
+A scanning badge reports, every few seconds, the (at most four) badges it heard strongest
+(``contacts/<gateway>``, docs/protocol.md). Bodies shield 2.4 GHz, so two people facing
+each other in one circle hear each other far better than a neighbour who stands behind
+either of them a metre further on — the physics SocioPatterns' face-to-face badges rely on.
+
+:class:`NeighbourReports` keeps the reports of the last ``window_s`` seconds and answers,
+per pair of badges, the strongest level either reported of the other (``heard``), or
+``unheard_dbm`` when at least one of them reported in the window without naming the other
+(it heard others better), or NaN when neither reported (a badge that does not scan, or
+a venue without contacts: no evidence either way).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from .runs import find_sorted, runs
+
+__all__ = ["NeighbourReports"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_BITS = 32
+
+
+class NeighbourReports:
+    """Neighbour reports of the last ``window_s`` seconds (``now - window_s < ts <= now``)."""
+
+    def __init__(self, window_s: float = 20.0, unheard_dbm: float = -95.0) -> None:
+        if not window_s > 0:
+            raise ValueError(f"window_s must be > 0 seconds, got {window_s!r}")
+        if not math.isfinite(unheard_dbm):
+            raise ValueError(f"unheard_dbm must be finite, got {unheard_dbm!r}")
+        self.window_s = window_s
+        self.unheard_dbm = unheard_dbm
+        self._ts = np.empty(0, dtype=np.float64)
+        self._key = np.empty(0, dtype=np.int64)  # (low badge << 32) | high badge
+        self._reporter = np.empty(0, dtype=np.int64)
+        self._rssi = np.empty(0, dtype=np.float64)
+        self._table: tuple[float, IntArray, FloatArray, IntArray] | None = None  # (now, keys, best, reporters)
+
+    def __len__(self) -> int:
+        return int(self._ts.shape[0])
+
+    def add(self, badge: IntArray, near: IntArray, rssi: FloatArray, ts: FloatArray) -> None:
+        """Aligned arrays: ``badge`` heard ``near`` at ``rssi`` dBm, reported at ``ts``."""
+        if badge.shape[0] == 0:
+            return
+        lo, hi = np.minimum(badge, near), np.maximum(badge, near)
+        self._ts = np.concatenate([self._ts, ts.astype(np.float64)])
+        self._key = np.concatenate([self._key, (lo.astype(np.int64) << _BITS) | hi.astype(np.int64)])
+        self._reporter = np.concatenate([self._reporter, badge.astype(np.int64)])
+        self._rssi = np.concatenate([self._rssi, rssi.astype(np.float64)])
+        self._table = None
+
+    def _at(self, now: float) -> tuple[IntArray, FloatArray, IntArray]:
+        """Per pair key (sorted) the best level in the window, and the badges that reported."""
+        if self._table is not None and self._table[0] == now:
+            return self._table[1], self._table[2], self._table[3]
+        live = self._ts > now - self.window_s
+        if not live.all():  # reports only age: what left the window is dropped for good
+            self._ts, self._key = self._ts[live], self._key[live]
+            self._reporter, self._rssi = self._reporter[live], self._rssi[live]
+        due = self._ts <= now  # (a report stamped ahead of now waits for its second)
+        key, rssi = self._key[due], self._rssi[due]
+        order = np.lexsort((rssi, key))
+        key, rssi = key[order], rssi[order]
+        if key.shape[0]:
+            starts, counts = runs(key)
+            keys, best = key[starts], rssi[starts + counts - 1]  # sorted by level within a key: the last is best
+        else:
+            keys, best = key, rssi
+        reporters = np.unique(self._reporter[due])
+        self._table = (now, keys, best, reporters)
+        return keys, best, reporters
+
+    def level(self, a: IntArray, b: IntArray, now: float) -> FloatArray:
+        """Per pair (aligned badge index arrays): the best level either reported of the other
+        in the window; ``unheard_dbm`` if one of them reported but named not the other; NaN
+        if neither reported."""
+        keys, best, reporters = self._at(now)
+        out = np.full(a.shape[0], np.nan)
+        if reporters.shape[0] == 0:
+            return out
+        listening = np.isin(a, reporters) | np.isin(b, reporters)
+        out[listening] = self.unheard_dbm
+        key = (np.minimum(a, b).astype(np.int64) << _BITS) | np.maximum(a, b).astype(np.int64)
+        at, found = find_sorted(keys, key)
+        out[found] = best[at[found]]
+        return out

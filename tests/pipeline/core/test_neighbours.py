@@ -1,0 +1,48 @@
+"""The neighbour-report store: per pair, the best level either badge reported of the other."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pipeline.core.neighbours import NeighbourReports
+
+T = 1000.0
+
+
+def arr(*values: float) -> np.ndarray:
+    return np.array(values)
+
+
+def ints(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def test_the_best_level_of_either_direction_within_the_window() -> None:
+    store = NeighbourReports(window_s=20.0, unheard_dbm=-95.0)
+    # 1 heard 2 at -70 then -64; 2 heard 1 at -66; 1 heard 3 at -80; 4 reported only 5.
+    store.add(ints(1, 1, 2, 1, 4), ints(2, 2, 1, 3, 5), arr(-70, -64, -66, -80, -75), arr(T, T + 4, T + 2, T, T))
+    got = store.level(ints(2, 1, 3, 4, 6), ints(1, 3, 4, 1, 7), T + 5)
+    assert got[:4].tolist() == [-64.0, -80.0, -95.0, -95.0]  # (3, 4): 4 reported, not naming 3
+    assert math.isnan(got[4])  # neither 6 nor 7 reports: no evidence either way
+
+
+def test_reports_leave_the_window_and_future_ones_wait() -> None:
+    store = NeighbourReports(window_s=10.0)
+    store.add(ints(1, 1), ints(2, 2), arr(-60, -70), arr(T, T + 8))
+    assert store.level(ints(1), ints(2), T + 9).tolist() == [-60.0]
+    assert store.level(ints(1), ints(2), T + 10.5).tolist() == [-70.0]  # -60 left the window
+    assert math.isnan(store.level(ints(1), ints(2), T + 30)[0])  # nothing left: no reporter
+    assert len(store) == 0
+    store.add(ints(1), ints(2), arr(-50), arr(T + 41))
+    assert math.isnan(store.level(ints(1), ints(2), T + 40)[0])  # stamped ahead of now: not yet
+    assert store.level(ints(1), ints(2), T + 41).tolist() == [-50.0]
+
+
+def test_it_validates_its_settings() -> None:
+    with pytest.raises(ValueError):
+        NeighbourReports(window_s=0.0)
+    with pytest.raises(ValueError):
+        NeighbourReports(unheard_dbm=float("nan"))
