@@ -132,6 +132,7 @@ class Detector:
     neighbour_m_per_db: float = 0.0
     neighbour_ref_dbm: float = -63.0
     neighbour_window_s: float = 20.0
+    neighbour_edge_dbm: float = 0.0
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):

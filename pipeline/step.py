@@ -340,6 +340,35 @@ def _pair_groups(
     return dbscan_precomputed(floor, det.floor_pair_eps_m, det.min_samples)
 
 
+def _with_neighbours(
+    state: PipelineState,
+    graph: sparse.csr_matrix,
+    badge: np.ndarray,
+    xy: np.ndarray,
+    heading: np.ndarray,
+    profiles: Profiles | None,
+    now: float,
+) -> sparse.csr_matrix:
+    """``graph`` with an edge (its blended distance) for every pair of placed badges that one of
+    them reported at ``neighbour_edge_dbm`` or better, however far apart their positions: the
+    radio's positions are metres off, and a pair that hears each other that well stands close."""
+    a, b, _ = state.neighbours.pairs(now, state.detector.neighbour_edge_dbm)
+    rows = _row_of(state, badge)
+    r, c = rows[a], rows[b]
+    placed = (r >= 0) & (c >= 0)
+    r, c = r[placed], c[placed]
+    missing = np.asarray(graph[r, c]).ravel() == 0
+    r, c = r[missing], c[missing]
+    if r.shape[0] == 0:
+        return graph
+    pts = state.groups.points(xy, heading)
+    d = state.groups.blend(r, c, np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1]), profiles)
+    coo = graph.tocoo()
+    return distance_graph(
+        np.concatenate([coo.row, r, c]), np.concatenate([coo.col, c, r]), np.concatenate([coo.data, d, d]), graph.shape[0]
+    )
+
+
 def _without(graph: sparse.csr_matrix, walking: np.ndarray) -> sparse.csr_matrix:
     """``graph`` without the edges of walking badges: a walker is in no group, and cannot
     chain two groups together as it passes between them."""
@@ -387,6 +416,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     order = sorted(range(len(names)), key=names.__getitem__)
     xy = np.column_stack([fixes.x, fixes.y]) if len(fixes) else np.empty((0, 2))
     graph = state.groups.graph(xy, heading, profiles)
+    if state.detector.neighbour_edge_dbm < 0 and len(state.neighbours):
+        graph = _with_neighbours(state, graph, fixes.badge, xy, heading, profiles, now)
     if state.motion is not None:
         graph = _without(graph, state.motion.walking(fixes.badge, now))
     # With a positioning feed the floor's groups are accurate (o-space DBSCAN), and they are the

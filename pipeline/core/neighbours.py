@@ -80,6 +80,14 @@ class NeighbourReports:
         self._table = (now, keys, best, reporters)
         return keys, best, reporters
 
+    def pairs(self, now: float, min_dbm: float) -> tuple[IntArray, IntArray, FloatArray]:
+        """The pairs (badge ``a`` < ``b``) either of which reported the other at ``min_dbm`` or
+        better in the window, with that best level."""
+        keys, best, _ = self._at(now)
+        strong = best >= min_dbm
+        key = keys[strong]
+        return key >> _BITS, key & ((1 << _BITS) - 1), best[strong]
+
     def level(self, a: IntArray, b: IntArray, now: float) -> FloatArray:
         """Per pair (aligned badge index arrays): the best level either reported of the other
         in the window; ``unheard_dbm`` if one of them reported but named not the other; NaN

@@ -29,6 +29,13 @@ def test_the_best_level_of_either_direction_within_the_window() -> None:
     assert math.isnan(got[4])  # neither 6 nor 7 reports: no evidence either way
 
 
+def test_the_pairs_heard_strongly() -> None:
+    store = NeighbourReports()
+    store.add(ints(5, 1, 2), ints(1, 2, 9), arr(-60, -75, -58), arr(T, T, T))
+    a, b, level = store.pairs(T, -70.0)
+    assert (a.tolist(), b.tolist(), level.tolist()) == ([1, 2], [5, 9], [-60.0, -58.0])
+
+
 def test_reports_leave_the_window_and_future_ones_wait() -> None:
     store = NeighbourReports(window_s=10.0)
     store.add(ints(1, 1), ints(2, 2), arr(-60, -70), arr(T, T + 8))
