@@ -2,6 +2,7 @@
 
 :func:`decode_advert` turns bleak's ``manufacturer_data`` (``{company_id: payload}``) into
 a :class:`BadgeAdvert` or a :class:`Rejection`; it never raises for any bytes it is given.
+A Mingle payload may carry the badge's neighbour report (``BadgeAdvert.near``).
 Badges are keyed on the id decoded from the payload, never on the MAC address.
 """
 
