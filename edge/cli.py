@@ -271,7 +271,10 @@ async def replay(
         if stop.is_set():
             break
         bridge.push(Outbound(topics[kind], dumps(shift_payload(payload, offset))))
-    while len(core.buffer) and not stop.is_set() and bridge.connects:
+    # drain what is left; a recording shorter than the first connect waits for it (at most the
+    # broker timeout, so an unreachable broker still ends the replay)
+    give_up = time.monotonic() + broker.timeout_s
+    while len(core.buffer) and not stop.is_set() and (bridge.connects or time.monotonic() < give_up):
         await asyncio.sleep(0.05)
     stop.set()
     await task

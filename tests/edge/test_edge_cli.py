@@ -133,8 +133,8 @@ def test_replay_carries_contacts_to_the_contacts_topic(tmp_path: Path) -> None:
     contact = {"badge": "b-0042", "near": "b-0107", "rssi": -52, "ts": t0, "seq": 7}
     with RecordingWriter(rec) as w:
         w.write("mingle/expo/readings/gw-01", {"v": 1, "gateway": "gw-01", "sent": t0, "readings": []}, t0)
-        body = {"v": 1, "gateway": "gw-01", "sent": t0 + 0.3, "contacts": [contact]}
-        w.write("mingle/expo/contacts/gw-01", body, t0 + 0.3)  # later: the replay ends once it is sent
+        body = {"v": 1, "gateway": "gw-01", "sent": t0, "contacts": [contact]}
+        w.write("mingle/expo/contacts/gw-01", body, t0)  # all at once: the replay waits for the first connect
         w.write("mingle/expo/contacts/gw-02", {"v": 1, "gateway": "gw-02", "sent": t0, "contacts": [contact]}, t0)
     listener = Listener(f"mingle/{site}/#")
     try:
