@@ -1,4 +1,5 @@
-"""Mingle's edge gateway: BLE advertisements in, ``readings/<gateway>`` batches out.
+"""Mingle's edge gateway: BLE advertisements in, ``readings/<gateway>`` (and, from badges that
+report their neighbours, ``contacts/<gateway>``) batches out.
 
 Installs with ``pip install mingle[edge]`` (bleak and paho-mqtt; no numpy, no scikit-learn).
 """

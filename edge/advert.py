@@ -2,6 +2,7 @@
 
 :func:`decode_advert` turns bleak's ``manufacturer_data`` (``{company_id: payload}``) into
 a :class:`BadgeAdvert` or a :class:`Rejection`; it never raises for any bytes it is given.
+A Mingle payload may carry the badge's neighbour report (``BadgeAdvert.near``).
 Badges are keyed on the id decoded from the payload, never on the MAC address.
 """
 
@@ -19,6 +20,9 @@ __all__ = [
     "APPLE_COMPANY_ID",
     "DEFAULT_COMPANY_ID",
     "MAGIC",
+    "MAX_NEIGHBOURS",
+    "NEIGHBOUR_RSSI_MAX_DBM",
+    "NEIGHBOUR_RSSI_MIN_DBM",
     "PAYLOAD_LEN",
     "VERSION",
     "AdvertConfig",
@@ -39,7 +43,12 @@ BATTERY_UNKNOWN: Final = 0xFF
 FLAG_HUDDLE: Final = 0x01
 TX_MIN_DBM: Final = -100
 TX_MAX_DBM: Final = 20
+#: A neighbour report names at most this many badges (what fits a legacy advertisement).
+MAX_NEIGHBOURS: Final = 4
+NEIGHBOUR_RSSI_MIN_DBM: Final = -120
+NEIGHBOUR_RSSI_MAX_DBM: Final = 10
 _MINGLE: Final = struct.Struct("<BBHIbBB")
+_NEIGHBOUR: Final = struct.Struct("<Hb")
 _IBEACON_TAIL: Final = struct.Struct(">HHb")
 _IBEACON_PREFIX: Final = b"\x02\x15"
 _IBEACON_LEN: Final = 23
@@ -74,7 +83,12 @@ class AdvertConfig:
 
 @dataclass(frozen=True, slots=True)
 class BadgeAdvert:
-    """One decoded advertisement. ``tx_dbm`` is the measured power at 1 m (dBm)."""
+    """One decoded advertisement. ``tx_dbm`` is the measured power at 1 m (dBm).
+
+    ``near`` is the badge's neighbour report: (badge id, RSSI in dBm within [−120, 10]
+    inclusive) of at most four other badges it heard in its last scan period, strongest
+    first; empty for badges that do not scan (and for iBeacons).
+    """
 
     badge: str
     kind: Literal["mingle", "ibeacon"]
@@ -82,10 +96,22 @@ class BadgeAdvert:
     seq: int | None = None
     battery_pct: int | None = None
     huddle: bool = False
+    near: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not valid_id(self.badge):
             raise ValueError(f"badge must be a valid id, got {self.badge!r}")
+        if not isinstance(self.near, tuple):
+            raise TypeError(f"near must be a tuple of (badge, rssi_dbm), got {self.near!r}")
+        if len(self.near) > MAX_NEIGHBOURS:
+            raise ValueError(f"near names {len(self.near)} badges, at most {MAX_NEIGHBOURS}: {self.near!r}")
+        if len({badge for badge, _ in self.near}) != len(self.near):
+            raise ValueError(f"near names a badge twice: {self.near!r}")
+        for badge, rssi in self.near:
+            if not valid_id(badge) or badge == self.badge:
+                raise ValueError(f"near must name other badges by valid id, got {badge!r}")
+            if not NEIGHBOUR_RSSI_MIN_DBM <= rssi <= NEIGHBOUR_RSSI_MAX_DBM:
+                raise ValueError(f"near rssi {rssi!r} dBm outside [{NEIGHBOUR_RSSI_MIN_DBM}, {NEIGHBOUR_RSSI_MAX_DBM}]")
         if self.tx_dbm is not None and not TX_MIN_DBM <= self.tx_dbm <= TX_MAX_DBM:
             raise ValueError(f"tx_dbm {self.tx_dbm!r} outside [{TX_MIN_DBM}, {TX_MAX_DBM}]")
         if self.seq is not None and not 0 <= self.seq <= 0xFFFFFFFF:
@@ -124,9 +150,14 @@ def decode_advert(manufacturer_data: Mapping[int, bytes], config: AdvertConfig) 
 
 
 def _decode_mingle(payload: bytes) -> BadgeAdvert | Rejection:
-    if len(payload) != PAYLOAD_LEN:
-        return Rejection("bad_length", f"{len(payload)} bytes, expected {PAYLOAD_LEN}: {payload[:32].hex()}")
-    magic, version, number, seq, tx, battery, flags = _MINGLE.unpack(payload)
+    extra = len(payload) - PAYLOAD_LEN
+    if extra < 0 or extra % _NEIGHBOUR.size or extra // _NEIGHBOUR.size > MAX_NEIGHBOURS:
+        return Rejection(
+            "bad_length",
+            f"{len(payload)} bytes, expected {PAYLOAD_LEN} + 3 per neighbour (at most {MAX_NEIGHBOURS}): "
+            f"{payload[:32].hex()}",
+        )
+    magic, version, number, seq, tx, battery, flags = _MINGLE.unpack_from(payload)
     if magic != MAGIC:
         return Rejection("bad_magic", f"magic {magic:#04x}, expected {MAGIC:#04x}")
     if version != VERSION:
@@ -137,6 +168,9 @@ def _decode_mingle(payload: bytes) -> BadgeAdvert | Rejection:
         return Rejection("tx_out_of_range", f"measured power {tx} dBm")
     if battery != BATTERY_UNKNOWN and battery > 100:
         return Rejection("battery_out_of_range", f"battery {battery} %")
+    near = _decode_neighbours(number, payload[PAYLOAD_LEN:])
+    if isinstance(near, Rejection):
+        return near
     return BadgeAdvert(
         badge=badge_id(number),
         kind="mingle",
@@ -144,7 +178,30 @@ def _decode_mingle(payload: bytes) -> BadgeAdvert | Rejection:
         seq=seq,
         battery_pct=None if battery == BATTERY_UNKNOWN else battery,
         huddle=bool(flags & FLAG_HUDDLE),
+        near=near,
     )
+
+
+def _decode_neighbours(own: int, entries: bytes) -> tuple[tuple[str, int], ...] | Rejection:
+    """The neighbour list after the fixed 11 bytes: (number uint16 LE, RSSI int8) each, strongest first."""
+    near: list[tuple[str, int]] = []
+    seen: set[int] = set()
+    previous_dbm = NEIGHBOUR_RSSI_MAX_DBM
+    for number, rssi in _NEIGHBOUR.iter_unpack(entries):
+        if number > MAX_BADGE_NUMBER:
+            return Rejection("neighbour_out_of_range", f"neighbour number {number} > {MAX_BADGE_NUMBER}")
+        if not NEIGHBOUR_RSSI_MIN_DBM <= rssi <= NEIGHBOUR_RSSI_MAX_DBM:
+            return Rejection("neighbour_rssi_out_of_range", f"neighbour {number} at {rssi} dBm")
+        if number == own:
+            return Rejection("self_neighbour", f"badge {own} names itself as a neighbour")
+        if number in seen:
+            return Rejection("duplicate_neighbour", f"neighbour {number} named twice")
+        if rssi > previous_dbm:
+            return Rejection("unsorted_neighbours", f"neighbour {number} at {rssi} dBm after {previous_dbm} dBm")
+        seen.add(number)
+        previous_dbm = rssi
+        near.append((badge_id(number), rssi))
+    return tuple(near)
 
 
 def _decode_ibeacon(payload: bytes, config: AdvertConfig) -> BadgeAdvert | Rejection:

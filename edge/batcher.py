@@ -15,10 +15,15 @@ from mingle_wire import MAX_ITEMS, RSSI_MAX_DBM, RSSI_MIN_DBM, Reading, ReadingB
 
 from .advert import BadgeAdvert
 
-__all__ = ["NO_RSSI_DBM", "Batcher", "BatcherConfig"]
+__all__ = ["NO_RSSI_DBM", "Batcher", "BatcherConfig", "window_end"]
 
 #: BlueZ's "no RSSI" value; never a measurement.
 NO_RSSI_DBM = -127
+
+
+def window_end(now: float, window_s: float) -> float:
+    """The end (exclusive) of the ``window_s``-long window holding ``now``, both in seconds."""
+    return (math.floor(now / window_s) + 1) * window_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +59,7 @@ class Batcher:
         self.huddle: dict[str, bool] = {}
 
     def _end_of_window(self, now: float) -> float:
-        w = self.config.window_s
-        return (math.floor(now / w) + 1) * w
+        return window_end(now, self.config.window_s)
 
     def add(self, advert: BadgeAdvert, rssi_dbm: float, now: float) -> bool:
         """Add one advertisement heard at ``now`` (Unix s) with ``rssi_dbm``; False when dropped."""

@@ -66,7 +66,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--ibeacon-map", type=Path, metavar="CSV", help="iBeacon ids: lines of major,minor,badge")
     p.add_argument("--adapter", help="BlueZ adapter, e.g. hci0")
     p.add_argument("--buffer", type=int, default=3600, help="messages kept while the broker is unreachable")
-    p.add_argument("--replay", type=Path, metavar="RECORDING", help="publish this gateway's readings from a recording")
+    p.add_argument(
+        "--replay", type=Path, metavar="RECORDING", help="publish this gateway's readings and contacts from a recording"
+    )
     p.set_defaults(run=run)
 
 
@@ -212,27 +214,32 @@ async def _relay_worker(relay: NudgeRelay, nudges: asyncio.Queue[bytes], stop: a
         await relay.handle(payload)
 
 
-def replay_messages(recording: Path, gateway: str) -> list[tuple[float, dict[str, Any]]]:
-    """(time, payload) of ``gateway``'s readings batches in a recording, in order."""
-    out: list[tuple[float, dict[str, Any]]] = []
+REPLAYED_KINDS = ("readings", "contacts")
+
+
+def replay_messages(recording: Path, gateway: str) -> list[tuple[float, str, dict[str, Any]]]:
+    """(time, kind, payload) of ``gateway``'s readings and contacts batches in a recording, in order."""
+    out: list[tuple[float, str, dict[str, Any]]] = []
     for message in read_recording(recording):
-        if not message.topic.endswith(f"/readings/{gateway}") or not isinstance(message.payload, dict):
+        kind = next((k for k in REPLAYED_KINDS if message.topic.endswith(f"/{k}/{gateway}")), None)
+        if kind is None or not isinstance(message.payload, dict):
             continue
         sent = message.payload.get("sent")
         t = message.t if message.t is not None else sent
         if isinstance(t, (int, float)) and not isinstance(t, bool):
-            out.append((float(t), message.payload))
+            out.append((float(t), kind, message.payload))
     return out
 
 
 def shift_payload(payload: dict[str, Any], offset_s: float) -> dict[str, Any]:
-    """The payload with ``sent`` and every reading's ``ts`` moved by ``offset_s`` seconds."""
+    """The payload with ``sent`` and every reading's or contact's ``ts`` moved by ``offset_s`` seconds."""
     shifted = dict(payload)
     if isinstance(shifted.get("sent"), (int, float)):
         shifted["sent"] = round(shifted["sent"] + offset_s, 3)
-    items = shifted.get("readings")
-    if isinstance(items, list):
-        shifted["readings"] = [{**r, "ts": round(r["ts"] + offset_s, 3)} if _has_ts(r) else r for r in items]
+    for kind in REPLAYED_KINDS:
+        items = shifted.get(kind)
+        if isinstance(items, list):
+            shifted[kind] = [{**r, "ts": round(r["ts"] + offset_s, 3)} if _has_ts(r) else r for r in items]
     return shifted
 
 
@@ -243,28 +250,31 @@ def _has_ts(item: object) -> bool:
 async def replay(
     recording: Path, config: GatewayConfig, broker: BrokerConfig, stop: asyncio.Event | None = None
 ) -> int:
-    """Publish the gateway's recorded batches in real time, re-stamped to now."""
+    """Publish the gateway's recorded readings and contacts batches in real time, re-stamped to now."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     gateway = config.batcher.gateway
     messages = replay_messages(recording, gateway)
     if not messages:
-        log.error("%s: no readings for gateway %s", recording, gateway)
+        log.error("%s: no readings or contacts for gateway %s", recording, gateway)
         return 1
     core = GatewayCore(config, time.time())
     bridge = _bridge(core, broker)
     task = asyncio.create_task(bridge.run(stop, final=lambda: [_offline(core)]))
     offset = time.time() - messages[0][0]
-    topic = config.topics.readings(gateway)
-    for t, payload in messages:
+    topics = {"readings": config.topics.readings(gateway), "contacts": config.topics.contacts(gateway)}
+    for t, kind, payload in messages:
         delay = t + offset - time.time()
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
         if stop.is_set():
             break
-        bridge.push(Outbound(topic, dumps(shift_payload(payload, offset))))
-    while len(core.buffer) and not stop.is_set() and bridge.connects:
+        bridge.push(Outbound(topics[kind], dumps(shift_payload(payload, offset))))
+    # drain what is left; a recording shorter than the first connect waits for it (at most the
+    # broker timeout, so an unreachable broker still ends the replay)
+    give_up = time.monotonic() + broker.timeout_s
+    while len(core.buffer) and not stop.is_set() and (bridge.connects or time.monotonic() < give_up):
         await asyncio.sleep(0.05)
     stop.set()
     await task

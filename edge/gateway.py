@@ -1,5 +1,8 @@
 """The gateway's pure core: decode, batch, watch, count — every input carries ``now``.
 
+A badge advertisement becomes a reading; one carrying a neighbour report also
+becomes contacts, once per (badge, seq) (:mod:`edge.contacts`).
+
 The async runner (:mod:`edge.cli`) feeds it bleak callbacks and a clock, and publishes what
 :meth:`GatewayCore.tick` returns. Tests and the replay use the very same object.
 """
@@ -11,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mingle_wire import Topics, encode_readings
+from mingle_wire import Topics, encode_contacts, encode_readings
 
 from .advert import AdvertConfig, BadgeAdvert, decode_advert
 from .batcher import Batcher, BatcherConfig
 from .buffer import Outbound, StoreAndForward
+from .contacts import ContactBatcher
 from .huddle import HuddleButton
 from .status import STATUS_PERIOD_S, GatewayStats, StatusMeter, encode_status
 from .watchdog import Watchdog, WatchdogConfig
@@ -52,6 +56,8 @@ class GatewayCore:
         self.gateway = config.batcher.gateway
         self.batcher = Batcher(config.batcher)
         self.batcher.flush(now)
+        self.contacts = ContactBatcher(config.batcher, max_badges=MAX_DEVICES)
+        self.contacts.flush(now)
         self.watchdog = Watchdog(config.watchdog, now)
         self.meter = StatusMeter(now)
         self.buffer = StoreAndForward(config.buffer_capacity)
@@ -71,6 +77,7 @@ class GatewayCore:
         self.watchdog.seen(result.badge, now)
         self.meter.advert(result.badge)
         self.batcher.add(result, rssi_dbm, now)
+        self.contacts.add(result, now)  # the report does not depend on how well this gateway heard it
         if result.kind == "mingle":  # the team-huddle button: pause this badge's nudges
             pause = self.huddle_button.update(result.badge, result.huddle, now)
             if pause is not None:
@@ -106,13 +113,15 @@ class GatewayCore:
             duplicate_filtering_suspected=self.watchdog.duplicate_filtering_suspected,
             huddle_badges=tuple(sorted(b for b, on in self.batcher.huddle.items() if on))[:500],
             low_battery_badges=tuple(sorted(b for b, pct in self._battery.items() if pct <= LOW_BATTERY_PCT))[:500],
+            contacts=self.contacts.accepted,
+            contacts_dropped=sum(self.contacts.dropped.values()),
         )
         return encode_status(
             self.gateway, "online", now, version=self.config.version, adapter=self.config.adapter, stats=stats
         )
 
     def tick(self, now: float) -> tuple[Outbound | None, bool]:
-        """Queue a finished window's batch (and the periodic status) in the buffer.
+        """Queue a finished window's readings batch, and its contacts batch when not empty, in the buffer.
 
         Returns (the status message to publish directly, or ``None``; whether to restart
         the scanner). Status is retained and superseded every period, so it is not buffered.
@@ -120,6 +129,9 @@ class GatewayCore:
         batch = self.batcher.flush(now)
         if batch is not None:
             self.buffer.push(Outbound(self.config.topics.readings(self.gateway), encode_readings(batch)))
+        contacts = self.contacts.flush(now)
+        if contacts is not None and contacts.contacts:
+            self.buffer.push(Outbound(self.config.topics.contacts(self.gateway), encode_contacts(contacts)))
         status = None
         if now >= self._next_status:
             status = self.online(now)

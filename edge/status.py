@@ -19,7 +19,11 @@ STATUS_PERIOD_S: Final = 10.0
 
 @dataclass(frozen=True, slots=True)
 class GatewayStats:
-    """One status period's numbers; rates per second, ages in seconds."""
+    """One status period's numbers; rates per second, ages in seconds.
+
+    ``contacts`` (neighbour-report items batched) and ``contacts_dropped`` (over a window's
+    limit) count since the gateway started, like ``buffer_dropped``.
+    """
 
     adverts_per_s: float
     badges_heard: int
@@ -31,6 +35,8 @@ class GatewayStats:
     duplicate_filtering_suspected: bool
     huddle_badges: tuple[str, ...] = ()
     low_battery_badges: tuple[str, ...] = ()
+    contacts: int = 0
+    contacts_dropped: int = 0
 
 
 def encode_status(
@@ -63,6 +69,8 @@ def encode_status(
             "duplicate_filtering_suspected": stats.duplicate_filtering_suspected,
             "huddle_badges": list(stats.huddle_badges),
             "low_battery_badges": list(stats.low_battery_badges),
+            "contacts": stats.contacts,
+            "contacts_dropped": stats.contacts_dropped,
         }
     return dumps(body)
 

@@ -38,6 +38,7 @@ def test_valid_vectors_decode_to_their_fields(vector: dict[str, Any]) -> None:
     assert advert.seq == fields["seq"]
     assert advert.battery_pct == fields["battery_pct"]
     assert advert.huddle == fields["huddle"]
+    assert advert.near == tuple((n["badge"], n["rssi"]) for n in fields.get("near", []))
 
 
 @pytest.mark.parametrize("vector", VECTORS["invalid"], ids=lambda v: v["name"])
@@ -107,3 +108,50 @@ def test_any_eleven_bytes_with_magic_decode_or_reject(payload: bytes) -> None:
         assert result.badge.startswith("b-") and len(result.badge) == 6
     else:
         assert result.reason in {"badge_out_of_range", "tx_out_of_range", "battery_out_of_range"}
+
+
+NEIGHBOUR_REASONS = {
+    "neighbour_out_of_range",
+    "neighbour_rssi_out_of_range",
+    "self_neighbour",
+    "duplicate_neighbour",
+    "unsorted_neighbours",
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(k=st.integers(0, 6), entries=st.binary(min_size=18, max_size=18))
+def test_any_neighbour_list_decodes_or_rejects_by_its_rules(k: int, entries: bytes) -> None:
+    payload = bytes.fromhex(VECTORS["valid"][0]["payload_hex"]) + entries[: 3 * k]
+    result = decode_manufacturer(0xFFFF, payload, CONFIG)
+    if k > 4:
+        assert result == Rejection("bad_length", result.detail)  # type: ignore[union-attr]
+    elif isinstance(result, BadgeAdvert):
+        assert len(result.near) == k and result.badge == "b-0042"
+        rssis = [rssi for _, rssi in result.near]
+        assert rssis == sorted(rssis, reverse=True) and all(-120 <= r <= 10 for r in rssis)
+        assert len({b for b, _ in result.near}) == k and "b-0042" not in {b for b, _ in result.near}
+    else:
+        assert result.reason in NEIGHBOUR_REASONS
+
+
+def test_old_eleven_byte_payloads_have_no_neighbours() -> None:
+    advert = decode_manufacturer(0xFFFF, bytes.fromhex(VECTORS["valid"][0]["payload_hex"]), CONFIG)
+    assert advert == BadgeAdvert("b-0042", "mingle", tx_dbm=-59, seq=12, battery_pct=87, huddle=False, near=())
+
+
+@pytest.mark.parametrize(
+    ("near", "error"),
+    [
+        ([("b-0107", -58)], TypeError),
+        ((("b-0107", -58),) * 2, ValueError),
+        ((("b-0042", -58),), ValueError),
+        ((("b/0107", -58),), ValueError),
+        ((("b-0107", -121),), ValueError),
+        ((("b-0107", 11),), ValueError),
+        (tuple((f"b-{i:04d}", -60) for i in range(1, 6)), ValueError),
+    ],
+)
+def test_badge_advert_validates_its_neighbours(near: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        BadgeAdvert("b-0042", "mingle", near=near)

@@ -22,7 +22,7 @@ from edge import cli
 from edge.batcher import BatcherConfig
 from edge.gateway import GatewayConfig
 from edge.mqtt import BrokerConfig
-from mingle_wire import RecordingWriter, Topics
+from mingle_wire import RecordingWriter, Topics, decode_contacts
 
 PAYLOAD = bytes.fromhex("4d012a000c000000c55700")  # b-0042, from test_vectors.json
 
@@ -68,6 +68,8 @@ def test_shift_payload_moves_sent_and_ts() -> None:
         "sent": 110.0,
         "readings": [{"badge": "b-1", "ts": 109.5}, "junk"],
     }
+    contacts = {"sent": 10.0, "contacts": [{"badge": "b-1", "near": "b-2", "ts": 9.0}]}
+    assert cli.shift_payload(contacts, 1.5) == {"sent": 11.5, "contacts": [{"badge": "b-1", "near": "b-2", "ts": 10.5}]}
 
 
 class Listener:
@@ -121,6 +123,31 @@ def test_replay_publishes_this_gateways_batches_restamped(tmp_path: Path) -> Non
     assert [b["gateway"] for b in batches] == ["gw-01"] * 3 and not listener.of("/readings/gw-02")
     assert batches[0]["sent"] >= start - 0.5 and batches[2]["sent"] - batches[0]["sent"] == pytest.approx(0.4)
     assert [s["state"] for s in listener.of("/gateways/gw-01/status")] == ["online", "offline"]
+
+
+@pytest.mark.mqtt
+def test_replay_carries_contacts_to_the_contacts_topic(tmp_path: Path) -> None:
+    site = f"t{uuid.uuid4().hex[:8]}"
+    rec = tmp_path / "rec.jsonl"
+    t0 = 1_764_140_000.0
+    contact = {"badge": "b-0042", "near": "b-0107", "rssi": -52, "ts": t0, "seq": 7}
+    with RecordingWriter(rec) as w:
+        w.write("mingle/expo/readings/gw-01", {"v": 1, "gateway": "gw-01", "sent": t0, "readings": []}, t0)
+        body = {"v": 1, "gateway": "gw-01", "sent": t0, "contacts": [contact]}
+        w.write("mingle/expo/contacts/gw-01", body, t0)  # all at once: the replay waits for the first connect
+        w.write("mingle/expo/contacts/gw-02", {"v": 1, "gateway": "gw-02", "sent": t0, "contacts": [contact]}, t0)
+    listener = Listener(f"mingle/{site}/#")
+    try:
+        start = time.time()
+        assert asyncio.run(cli.replay(rec, config(site), BrokerConfig(client_id=f"gw-{site}"))) == 0
+        time.sleep(0.2)
+    finally:
+        listener.close()
+    [body] = listener.of("/contacts/gw-01")
+    assert not listener.of("/contacts/gw-02") and len(listener.of("/readings/gw-01")) == 1
+    decoded = decode_contacts(json.dumps(body).encode(), "gw-01")
+    [c] = decoded.batch.contacts  # type: ignore[union-attr]
+    assert (c.badge, c.near, c.rssi, c.seq) == ("b-0042", "b-0107", -52, 7) and c.ts >= start - 0.5
 
 
 class FakeScanner:

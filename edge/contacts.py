@@ -1,0 +1,85 @@
+"""Pure batching of badges' neighbour reports into one :class:`ContactBatch` per window.
+
+A badge repeats the same advertisement (same ``seq``) about once a second until its next
+report, so the gateway hears every report several times. :class:`ContactBatcher` emits a
+report's contacts only for the first copy of a (badge, seq): it remembers per badge the
+last ``seq`` it emitted, for at most ``max_badges`` badges (the least recently reporting
+one is forgotten first). ``Contact.ts`` is the receive time of that first copy. Windows are
+aligned exactly like the readings' (:class:`~edge.batcher.Batcher`), with the same
+``BatcherConfig``: ``max_readings`` bounds the contacts per window too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+
+from mingle_wire import Contact, ContactBatch
+
+from .advert import BadgeAdvert
+from .batcher import BatcherConfig, window_end
+
+__all__ = ["ContactBatcher"]
+
+
+class ContactBatcher:
+    """``add(advert, now)`` per decoded advertisement; ``flush(now)`` returns the window once it is over.
+
+    Counters: :attr:`accepted` contacts batched, :attr:`repeats` copies of an already
+    emitted report, and :attr:`dropped` by reason (``window_full``).
+    """
+
+    def __init__(self, config: BatcherConfig, *, max_badges: int = 5000) -> None:
+        if isinstance(max_badges, bool) or not isinstance(max_badges, int) or max_badges < 1:
+            raise ValueError(f"max_badges must be a positive integer, got {max_badges!r}")
+        self.config = config
+        self.max_badges = max_badges
+        self.accepted = 0
+        self.repeats = 0
+        self.dropped: Counter[str] = Counter()
+        self._contacts: list[Contact] = []
+        self._window_end: float | None = None
+        self._last_seq: OrderedDict[str, int] = OrderedDict()
+
+    def add(self, advert: BadgeAdvert, now: float) -> int:
+        """Batch the report ``advert`` carries, heard at ``now`` (Unix s); the number of contacts added."""
+        if self._window_end is None:
+            self._window_end = window_end(now, self.config.window_s)
+        if not advert.near or advert.seq is None:
+            return 0
+        if self._last_seq.get(advert.badge) == advert.seq:
+            self._last_seq.move_to_end(advert.badge)
+            self.repeats += 1
+            return 0
+        self._last_seq[advert.badge] = advert.seq
+        self._last_seq.move_to_end(advert.badge)
+        if len(self._last_seq) > self.max_badges:
+            self._last_seq.popitem(last=False)
+        added = 0
+        for near, rssi_dbm in advert.near:
+            if len(self._contacts) >= self.config.max_readings:
+                self.dropped["window_full"] += 1
+                continue
+            self._contacts.append(Contact(advert.badge, near, float(rssi_dbm), now, advert.seq))
+            added += 1
+        self.accepted += added
+        return added
+
+    def flush(self, now: float) -> ContactBatch | None:
+        """The finished window's batch (possibly empty) once ``now`` reaches its end, else ``None``."""
+        if self._window_end is None:
+            self._window_end = window_end(now, self.config.window_s)
+            return None
+        if now < self._window_end:
+            return None
+        batch = ContactBatch(self.config.gateway, now, tuple(self._contacts))
+        self._contacts = []
+        self._window_end = window_end(now, self.config.window_s)
+        return batch
+
+    @property
+    def pending(self) -> int:
+        return len(self._contacts)
+
+    @property
+    def badges_remembered(self) -> int:
+        return len(self._last_seq)
