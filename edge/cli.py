@@ -23,6 +23,7 @@ from mingle_wire import RecordingError, Topics, dumps, read_recording, valid_id
 from .advert import DEFAULT_COMPANY_ID, AdvertConfig
 from .batcher import BatcherConfig
 from .buffer import Outbound
+from .contacts import RELAY_MIN_DBM
 from .gateway import GatewayConfig, GatewayCore
 from .mqtt import Bridge, BrokerConfig
 from .relay import NudgeRelay, RelayConfig
@@ -67,6 +68,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--adapter", help="BlueZ adapter, e.g. hci0")
     p.add_argument("--buffer", type=int, default=3600, help="messages kept while the broker is unreachable")
     p.add_argument(
+        "--relay-min-dbm",
+        type=float,
+        default=RELAY_MIN_DBM,
+        help="relay a badge's neighbour report only from an advertisement heard at least this strongly "
+        "(default %(default)s dBm: the gateways near the badge relay it, not every one in range)",
+    )
+    p.add_argument(
         "--replay", type=Path, metavar="RECORDING", help="publish this gateway's readings and contacts from a recording"
     )
     p.set_defaults(run=run)
@@ -85,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             version=VERSION,
             adapter=args.adapter or "default",
             buffer_capacity=args.buffer,
+            relay_min_dbm=args.relay_min_dbm,
         )
     except (ValueError, OSError) as exc:
         log.error("bad configuration: %s", exc)

@@ -4,7 +4,10 @@ A badge repeats the same advertisement (same ``seq``) about once a second until 
 report, so the gateway hears every report several times. :class:`ContactBatcher` emits a
 report's contacts only for the first copy of a (badge, seq): it remembers per badge the
 last ``seq`` it emitted, for at most ``max_badges`` badges (the least recently reporting
-one is forgotten first). ``Contact.ts`` is the receive time of that first copy. Windows are
+one is forgotten first). Only a copy heard at ``relay_min_dbm`` or better counts: the gateways
+near the badge relay its report, not every one in range (each relay is one more copy for
+the broker and the pipeline to carry and drop); a weaker copy leaves the report to a nearer
+gateway, or to a later, stronger copy. ``Contact.ts`` is the receive time of that first copy. Windows are
 aligned exactly like the readings' (:class:`~edge.batcher.Batcher`), with the same
 ``BatcherConfig``: ``max_readings`` bounds the contacts per window too.
 """
@@ -16,35 +19,51 @@ from collections import Counter, OrderedDict
 from mingle_wire import Contact, ContactBatch
 
 from .advert import BadgeAdvert
-from .batcher import BatcherConfig, window_end
+from .batcher import NO_RSSI_DBM, BatcherConfig, window_end
 
-__all__ = ["ContactBatcher"]
+__all__ = ["RELAY_MIN_DBM", "ContactBatcher"]
+
+#: Relay a report heard at least this strongly (the pipeline's simulator uses the same rule).
+RELAY_MIN_DBM = -80.0
 
 
 class ContactBatcher:
     """``add(advert, now)`` per decoded advertisement; ``flush(now)`` returns the window once it is over.
 
     Counters: :attr:`accepted` contacts batched, :attr:`repeats` copies of an already
-    emitted report, and :attr:`dropped` by reason (``window_full``).
+    emitted report, :attr:`weak` copies heard below ``relay_min_dbm`` (None: relay every
+    copy), and :attr:`dropped` by reason (``window_full``).
     """
 
-    def __init__(self, config: BatcherConfig, *, max_badges: int = 5000) -> None:
+    def __init__(
+        self, config: BatcherConfig, *, max_badges: int = 5000, relay_min_dbm: float | None = RELAY_MIN_DBM
+    ) -> None:
         if isinstance(max_badges, bool) or not isinstance(max_badges, int) or max_badges < 1:
             raise ValueError(f"max_badges must be a positive integer, got {max_badges!r}")
+        if relay_min_dbm is not None and not -120.0 <= relay_min_dbm <= 10.0:
+            raise ValueError(f"relay_min_dbm must be within [-120, 10] dBm, got {relay_min_dbm!r}")
         self.config = config
         self.max_badges = max_badges
+        self.relay_min_dbm = relay_min_dbm
         self.accepted = 0
         self.repeats = 0
+        self.weak = 0
         self.dropped: Counter[str] = Counter()
         self._contacts: list[Contact] = []
         self._window_end: float | None = None
         self._last_seq: OrderedDict[str, int] = OrderedDict()
 
-    def add(self, advert: BadgeAdvert, now: float) -> int:
-        """Batch the report ``advert`` carries, heard at ``now`` (Unix s); the number of contacts added."""
+    def add(self, advert: BadgeAdvert, now: float, rssi_dbm: float | None = None) -> int:
+        """Batch the report ``advert`` carries, heard at ``now`` (Unix s) at ``rssi_dbm`` (None:
+        unknown, relayed only without a ``relay_min_dbm``); the number of contacts added."""
         if self._window_end is None:
             self._window_end = window_end(now, self.config.window_s)
         if not advert.near or advert.seq is None:
+            return 0
+        if self.relay_min_dbm is not None and (
+            rssi_dbm is None or rssi_dbm == NO_RSSI_DBM or rssi_dbm < self.relay_min_dbm
+        ):
+            self.weak += 1
             return 0
         if self._last_seq.get(advert.badge) == advert.seq:
             self._last_seq.move_to_end(advert.badge)

@@ -19,7 +19,7 @@ from mingle_wire import Topics, encode_contacts, encode_readings
 from .advert import AdvertConfig, BadgeAdvert, decode_advert
 from .batcher import Batcher, BatcherConfig
 from .buffer import Outbound, StoreAndForward
-from .contacts import ContactBatcher
+from .contacts import RELAY_MIN_DBM, ContactBatcher
 from .huddle import HuddleButton
 from .status import STATUS_PERIOD_S, GatewayStats, StatusMeter, encode_status
 from .watchdog import Watchdog, WatchdogConfig
@@ -40,6 +40,7 @@ class GatewayConfig:
     version: str = "0"
     adapter: str = "default"
     buffer_capacity: int = 3600
+    relay_min_dbm: float | None = RELAY_MIN_DBM
 
     def __post_init__(self) -> None:
         if isinstance(self.buffer_capacity, bool) or not isinstance(self.buffer_capacity, int):
@@ -56,7 +57,7 @@ class GatewayCore:
         self.gateway = config.batcher.gateway
         self.batcher = Batcher(config.batcher)
         self.batcher.flush(now)
-        self.contacts = ContactBatcher(config.batcher, max_badges=MAX_DEVICES)
+        self.contacts = ContactBatcher(config.batcher, max_badges=MAX_DEVICES, relay_min_dbm=config.relay_min_dbm)
         self.contacts.flush(now)
         self.watchdog = Watchdog(config.watchdog, now)
         self.meter = StatusMeter(now)
@@ -77,7 +78,7 @@ class GatewayCore:
         self.watchdog.seen(result.badge, now)
         self.meter.advert(result.badge)
         self.batcher.add(result, rssi_dbm, now)
-        self.contacts.add(result, now)  # the report does not depend on how well this gateway heard it
+        self.contacts.add(result, now, rssi_dbm)  # relayed by the gateways that hear the badge well
         if result.kind == "mingle":  # the team-huddle button: pause this badge's nudges
             pause = self.huddle_button.update(result.badge, result.huddle, now)
             if pause is not None:

@@ -56,7 +56,7 @@ def adv(data: dict[int, bytes], rssi: int) -> AdvertisementData:
 
 
 def test_a_report_is_batched_once_per_badge_and_seq() -> None:
-    c = ContactBatcher(BatcherConfig("gw-01", window_s=1.0))
+    c = ContactBatcher(BatcherConfig("gw-01", window_s=1.0), relay_min_dbm=None)
     assert c.flush(T0 + 0.1) is None
     assert c.add(REPORT, T0 + 0.2) == 2
     assert c.add(REPORT, T0 + 0.5) == 0 and c.add(REPORT, T0 + 0.9) == 0  # the badge repeats its advert
@@ -85,14 +85,14 @@ def test_adverts_without_a_report_add_nothing_and_cost_no_memory() -> None:
 
 
 def test_a_rebooted_badge_starting_its_seq_again_is_heard() -> None:
-    c = ContactBatcher(BatcherConfig("gw-01"))
+    c = ContactBatcher(BatcherConfig("gw-01"), relay_min_dbm=None)
     assert c.add(REPORT, T0) == 2
     rebooted = BadgeAdvert("b-0042", "mingle", seq=1, near=REPORT.near)
     assert c.add(rebooted, T0 + 0.1) == 2  # a different seq, even a smaller one, is a new report
 
 
 def test_window_full_is_counted_and_the_report_not_repeated() -> None:
-    c = ContactBatcher(BatcherConfig("gw-01", max_readings=3))
+    c = ContactBatcher(BatcherConfig("gw-01", max_readings=3), relay_min_dbm=None)
     assert c.add(REPORT, T0) == 2
     other = BadgeAdvert("b-0005", "mingle", seq=1, near=(("b-0107", -40), ("b-0042", -45)))
     assert c.add(other, T0) == 1
@@ -101,7 +101,7 @@ def test_window_full_is_counted_and_the_report_not_repeated() -> None:
 
 
 def test_remembered_badges_are_bounded_least_recent_first() -> None:
-    c = ContactBatcher(BatcherConfig("gw-01"), max_badges=2)
+    c = ContactBatcher(BatcherConfig("gw-01"), max_badges=2, relay_min_dbm=None)
     reports = [BadgeAdvert(f"b-000{i}", "mingle", seq=1, near=(("b-0107", -60),)) for i in range(3)]
     for r in reports:
         c.add(r, T0)
@@ -110,6 +110,16 @@ def test_remembered_badges_are_bounded_least_recent_first() -> None:
     assert c.add(reports[0], T0 + 0.1) == 1  # forgotten, so its report is emitted again (the pipeline dedupes)
     with pytest.raises(ValueError):
         ContactBatcher(BatcherConfig("gw-01"), max_badges=0)
+
+
+def test_only_a_copy_heard_well_enough_is_relayed() -> None:
+    c = ContactBatcher(BatcherConfig("gw-01"))  # the default: relay from -80 dBm
+    assert c.add(REPORT, T0, -91.0) == 0 and c.add(REPORT, T0 + 0.1, -127.0) == 0 and c.add(REPORT, T0 + 0.2) == 0
+    assert c.weak == 3 and c.badges_remembered == 0  # a weak copy does not use the report up
+    assert c.add(REPORT, T0 + 0.3, -80.0) == 2  # inclusive
+    assert c.add(REPORT, T0 + 0.4, -60.0) == 0 and c.repeats == 1
+    with pytest.raises(ValueError):
+        ContactBatcher(BatcherConfig("gw-01"), relay_min_dbm=-130.0)
 
 
 # --- the gateway core through a fake scanner at the bleak boundary ---------------------------------------
@@ -175,14 +185,16 @@ def test_a_neighbour_advert_yields_a_reading_and_contacts_once_per_seq() -> None
 
     clock[0] = T0 + 1.5
     fire(dev, adv({0xFFFF: report}, -66))  # the same report once more: a reading, no contacts
-    fire(dev, adv({0xFFFF: payload(42, 8, [(3, -49)])}, -127))  # a new report; no RSSI, still a report
+    fire(dev, adv({0xFFFF: payload(42, 8, [(3, -49)])}, -127))  # a new report, no RSSI: not relayed from here
+    clock[0] = T0 + 1.6
+    fire(dev, adv({0xFFFF: payload(42, 8, [(3, -49)])}, -78))  # its next copy, heard well: relayed
     clock[0] = T0 + 2.0
     gw.tick(clock[0])
     out = published(gw)
     readings = decode_readings(out["mingle/expo/readings/gw-01"][0], "gw-01").batch.readings  # type: ignore[union-attr]
-    assert [(r.badge, r.seq) for r in readings] == [("b-0042", 7)]
+    assert [(r.badge, r.seq) for r in readings] == [("b-0042", 7), ("b-0042", 8)]
     contacts = decode_contacts(out["mingle/expo/contacts/gw-01"][0], "gw-01").batch.contacts  # type: ignore[union-attr]
-    assert [(c.near, c.rssi, c.seq, c.ts) for c in contacts] == [("b-0003", -49.0, 8, T0 + 1.5)]
+    assert [(c.near, c.rssi, c.seq, c.ts) for c in contacts] == [("b-0003", -49.0, 8, T0 + 1.6)]
 
     clock[0] = T0 + 3.0
     gw.tick(clock[0])
