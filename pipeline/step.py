@@ -28,6 +28,7 @@ from .core.pairavg import PairAverages, PairMemo
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
 from .core.radio import Calibrator
+from .core.runs import find_sorted
 from .core.smoothing import Smoother
 from .core.tracking import Group, Tracker
 from .core.windows import PairSeries, PairSummary, RssiWindows
@@ -357,15 +358,20 @@ def _with_neighbours(
     r, c = rows[a], rows[b]
     placed = (r >= 0) & (c >= 0)
     r, c = r[placed], c[placed]
-    missing = np.asarray(graph[r, c]).ravel() == 0
-    r, c = r[missing], c[missing]
+    n = graph.shape[0]
+    coo = graph.tocoo()
+    edges = np.sort(coo.row.astype(np.int64) * n + coo.col)
+    _, present = find_sorted(edges, r * n + c)
+    r, c = r[~present], c[~present]
     if r.shape[0] == 0:
         return graph
     pts = state.groups.points(xy, heading)
     d = state.groups.blend(r, c, np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1]), profiles)
-    coo = graph.tocoo()
     return distance_graph(
-        np.concatenate([coo.row, r, c]), np.concatenate([coo.col, c, r]), np.concatenate([coo.data, d, d]), graph.shape[0]
+        np.concatenate([coo.row, r, c]),
+        np.concatenate([coo.col, c, r]),
+        np.concatenate([coo.data, d, d]),
+        graph.shape[0],
     )
 
 

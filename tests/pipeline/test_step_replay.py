@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from mingle_wire import Reading, ReadingBatch, RecordingWriter, Topics, decode_readings, encode_readings
@@ -327,3 +328,40 @@ def test_above_floor_pair_max_badges_the_floor_groups_fall_back_to_the_blended_d
     blended = run_replay(rec, venue, roster, detector=dataclasses.replace(MINGLE, floor_pair_eps_m=0.0))
     assert [f.clusters for f in runs[4].frames] == [f.clusters for f in blended.frames]
     assert [a.members for a in runs[5].alerts] == [a.members for a in blended.alerts]
+
+
+def test_neighbour_reports_reach_the_pair_score_and_the_floor_graph(venue_file: Path, roster_file: Path) -> None:
+    from scipy import sparse
+
+    from mingle_wire import Contact, ContactBatch, encode_contacts
+    from pipeline.step import _neighbour_term, _with_neighbours
+
+    venue, roster = load_venue(venue_file), load_roster(roster_file)
+    state = PipelineState(venue, roster, MINGLE)
+    idx = {b: state.badges.get(b) for b in ("b-01", "b-02", "b-03", "b-05", "b-06")}
+    a, b = idx["b-01"], idx["b-02"]
+    assert a is not None and b is not None
+    pair = (np.array([a, a, idx["b-05"]]), np.array([b, idx["b-03"], idx["b-06"]]))
+    assert _neighbour_term(state, *pair, T0) is None  # no badge reports: the gateway-only score
+    # b-01 reports b-02 at -60 dBm (b-02 names nobody); b-05 and b-06 never report.
+    report = ContactBatch("gw-01", T0 + 1, (Contact("b-01", "b-02", -60.0, T0, 5),))
+    step(state, [(Topics(venue.site).contacts("gw-01"), json.loads(encode_contacts(report)))], T0 + 1)
+    assert state.ingest.contacts == 1 and len(state.neighbours) == 1
+    term = _neighbour_term(state, *pair, T0 + 1)
+    assert term is not None
+    w, ref = MINGLE.neighbour_m_per_db, MINGLE.neighbour_ref_dbm
+    # Heard well: a little closer; b-01 reports but never named b-03: far; nobody reporting: nothing.
+    assert term.tolist() == pytest.approx([w * (ref + 60.0), w * (ref + 95.0), 0.0])
+    off = PipelineState(venue, roster, dataclasses.replace(MINGLE, neighbour_m_per_db=0.0))
+    off.neighbours = state.neighbours
+    assert _neighbour_term(off, *pair, T0 + 1) is None
+
+    # The floor graph gains an edge for the pair heard at neighbour_edge_dbm or better, however
+    # far apart their positions (rows 0 and 1 here), and nothing else.
+    badge = np.array([a, b, idx["b-03"]])
+    xy = np.array([[0.0, 0.0], [30.0, 0.0], [1.0, 0.0]])
+    empty = sparse.csr_matrix((3, 3))
+    graph = _with_neighbours(state, empty, badge, xy, np.full(3, np.nan), None, T0 + 1)
+    assert graph.nnz == 2 and graph[0, 1] == graph[1, 0] == pytest.approx(30.0)
+    state.neighbours.add(np.array([a]), np.array([idx["b-03"]]), np.array([-75.0]), np.array([T0 + 1]))
+    assert _with_neighbours(state, empty, badge, xy, np.full(3, np.nan), None, T0 + 1).nnz == 2  # -75: too weak
