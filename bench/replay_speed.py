@@ -1,12 +1,16 @@
 """Replay speed (x real time) at 500 attendees, against decode-only and the naive baseline.
 
-    python bench/replay_speed.py [--attendees 500] [--minutes 10] [--seed 1] [--keep DIR]
+    python bench/replay_speed.py [--attendees 500] [--minutes 10] [--seed 1] [--keep DIR] [--contacts]
 
 Simulates a scenario (not timed), then times in the same run:
   * decode only — read the recording and validate every message (the floor any replay pays),
   * replay with the naive baseline detector,
   * replay with Mingle's detector,
-and prints one table. Figures in docs/benchmarks.md come from this script.
+and prints one table. With ``--contacts`` the badges also report their neighbours
+(``mingle simulate --contacts``: the same readings plus ``contacts/<gateway>``), and the
+table adds Mingle's replay of the same scenario without them (simulated beside it, in
+DIR-plain with ``--keep``): what reading the reports costs. Figures in docs/benchmarks.md
+come from this script.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, help="reuse or keep the scenario in this directory")
+    ap.add_argument("--contacts", action="store_true", help="badges also report neighbours; compare without them")
     ap.add_argument(
         "--default-malloc",
         action="store_true",
@@ -58,21 +63,30 @@ def main() -> int:
         scenario = args.keep
     else:
         tmp = tempfile.TemporaryDirectory()
-        scenario = Path(tmp.name)
-    if not (scenario / "recording.jsonl.gz").exists():
-        print(f"simulating {args.attendees} attendees x {args.minutes} min ...", file=sys.stderr)
-        simulate(ScenarioConfig(attendees=args.attendees, minutes=args.minutes, seed=args.seed), scenario)
+        scenario = Path(tmp.name) / "scenario"
+    config = ScenarioConfig(attendees=args.attendees, minutes=args.minutes, seed=args.seed, contacts=args.contacts)
+    plain = scenario.with_name(scenario.name + "-plain")
+    wanted = [(scenario, config)]
+    if args.contacts:
+        wanted.append((plain, ScenarioConfig(**{**config.to_dict(), "contacts": False})))
+    for where, cfg in wanted:
+        if not (where / "recording.jsonl.gz").exists():
+            print(f"simulating {args.attendees} attendees x {args.minutes} min into {where} ...", file=sys.stderr)
+            simulate(cfg, where)
     venue, roster = load_venue(scenario / "venue.yaml"), load_roster(scenario / "roster.csv")
     span = args.minutes * 60.0
     rows = []
     wall, readings = decode_only(scenario)
     rows.append(("decode only", wall, readings, "-", "-"))
-    for name in ("baseline", "mingle"):
+    runs = [("replay baseline", scenario, "baseline"), ("replay mingle", scenario, "mingle")]
+    if args.contacts:
+        runs.append(("mingle, no contacts", plain, "mingle"))
+    for what, where, name in runs:
         started = time.perf_counter()
-        result = run_replay(scenario / "recording.jsonl.gz", venue, roster, detector=name)
+        result = run_replay(where / "recording.jsonl.gz", venue, roster, detector=name)
         wall = time.perf_counter() - started
         t = result.summary["timing"]
-        rows.append((f"replay {name}", wall, result.summary["readings"], t["tick_ms_p50"], t["tick_ms_p95"]))
+        rows.append((what, wall, result.summary["readings"], t["tick_ms_p50"], t["tick_ms_p95"]))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     malloc = "glibc defaults" if args.default_malloc else "freed memory kept"
     print(f"\nreplay speed: {args.attendees} attendees, {args.minutes:g} min simulated, seed {args.seed}; {malloc}")
