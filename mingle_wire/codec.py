@@ -105,8 +105,10 @@ Payload = bytes | str | dict[str, Any]
 
 
 def _header(
-    payload: Payload, id_field: str, items_field: str, parse: Parser = _strict_json
+    payload: Payload, id_field: str, items_field: str, parse: Parser = _strict_json, key: str | None = None
 ) -> tuple[dict[str, Any], list[Any]]:
+    """The batch object and its items; with ``key`` (the topic's id), the payload's
+    ``id_field`` must equal it."""
     obj = payload if isinstance(payload, dict) else loads(payload, parse)
     if not isinstance(obj, dict):
         raise DecodeError("not_object", f"payload is a JSON {type(obj).__name__}, not an object")
@@ -122,6 +124,8 @@ def _header(
         raise DecodeError(f"bad_type:{items_field}", f"{items_field} must be a list, got {type(items).__name__}")
     if len(items) > MAX_ITEMS:
         raise DecodeError("too_many_items", f"{len(items)} {items_field} > {MAX_ITEMS}")
+    if key is not None and obj[id_field] != key:
+        raise DecodeError("topic_mismatch", f"payload {id_field} {obj[id_field]!r} on topic of {key!r}"[:200])
     return obj, items
 
 
@@ -157,9 +161,7 @@ def decode_readings(payload: Payload, gateway: str | None = None) -> Decoded:
 
     ``payload`` is the raw bytes/text, or an already-parsed JSON object (replay).
     """
-    obj, items = _header(payload, "gateway", "readings")
-    if gateway is not None and obj["gateway"] != gateway:
-        raise DecodeError("topic_mismatch", f"payload gateway {obj['gateway']!r} on topic of {gateway!r}"[:200])
+    obj, items = _header(payload, "gateway", "readings", key=gateway)
     header = _build(lambda: ReadingBatch(gateway=obj["gateway"], sent=obj["sent"]))
     readings, rejected = _items(items, header.sent, _reading_from, ("badge", "rssi", "ts"))
     return Decoded(ReadingBatch(header.gateway, header.sent, readings), rejected)
@@ -177,9 +179,7 @@ def _reading_from(r: dict[str, Any]) -> Reading:
 
 def decode_positions(payload: Payload, source: str | None = None) -> Decoded:
     """Decode a ``positions/<source>`` payload; ``source`` is the topic's id, if known."""
-    obj, items = _header(payload, "source", "positions")
-    if source is not None and obj["source"] != source:
-        raise DecodeError("topic_mismatch", f"payload source {obj['source']!r} on topic of {source!r}"[:200])
+    obj, items = _header(payload, "source", "positions", key=source)
     header = _build(lambda: PositionBatch(source=obj["source"], sent=obj["sent"]))
     positions, rejected = _items(
         items,
@@ -194,9 +194,7 @@ def decode_positions(payload: Payload, source: str | None = None) -> Decoded:
 
 def decode_contacts(payload: Payload, gateway: str | None = None) -> Decoded:
     """Decode a ``contacts/<gateway>`` payload; ``gateway`` is the topic's id, if known."""
-    obj, items = _header(payload, "gateway", "contacts")
-    if gateway is not None and obj["gateway"] != gateway:
-        raise DecodeError("topic_mismatch", f"payload gateway {obj['gateway']!r} on topic of {gateway!r}"[:200])
+    obj, items = _header(payload, "gateway", "contacts", key=gateway)
     header = _build(lambda: ContactBatch(gateway=obj["gateway"], sent=obj["sent"]))
     contacts, rejected = _items(
         items,

@@ -65,9 +65,7 @@ def decode_reading_columns(
     never more lenient. ``known_ids`` (a set, a dict, …) holds badge ids the caller has
     already seen pass the id check; they skip the regular expression.
     """
-    obj, items = _header(payload, "gateway", "readings", parse)
-    if gateway is not None and obj["gateway"] != gateway:
-        raise DecodeError("topic_mismatch", f"payload gateway {obj['gateway']!r} on topic of {gateway!r}"[:200])
+    obj, items = _header(payload, "gateway", "readings", parse, key=gateway)
     header = _build(lambda: ReadingBatch(gateway=obj["gateway"], sent=obj["sent"]))
     sent = header.sent
     whole = _whole_batch(items, sent, known_ids)
