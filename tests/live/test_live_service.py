@@ -96,3 +96,20 @@ def test_frames_alerts_and_nudges_match_replay(small_event: Path) -> None:
     stats = [s["stats"] for s in status if "stats" in s]
     assert stats and stats[-1]["messages"] == replay.summary["messages"]
     assert set(stats[-1]) >= {"readings_per_s", "rejected", "queue", "tick_ms_p95", "lag_s", "gateways_silent"}
+
+
+def test_neighbour_reports_through_the_broker_match_replay(tmp_path: Path) -> None:
+    """Scanning badges: contacts/<gateway> through Mosquitto give the replay's frames and alerts."""
+    from pipeline.sim import ScenarioConfig, simulate
+
+    event = tmp_path / "event"
+    simulate(ScenarioConfig(attendees=40, minutes=2, seed=3, booths=2, clinginess=0.9, contacts=True), event)
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    service, sink, ticks = asyncio.run(_play(event, prefix))
+    venue, roster = load_venue(event / "venue.yaml"), load_roster(event / "roster.csv")
+    replay = run_replay(event / "recording.jsonl.gz", venue, roster)
+    assert replay.summary["contacts"] > 0
+    assert service.state.ingest.contacts == replay.summary["contacts"]
+    assert service.state.ingest.contact_copies == replay.summary["contact_copies"]
+    assert ticks == len(replay.frames) and sink.on("/frames") == [encode_frame(f) for f in replay.frames]
+    assert sink.on("/alerts") == [encode_alert(a) for a in replay.alerts]
