@@ -18,7 +18,7 @@ from .codec import (
     encode_readings,
     loads,
 )
-from .columns import ReadingColumns, decode_reading_columns
+from .columns import ContactColumns, ReadingColumns, decode_contact_columns, decode_reading_columns
 from .control import MAX_PAUSE_S, Pause, decode_pause, encode_pause
 from .errors import DecodeError, RecordingError, WireError
 from .messages import (
@@ -60,6 +60,7 @@ __all__ = [
     "Alert",
     "Contact",
     "ContactBatch",
+    "ContactColumns",
     "DecodeError",
     "Decoded",
     "FieldTypeError",
@@ -84,6 +85,7 @@ __all__ = [
     "__version__",
     "alert_from_dict",
     "alert_to_dict",
+    "decode_contact_columns",
     "decode_contacts",
     "decode_inbound",
     "decode_pause",

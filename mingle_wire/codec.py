@@ -196,13 +196,16 @@ def decode_contacts(payload: Payload, gateway: str | None = None) -> Decoded:
     """Decode a ``contacts/<gateway>`` payload; ``gateway`` is the topic's id, if known."""
     obj, items = _header(payload, "gateway", "contacts", key=gateway)
     header = _build(lambda: ContactBatch(gateway=obj["gateway"], sent=obj["sent"]))
-    contacts, rejected = _items(
-        items,
-        header.sent,
-        lambda c: Contact(badge=c["badge"], near=c["near"], rssi=c["rssi"], ts=c["ts"], seq=c["seq"]),
-        ("badge", "near", "rssi", "ts", "seq"),
-    )
+    contacts, rejected = _items(items, header.sent, _contact_from, CONTACT_FIELDS)
     return Decoded(ContactBatch(header.gateway, header.sent, contacts), rejected)
+
+
+#: Every field of a contact is required.
+CONTACT_FIELDS: Final = ("badge", "near", "rssi", "ts", "seq")
+
+
+def _contact_from(c: dict[str, Any]) -> Contact:
+    return Contact(badge=c["badge"], near=c["near"], rssi=c["rssi"], ts=c["ts"], seq=c["seq"])
 
 
 def decode_inbound(kind: str, key: str, payload: Payload, parse: Parser = _strict_json) -> Decoded:

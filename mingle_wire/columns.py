@@ -1,4 +1,4 @@
-"""Readings batches decoded straight into columns: the pipeline's fast path.
+"""Readings and contacts batches decoded straight into columns: the pipeline's fast path.
 
 :func:`decode_reading_columns` accepts and rejects exactly what :func:`~.codec.decode_readings`
 does, without building a :class:`~.messages.Reading` per item when every item is well formed:
@@ -14,10 +14,20 @@ from collections.abc import Container
 from dataclasses import dataclass
 from functools import partial
 from itertools import filterfalse, repeat
-from operator import is_not, itemgetter
+from operator import eq, is_not, itemgetter
 from typing import Any, Final
 
-from .codec import Parser, Payload, _build, _header, _items, _reading_from, _strict_json
+from .codec import (
+    CONTACT_FIELDS,
+    Parser,
+    Payload,
+    _build,
+    _contact_from,
+    _header,
+    _items,
+    _reading_from,
+    _strict_json,
+)
 from .errors import DecodeError
 from .messages import (
     MAX_SKEW_S,
@@ -27,11 +37,18 @@ from .messages import (
     TS_MIN,
     TX_MAX_DBM,
     TX_MIN_DBM,
+    ContactBatch,
     ReadingBatch,
 )
 from .topics import ID_PATTERN
 
-__all__ = ["ReadingColumns", "decode_reading_columns", "valid_reading_columns"]
+__all__ = [
+    "ContactColumns",
+    "ReadingColumns",
+    "decode_contact_columns",
+    "decode_reading_columns",
+    "valid_reading_columns",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,3 +225,83 @@ def _whole_batch(
     if not valid_reading_columns(badges, rssis, tss, tx, seq, sent, known_ids):
         return None
     return badges, rssis, tss, tx
+
+
+@dataclass(frozen=True, slots=True)
+class ContactColumns:
+    """A contacts batch as aligned columns (no per-contact objects)."""
+
+    gateway: str
+    sent: float
+    badge: list[str]
+    near: list[str]
+    rssi: list[float]
+    ts: list[float]
+    seq: list[int]
+
+    def __len__(self) -> int:
+        return len(self.badge)
+
+
+_CONTACT = itemgetter(*CONTACT_FIELDS)
+_INT: Final = frozenset({int})
+
+
+def decode_contact_columns(
+    payload: Payload,
+    gateway: str | None = None,
+    parse: Parser = _strict_json,
+    *,
+    known_ids: Container[str] | None = None,
+) -> tuple[ContactColumns, tuple[DecodeError, ...]]:
+    """Like :func:`~.codec.decode_contacts`, but returns columns; accepts and rejects exactly the
+    same items. A batch whose every contact is well formed is checked column by column at C
+    speed; any doubt sends it through :class:`~.messages.Contact`'s own validation, item by item."""
+    obj, items = _header(payload, "gateway", "contacts", parse, key=gateway)
+    header = _build(lambda: ContactBatch(gateway=obj["gateway"], sent=obj["sent"]))
+    whole = _whole_contacts(items, header.sent, known_ids)
+    if whole is not None:
+        return ContactColumns(header.gateway, header.sent, *whole), ()
+    good, bad = _items(items, header.sent, _contact_from, CONTACT_FIELDS)
+    columns = ContactColumns(
+        header.gateway,
+        header.sent,
+        [c.badge for c in good],
+        [c.near for c in good],
+        [c.rssi for c in good],
+        [c.ts for c in good],
+        [c.seq for c in good],
+    )
+    return columns, bad
+
+
+def _whole_contacts(
+    items: list[Any], sent: float, known_ids: Container[str] | None
+) -> tuple[list[str], list[str], list[float], list[float], list[int]] | None:
+    """Every item as columns when each one is a well-formed contact (the contract's types,
+    ranges, ids, no NaN, never naming itself); else ``None``."""
+    if not items:
+        return None
+    try:
+        badge, near, rssi, ts, seq = map(list, zip(*map(_CONTACT, items), strict=True))
+    except (KeyError, TypeError):  # a field missing, or an item that is not a dict
+        return None
+    lo, hi = _ts_window(sent)
+    rssi_types, ts_types, seq_types = set(map(type, rssi)), set(map(type, ts)), set(map(type, seq))
+    if not (
+        set(map(type, badge)) <= _STR
+        and set(map(type, near)) <= _STR
+        and rssi_types <= _NUMBER
+        and ts_types <= _NUMBER
+        and seq_types <= _INT
+        and _within(rssi, rssi_types, RSSI_MIN_DBM, RSSI_MAX_DBM)
+        and _within(ts, ts_types, lo, hi)
+        and _within(seq, seq_types, 0, 0xFFFFFFFF)
+        and not any(map(eq, badge, near))
+    ):
+        return None
+    distinct = set(badge) | set(near)
+    unseen = distinct if known_ids is None else filterfalse(known_ids.__contains__, distinct)
+    if not all(map(ID_PATTERN.fullmatch, unseen)):
+        return None
+    return badge, near, rssi, ts, seq

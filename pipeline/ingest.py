@@ -21,14 +21,14 @@ import numpy.typing as npt
 import orjson
 
 from mingle_wire import (
-    ContactBatch,
+    ContactColumns,
     DecodeError,
     Parser,
     Pause,
     Position,
     PositionBatch,
     ReadingColumns,
-    decode_contacts,
+    decode_contact_columns,
     decode_pause,
     decode_positions,
     decode_reading_columns,
@@ -146,7 +146,7 @@ class Ingest:
         self._pos: dict[int, Position] = {}
         self._pauses: list[Pause] = []
         self._c: list[tuple[int, int, float, float]] = []  # (badge, near, rssi, ts)
-        self._reports: dict[tuple[int, int], float] = {}  # (badge, seq) -> first seen ts
+        self._reports: dict[tuple[str, int], float] = {}  # (badge id, seq) -> first seen ts
 
     def reject(self, reason: str, detail: str, topic: str) -> None:
         self.rejected[reason] += 1
@@ -200,8 +200,7 @@ class Ingest:
                 # Every id in the index passed the id check (roster, venue or this decoder).
                 columns, rejected = decode_reading_columns(payload, parsed.key, known_ids=self.badges.index)
             elif parsed.kind == "contacts":
-                decoded = decode_contacts(payload, parsed.key)
-                rejected = decoded.rejected
+                contacts, rejected = decode_contact_columns(payload, parsed.key, known_ids=self.badges.index)
             else:
                 decoded = decode_positions(payload, parsed.key)
                 rejected = decoded.rejected
@@ -213,10 +212,11 @@ class Ingest:
         if parsed.kind == "readings":
             self._take_readings(columns, topic)
             return
+        if parsed.kind == "contacts":
+            self._take_contacts(contacts, topic)
+            return
         batch = decoded.batch
-        if isinstance(batch, ContactBatch):
-            self._take_contacts(batch, topic)
-        elif isinstance(batch, PositionBatch):
+        if isinstance(batch, PositionBatch):
             for p in batch.positions:
                 idx = self._badge(p.badge, topic)
                 if idx is None:
@@ -226,25 +226,30 @@ class Ingest:
                     self._pos[idx] = p
             self.positions += len(batch.positions)
 
-    def _take_contacts(self, batch: ContactBatch, topic: str) -> None:
-        """Buffer a batch's contacts, each report once: the first gateway's copy is kept."""
-        first: dict[tuple[int, int], bool] = {}
-        for c in batch.contacts:
-            badge = self._badge(c.badge, topic)
-            near = self._badge(c.near, topic)
-            if badge is None or near is None:
-                continue
-            report = (badge, c.seq)
-            new = first.get(report)
+    def _take_contacts(self, columns: ContactColumns, topic: str) -> None:
+        """Buffer a batch's contacts, each report once: the first gateway's copy is kept (a
+        copy is recognised by its reporter and ``seq`` before anything else is looked up)."""
+        first: dict[tuple[str, int], bool] = {}
+        index = self.badges.find
+        for b, n, rssi, ts, seq in zip(columns.badge, columns.near, columns.rssi, columns.ts, columns.seq, strict=True):
+            new = first.get((b, seq))
             if new is None:  # this batch's first item of that report decides for all of them
-                new = report not in self._reports
-                first[report] = new
+                new = (b, seq) not in self._reports
+                first[(b, seq)] = new
                 if new:
-                    self._reports[report] = c.ts
+                    self._reports[(b, seq)] = ts
             if not new:
                 self.contact_copies += 1
                 continue
-            self._c.append((badge, near, float(c.rssi), c.ts))
+            badge = index(b)
+            if badge is None:
+                badge = self._badge(b, topic)
+            near = index(n)
+            if near is None:
+                near = self._badge(n, topic)
+            if badge is None or near is None:
+                continue
+            self._c.append((badge, near, float(rssi), ts))
             self.contacts += 1
 
     def _forget_reports(self) -> None:

@@ -14,6 +14,7 @@ from mingle_wire import (
     DecodeError,
     FieldValueError,
     Topics,
+    decode_contact_columns,
     decode_contacts,
     decode_inbound,
     encode_contacts,
@@ -89,3 +90,28 @@ def test_values_validate_themselves() -> None:
     assert own.value.reason == "self_contact"
     with pytest.raises(TypeError):
         ContactBatch("gw-01", SENT, [Contact(**GOOD)])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [GOOD, {**GOOD, "near": "b-0001", "rssi": -70.5, "seq": 0}],  # all good: the column check
+        [GOOD, {**GOOD, "near": "b-0042"}],  # one names itself
+        [GOOD, {**GOOD, "rssi": float("nan")}],  # NaN (as a parser with NaN would hand it over)
+        [GOOD, {**GOOD, "seq": 2**32}, {**GOOD, "seq": True}, {**GOOD, "seq": None}],
+        [GOOD, {**GOOD, "near": "a b"}, {**GOOD, "badge": 7}, [1, 2], {**GOOD, "ts": SENT - 400}],
+        [{k: v for k, v in GOOD.items() if k != "rssi"}, GOOD],
+    ],
+)
+def test_the_columnar_path_accepts_and_rejects_exactly_what_the_codec_does(items: list[object]) -> None:
+    obj = {"v": 1, "gateway": "gw-01", "sent": SENT, "contacts": items}
+    strict = decode_contacts(obj, "gw-01")
+    for known in (None, {"b-0042", "b-0107"}):
+        columns, rejected = decode_contact_columns(obj, "gw-01", known_ids=known)
+        assert [e.reason for e in rejected] == [e.reason for e in strict.rejected]
+        assert isinstance(strict.batch, ContactBatch)
+        got = list(zip(columns.badge, columns.near, columns.rssi, columns.ts, columns.seq, strict=True))
+        assert got == [(c.badge, c.near, c.rssi, c.ts, c.seq) for c in strict.batch.contacts]
+    with pytest.raises(DecodeError) as wrong:
+        decode_contact_columns(obj, "gw-02")
+    assert wrong.value.reason == "topic_mismatch"
