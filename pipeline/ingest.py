@@ -11,6 +11,7 @@ without bound.
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -146,7 +147,8 @@ class Ingest:
         self._pos: dict[int, Position] = {}
         self._pauses: list[Pause] = []
         self._c: list[tuple[int, int, float, float]] = []  # (badge, near, rssi, ts)
-        self._reports: dict[tuple[str, int], float] = {}  # (badge id, seq) -> first seen ts
+        self._reports: dict[tuple[str, int], float] = {}  # (badge id, seq) -> first seen ts, in arrival order
+        self._newest_report = -math.inf
 
     def reject(self, reason: str, detail: str, topic: str) -> None:
         self.rejected[reason] += 1
@@ -238,6 +240,7 @@ class Ingest:
                 first[(b, seq)] = new
                 if new:
                     self._reports[(b, seq)] = ts
+                    self._newest_report = max(self._newest_report, ts)
             if not new:
                 self.contact_copies += 1
                 continue
@@ -253,11 +256,19 @@ class Ingest:
             self.contacts += 1
 
     def _forget_reports(self) -> None:
-        """Forget report keys older than ``CONTACT_COPY_S`` behind the newest (bounded memory)."""
-        if not self._reports:
-            return
-        horizon = max(self._reports.values()) - CONTACT_COPY_S
-        self._reports = {k: t for k, t in self._reports.items() if t >= horizon}
+        """Forget report keys older than ``CONTACT_COPY_S`` behind the newest (bounded memory).
+
+        Keys are held in arrival order, which is nearly time order: the old ones are at the
+        front, so a drain looks at the few that leave and one that stays, not at every key.
+        """
+        horizon = self._newest_report - CONTACT_COPY_S
+        stale = []
+        for key, ts in self._reports.items():
+            if ts >= horizon:
+                break
+            stale.append(key)
+        for key in stale:
+            del self._reports[key]
 
     def _take_readings(self, columns: ReadingColumns, topic: str) -> None:
         gi = self.gateway_index[columns.gateway]
