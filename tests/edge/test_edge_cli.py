@@ -5,18 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import paho.mqtt.client as mqtt
 import pytest
-from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
-from paho.mqtt.enums import CallbackAPIVersion
+from edge_helpers import Listener, RepeatingScanner
 
 from edge import cli
 from edge.batcher import BatcherConfig
@@ -25,6 +21,7 @@ from edge.mqtt import BrokerConfig
 from mingle_wire import RecordingWriter, Topics, decode_contacts
 
 PAYLOAD = bytes.fromhex("4d012a000c000000c55700")  # b-0042, from test_vectors.json
+ADVERT = AdvertisementData(None, {0xFFFF: PAYLOAD}, {}, [], None, -66, ())
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -70,27 +67,6 @@ def test_shift_payload_moves_sent_and_ts() -> None:
     }
     contacts = {"sent": 10.0, "contacts": [{"badge": "b-1", "near": "b-2", "ts": 9.0}]}
     assert cli.shift_payload(contacts, 1.5) == {"sent": 11.5, "contacts": [{"badge": "b-1", "near": "b-2", "ts": 10.5}]}
-
-
-class Listener:
-    def __init__(self, topic: str) -> None:
-        self.got: list[tuple[str, Any]] = []
-        ready = threading.Event()
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"edge-cli-test-{uuid.uuid4().hex[:8]}")
-        c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(topic, 1)
-        c.on_subscribe = lambda cl, u, mid, rcs, p: ready.set()
-        c.on_message = lambda cl, u, m: self.got.append((m.topic, json.loads(m.payload)))
-        c.connect("127.0.0.1", 1883)
-        c.loop_start()
-        assert ready.wait(5)
-        self.client = c
-
-    def of(self, suffix: str) -> list[Any]:
-        return [p for t, p in list(self.got) if t.endswith(suffix)]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def config(site: str) -> GatewayConfig:
@@ -150,26 +126,6 @@ def test_replay_carries_contacts_to_the_contacts_topic(tmp_path: Path) -> None:
     assert (c.badge, c.near, c.rssi, c.seq) == ("b-0042", "b-0107", -52, 7) and c.ts >= start - 0.5
 
 
-class FakeScanner:
-    def __init__(self, callback: Callable[[Any, Any], None]) -> None:
-        self.callback = callback
-        self.task: asyncio.Task[None] | None = None
-
-    async def _emit(self) -> None:
-        dev = BLEDevice("AA:BB:CC:DD:EE:FF", None, None)
-        data = AdvertisementData(None, {0xFFFF: PAYLOAD}, {}, [], None, -66, ())
-        while True:
-            self.callback(dev, data)
-            await asyncio.sleep(0.05)
-
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self._emit())
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-
 class FakeClient:
     writes: ClassVar[list[bytes]] = []
 
@@ -189,7 +145,9 @@ class FakeClient:
 @pytest.mark.mqtt
 def test_live_gateway_publishes_readings_and_relays_a_nudge(monkeypatch: pytest.MonkeyPatch) -> None:
     site = f"t{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: FakeScanner(cb))
+    monkeypatch.setattr(
+        cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: RepeatingScanner(cb, ADVERT)
+    )
     monkeypatch.setattr(cli, "_bleak_client", FakeClient)
     listener = Listener(f"mingle/{site}/#")
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
-from paho.mqtt.enums import CallbackAPIVersion
+from edge_helpers import Listener, RepeatingScanner
 
 from edge import cli
 from edge.advert import BadgeAdvert
@@ -233,59 +231,15 @@ def test_status_counts_contacts() -> None:
 # --- the live gateway against the local Mosquitto ----------------------------------------------------------
 
 
-class Listener:
-    def __init__(self, topic: str) -> None:
-        self.got: list[tuple[str, bytes]] = []
-        self.lock = threading.Lock()
-        ready = threading.Event()
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"edge-contacts-test-{uuid.uuid4().hex[:8]}")
-        c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(topic, 1)
-        c.on_subscribe = lambda cl, u, mid, rcs, p: ready.set()
-        c.on_message = self._on_message
-        c.connect("127.0.0.1", 1883)
-        c.loop_start()
-        assert ready.wait(5)
-        self.client = c
-
-    def _on_message(self, client: object, userdata: object, m: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            self.got.append((m.topic, bytes(m.payload)))
-
-    def of(self, suffix: str) -> list[bytes]:
-        with self.lock:
-            return [p for t, p in self.got if t.endswith(suffix)]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-class RepeatingScanner:
-    """Stands in for BleakScanner: one badge repeating one neighbour report every 50 ms."""
-
-    def __init__(self, callback: Callable[[Any, Any], None]) -> None:
-        self.callback = callback
-        self.task: asyncio.Task[None] | None = None
-
-    async def _emit(self) -> None:
-        dev = BLEDevice("AA:BB:CC:DD:EE:FF", None, None)
-        data = adv({0xFFFF: payload(42, 4711, [(107, -52), (3, -61)])}, -66)
-        while True:
-            self.callback(dev, data)
-            await asyncio.sleep(0.05)
-
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self._emit())
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+REPEATED = adv({0xFFFF: payload(42, 4711, [(107, -52), (3, -61)])}, -66)
 
 
 @pytest.mark.mqtt
 def test_live_gateway_publishes_each_report_once_on_the_contacts_topic(monkeypatch: pytest.MonkeyPatch) -> None:
     site = f"t{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: RepeatingScanner(cb))
+    monkeypatch.setattr(
+        cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: RepeatingScanner(cb, REPEATED)
+    )
     listener = Listener(f"mingle/{site}/#")
     config = GatewayConfig(topics=Topics(site), batcher=BatcherConfig("gw-01", 0.2), version="test", adapter="fake")
 
