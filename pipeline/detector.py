@@ -92,12 +92,15 @@ class Detector:
     circle report each other at a median −63 dBm; a pair that reports without naming each
     other counts at −95 dBm; nothing where neither reports), and every pair one of them
     reported at ``neighbour_edge_dbm`` or better (< 0; 0 = off) is compared whatever their
-    positions say. Both act only on pairs with reports, so a venue whose badges do not scan
-    gets exactly the gateway-only detector. The level alone ranks "same group" at ROC AUC
+    positions say; while any badge reports, colleague candidates are cut at
+    ``neighbour_colleague_eps_m`` instead of ``colleague_eps_m`` (the score separates "together"
+    more sharply with the reports in it). All three act only where badges report, so a venue
+    whose badges do not scan gets exactly the gateway-only detector. The level alone ranks "same group" at ROC AUC
     0.985, the three radio features together at 0.982, all four at 0.991
     (``bench/fit_pair_weights.py --contacts``, seeds 6–8); the fitted weight (0.19 m/dB)
     scored 0.78 / 0.78 on tuning seeds 6 / 7, 0.1 m/dB with the edges 0.83 / 0.79 / 0.84 on
-    seeds 2 / 6 / 7, chosen (docs/quality.md).
+    seeds 2 / 6 / 7, and with candidates cut at 0.7 instead of 0.8: 0.84 / 0.84 / 0.86, chosen
+    (docs/quality.md).
     """
 
     name: str
@@ -146,6 +149,7 @@ class Detector:
     neighbour_ref_dbm: float = -63.0
     neighbour_window_s: float = 20.0
     neighbour_edge_dbm: float = -70.0
+    neighbour_colleague_eps_m: float = 0.7
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):
@@ -169,6 +173,7 @@ class Detector:
             "floor_pair_m",
             "floor_pair_max_badges",
             "neighbour_m_per_db",
+            "neighbour_colleague_eps_m",
         ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")

@@ -301,6 +301,11 @@ def _colleague_score(
     return np.asarray(np.maximum(score, 1e-3), dtype=np.float64)
 
 
+def _reports_in_use(state: PipelineState) -> bool:
+    """Whether the detector reads neighbour reports and any are held."""
+    return state.detector.neighbour_m_per_db > 0 and len(state.neighbours) > 0
+
+
 def _neighbour_term(state: PipelineState, a: np.ndarray, b: np.ndarray, now: float) -> np.ndarray | None:
     """What the badges' neighbour reports add to the pair score of badges ``a``/``b`` (metres:
     ``neighbour_m_per_db`` per dB the pair's best level falls short of ``neighbour_ref_dbm``,
@@ -308,7 +313,7 @@ def _neighbour_term(state: PipelineState, a: np.ndarray, b: np.ndarray, now: flo
     counts at the store's ``unheard_dbm``; 0 where neither reports). None when no badge
     scans or the detector does not use them."""
     det = state.detector
-    if det.neighbour_m_per_db <= 0 or len(state.neighbours) == 0:
+    if not _reports_in_use(state):
         return None
     level = state.neighbours.level(a, b, now)
     return np.asarray(det.neighbour_m_per_db * np.nan_to_num(det.neighbour_ref_dbm - level, nan=0.0))
@@ -459,7 +464,10 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
             # each measured once. Without the floor groups no pair is asked twice.
             scores = PairMemo(pair_distance, len(fixes))
             floor_labels = _pair_groups(state, graph, pts, fixes.badge, scores, now, measure)
-        candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure)
+        # With neighbour reports in the score, colleagues who stand together score lower and
+        # the rest higher: the candidates are cut at their own level.
+        eps = state.detector.neighbour_colleague_eps_m if _reports_in_use(state) else None
+        candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure, eps)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
     labels = (state.groups.fit_graph(graph) if floor_labels is None else floor_labels).tolist()
     members: dict[int, list[int]] = {}

@@ -88,9 +88,11 @@ class ColleagueFinder:
         pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]] | None = None,
         now: float = 0.0,
         measure: bool = True,
+        eps_m: float | None = None,
     ) -> list[IntArray]:
         """Candidate groups (row indices, colleagues first) from ``graph`` and per-row ``company``
-        codes (-1: not counted — unknown badge or exempt role).
+        codes (-1: not counted — unknown badge or exempt role); ``eps_m`` for this tick in
+        place of the finder's own (a score with more evidence in it separates at another level).
 
         With ``pair_distance`` (blended distance of given row pairs) every pair of colleagues is
         compared, not only those ``graph`` holds, and the distances are smoothed over time under
@@ -110,7 +112,7 @@ class ColleagueFinder:
             dist = self._averages(row, col, ids, pair_distance, now, measure)
             row, col, dist = np.r_[row, col], np.r_[col, row], np.r_[dist, dist]
         colleague = distance_graph(row, col, dist, n)
-        labels = dbscan_precomputed(colleague, self.eps_m, 2)
+        labels = dbscan_precomputed(colleague, self.eps_m if eps_m is None else eps_m, 2)
         groups: list[IntArray] = []
         if pair_distance is None:
             close = coo.data <= self.attach_m

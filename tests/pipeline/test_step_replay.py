@@ -334,7 +334,7 @@ def test_neighbour_reports_reach_the_pair_score_and_the_floor_graph(venue_file: 
     from scipy import sparse
 
     from mingle_wire import Contact, ContactBatch, encode_contacts
-    from pipeline.step import _neighbour_term, _with_neighbours
+    from pipeline.step import _neighbour_term, _reports_in_use, _with_neighbours
 
     venue, roster = load_venue(venue_file), load_roster(roster_file)
     state = PipelineState(venue, roster, MINGLE)
@@ -343,10 +343,11 @@ def test_neighbour_reports_reach_the_pair_score_and_the_floor_graph(venue_file: 
     assert a is not None and b is not None
     pair = (np.array([a, a, idx["b-05"]]), np.array([b, idx["b-03"], idx["b-06"]]))
     assert _neighbour_term(state, *pair, T0) is None  # no badge reports: the gateway-only score
+    assert not _reports_in_use(state)  # ... and the gateway-only colleague_eps_m
     # b-01 reports b-02 at -60 dBm (b-02 names nobody); b-05 and b-06 never report.
     report = ContactBatch("gw-01", T0 + 1, (Contact("b-01", "b-02", -60.0, T0, 5),))
     step(state, [(Topics(venue.site).contacts("gw-01"), json.loads(encode_contacts(report)))], T0 + 1)
-    assert state.ingest.contacts == 1 and len(state.neighbours) == 1
+    assert state.ingest.contacts == 1 and len(state.neighbours) == 1 and _reports_in_use(state)
     term = _neighbour_term(state, *pair, T0 + 1)
     assert term is not None
     w, ref = MINGLE.neighbour_m_per_db, MINGLE.neighbour_ref_dbm

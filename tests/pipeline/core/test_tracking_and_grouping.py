@@ -146,6 +146,10 @@ def test_colleague_candidates_do_not_chain_through_strangers() -> None:
     assert sorted(group.tolist()) == [0, 1, 2, 3, 5]  # the stranger and the exempt badge stand with them
     (alone,) = ColleagueFinder(1.6, attach_m=0.0).fit(graph, company)
     assert sorted(alone.tolist()) == [0, 1, 2]
+    # A tick's own eps: at 1.2 the pair (0, 2) at 1.5 is out, but 0-1-2 still chain through 1.
+    (cut,) = ColleagueFinder(1.6, attach_m=0.0).fit(graph, company, eps_m=1.2)
+    assert sorted(cut.tolist()) == [0, 1, 2]
+    assert ColleagueFinder(1.6, attach_m=0.0).fit(graph, company, eps_m=0.9) == []
     with pytest.raises(ValueError, match="attach_share"):
         ColleagueFinder(attach_share=0)
 
