@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 
-from mingle_wire import Contact, ContactBatch
+from mingle_wire import RSSI_MAX_DBM, RSSI_MIN_DBM, Contact, ContactBatch
 
 from .advert import BadgeAdvert
 from .batcher import NO_RSSI_DBM, BatcherConfig, window_end
@@ -40,8 +40,10 @@ class ContactBatcher:
     ) -> None:
         if isinstance(max_badges, bool) or not isinstance(max_badges, int) or max_badges < 1:
             raise ValueError(f"max_badges must be a positive integer, got {max_badges!r}")
-        if relay_min_dbm is not None and not -120.0 <= relay_min_dbm <= 10.0:
-            raise ValueError(f"relay_min_dbm must be within [-120, 10] dBm, got {relay_min_dbm!r}")
+        if relay_min_dbm is not None and not RSSI_MIN_DBM <= relay_min_dbm <= RSSI_MAX_DBM:
+            raise ValueError(
+                f"relay_min_dbm must be within [{RSSI_MIN_DBM}, {RSSI_MAX_DBM}] dBm, got {relay_min_dbm!r}"
+            )
         self.config = config
         self.max_badges = max_badges
         self.relay_min_dbm = relay_min_dbm

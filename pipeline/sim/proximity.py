@@ -19,14 +19,13 @@ reports holds the very same gateway readings as one without.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from .radio import RadioModel
+from .radio import RadioModel, check_numbers
 
 __all__ = ["ProximityModel", "ProximityParams", "Report"]
 
@@ -53,12 +52,7 @@ class ProximityParams:
     fading_db: float = 4.0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise TypeError(f"proximity {f.name} must be a finite number, got {value!r}")
-            if value < 0:
-                raise ValueError(f"proximity {f.name} must be >= 0, got {value!r}")
+        check_numbers(self, "proximity")
         if not 0 < self.duty <= 1:
             raise ValueError(f"proximity duty must be in (0, 1], got {self.duty!r}")
         if not (self.report_s > 0 and self.range_m > 0):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,10 @@ from pipeline.venue import Floor, Gateway
 
 from .fields import FieldGrid
 
-__all__ = ["Heard", "RadioModel", "RadioParams"]
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+__all__ = ["Heard", "RadioModel", "RadioParams", "check_numbers"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -38,6 +42,20 @@ _CROWD_CELL_M = 0.5
 _CROWD_SAMPLES = 8
 #: Path samples start this far from the badge (the wearer's own body is ``body``'s job).
 _CROWD_START_M = 0.35
+
+
+def check_numbers(
+    params: DataclassInstance, kind: str, *, signed: tuple[str, ...] = (), probability: tuple[str, ...] = ()
+) -> None:
+    """Every field of ``params`` a finite number (else ``TypeError``), and, unless ``signed``,
+    >= 0 — at most 1 too for a ``probability`` (else ``ValueError``); messages name ``kind``."""
+    limit = " (a probability <= 1)" if probability else ""
+    for f in fields(params):
+        value = getattr(params, f.name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TypeError(f"{kind} {f.name} must be a finite number, got {value!r}")
+        if f.name not in signed and (value < 0 or (f.name in probability and value > 1)):
+            raise ValueError(f"{kind} {f.name} must be >= 0{limit}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +88,12 @@ class RadioParams:
     per_scale_db: float = 2.0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise TypeError(f"radio {f.name} must be a finite number, got {value!r}")
-            if f.name in ("measured_power_dbm", "sensitivity_dbm"):
-                continue
-            if value < 0 or (f.name in ("scanner_miss", "per_at_sensitivity") and value > 1):
-                raise ValueError(f"radio {f.name} must be >= 0 (a probability <= 1), got {value!r}")
+        check_numbers(
+            self,
+            "radio",
+            signed=("measured_power_dbm", "sensitivity_dbm"),
+            probability=("scanner_miss", "per_at_sensitivity"),
+        )
         for name in ("path_loss_exponent", "decorrelation_m", "dynamic_tau_s", "per_scale_db"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"radio {name} must be > 0, got {getattr(self, name)!r}")
