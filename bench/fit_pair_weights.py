@@ -38,10 +38,11 @@ from mingle_wire import read_recording
 from pipeline.core.neighbours import NeighbourReports
 from pipeline.detector import MINGLE
 from pipeline.evaluation import load_truth
+from pipeline.pairscore import profile_term
 from pipeline.replay import replay_ticks
 from pipeline.roster import load_roster
 from pipeline.sim import ScenarioConfig, simulate
-from pipeline.step import PipelineState, _fluctuations, _profile_term, _profiles
+from pipeline.step import PipelineState, _fluctuations, _profiles
 from pipeline.venue import load_venue
 
 FEATURES = ("d", "rms", "corr", "near")
@@ -80,7 +81,7 @@ def pairs_of(scenario: Path, every: int, far_db: float) -> np.ndarray:
         if profiles is None or fl is None:
             continue
         rms, common = state.groups.profile_difference(i, j, profiles)
-        rms = _profile_term(det, rms, common, state.groups.min_common_gateways)
+        rms = profile_term(det, rms, common, state.groups.min_common_gateways)
         corr = np.nan_to_num(fl.correlation(i, j), nan=0.0)
         d = np.hypot(*(xy[i] - xy[j]).T)
         near = state.neighbours.level(idx[i], idx[j], now)

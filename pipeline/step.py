@@ -21,19 +21,27 @@ from mingle_wire import Alert, Frame, FrameBadge, FrameCluster
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
 from .core.covary import MIN_SECONDS, Fluctuations
-from .core.grouping import GroupFinder, Profiles, dbscan_precomputed, distance_graph
+from .core.grouping import GroupFinder, Profiles
 from .core.motion import Motion
 from .core.neighbours import NeighbourReports
 from .core.pairavg import PairAverages, PairMemo
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
 from .core.radio import Calibrator
-from .core.runs import find_sorted
 from .core.smoothing import Smoother
 from .core.tracking import Group, Tracker
 from .core.windows import PairSeries, PairSummary, RssiWindows
 from .detector import MINGLE, Detector
 from .ingest import BadgeIndex, Ingest
+from .pairscore import (
+    colleague_score,
+    covary_shift,
+    neighbour_term,
+    pair_groups,
+    reports_in_use,
+    row_of,
+    with_neighbours,
+)
 from .roster import Roster
 from .venue import Venue
 
@@ -102,7 +110,7 @@ class PipelineState:
             if detector.colleague_eps_m
             else None
         )
-        # RSSI floor groups by the averaged pair score (see _pair_groups), when switched on.
+        # RSSI floor groups by the averaged pair score (see pair_groups), when switched on.
         self.floor_averages = (
             PairAverages(detector.colleague_smooth_s, cap_m=detector.colleague_cap_m)
             if detector.floor_pair_eps_m > 0 and self.colleagues is not None
@@ -187,13 +195,6 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
     return fixes, heading, _profiles(state, fixes.badge, now)
 
 
-def _row_of(state: PipelineState, badges: np.ndarray) -> np.ndarray:
-    """For every badge index, its row among ``badges`` (-1: not among them)."""
-    row_of = np.full(len(state.badges), -1, dtype=np.int64)
-    row_of[badges] = np.arange(badges.shape[0])
-    return row_of
-
-
 def _profiles(state: PipelineState, badges: np.ndarray, now: float) -> Profiles | None:
     """RSSI profiles (medians over the profile window) of ``badges``, row for row (None when
     the detector does not use them)."""
@@ -201,7 +202,7 @@ def _profiles(state: PipelineState, badges: np.ndarray, now: float) -> Profiles 
         return None
     n_gw = state.gateways_xyz.shape[0]
     long = state.windows.summarize(now, n_gw, span_s=state.profile_s, min_count=state.detector.profile_min_count)
-    rows = _row_of(state, badges)[long.badge]
+    rows = row_of(state, badges)[long.badge]
     ok = rows >= 0  # (summarize left out the pairs heard in fewer than profile_min_count seconds)
     row, gateway, level = rows[ok], long.gateway[ok], long.median[ok]
     del long, rows, ok  # (the rest of the summary: not held while the profiles are built)
@@ -226,157 +227,7 @@ def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluct
 
     n_gw = state.gateways_xyz.shape[0]
     return Fluctuations(
-        source, _row_of(state, badges), badges.shape[0], n_gw, min_seconds=MIN_SECONDS, smooth_s=det.covary_smooth_s
-    )
-
-
-def _profile_term(det: Detector, rms: np.ndarray, common: np.ndarray, min_common: int) -> np.ndarray:
-    """Profile RMS differences as the colleague score reads them: ``colleague_far_db`` for pairs
-    sharing fewer than ``min_common`` gateways."""
-    return np.asarray(np.where(common >= min_common, rms, det.colleague_far_db), dtype=np.float64)
-
-
-def _covary_shift(state: PipelineState, graph: sparse.csr_matrix, covary: Fluctuations, now: float) -> float:
-    """How much less the crowd here makes badges that stand together fluctuate together than
-    the crowds the score was fitted on, in score units (0 when at least as much).
-
-    The co-fluctuation of the floor's closest pairs (blended distance within
-    ``covary_probe_m``; most of them stand together; at most ``covary_probe_pairs`` of them,
-    evenly spread over the floor's rows, since a median needs no more and every badge probed
-    costs its per-second series) is averaged over ``covary_level_s``. The
-    score expects ``covary_reference`` there; where the radio fluctuates less (a calmer crowd,
-    other hardware) a pair is not held against for a correlation the venue cannot produce,
-    and the score falls back towards its position and profile terms.
-    """
-    det = state.detector
-    coo = sparse.triu(graph, k=1).tocoo()
-    close = np.flatnonzero(coo.data <= det.covary_probe_m)
-    if close.shape[0] > det.covary_probe_pairs:
-        close = close[np.linspace(0, close.shape[0] - 1, det.covary_probe_pairs).round().astype(np.int64)]
-    if close.shape[0] >= 20:
-        corr = covary.correlation(coo.row[close].astype(np.int64), coo.col[close].astype(np.int64))
-        corr = corr[~np.isnan(corr)]
-        if corr.shape[0] >= 20:
-            level = float(np.median(corr))
-            last = state.covary_level
-            if last is None:
-                state.covary_level = (level, now)
-            else:
-                alpha = 1.0 - np.exp(-max(now - last[1], 0.0) / det.covary_level_s)
-                state.covary_level = (last[0] + alpha * (level - last[0]), now)
-    if state.covary_level is None:
-        return 0.0
-    return det.covary_m * max(det.covary_reference - state.covary_level[0], 0.0)
-
-
-def _colleague_score(
-    det: Detector,
-    d: np.ndarray,
-    rms: np.ndarray,
-    common: np.ndarray,
-    covary: Fluctuations,
-    r: np.ndarray,
-    c: np.ndarray,
-    shift: float = 0.0,
-    min_common: int = 3,
-    near: np.ndarray | None = None,
-) -> np.ndarray:
-    """The learned colleague distance (see :class:`~pipeline.detector.Detector`), lowered by the
-    venue's ``shift``: lower = together.
-
-    A correlation is at most 1, so a pair whose position and profile terms already put it at the
-    smoothing cap or beyond with a perfect correlation ends at the cap whatever it is; those
-    pairs (most colleagues in a big hall stand far apart) skip the correlation. ``near``: the
-    neighbour-report term per pair (metres; see :func:`_neighbour_term`), when badges scan.
-    """
-    score = det.colleague_position_weight * d + det.colleague_m_per_db * _profile_term(det, rms, common, min_common)
-    if near is not None:
-        score += near
-    score -= shift
-    need = np.flatnonzero(score - det.covary_m < det.colleague_cap_m) if det.colleague_cap_m > 0 else None
-    if need is None:
-        score = score - det.covary_m * np.nan_to_num(covary.correlation(r, c), nan=0.0)
-    elif need.shape[0]:
-        score[need] -= det.covary_m * np.nan_to_num(covary.correlation(r[need], c[need]), nan=0.0)
-    return np.asarray(np.maximum(score, 1e-3), dtype=np.float64)
-
-
-def _reports_in_use(state: PipelineState) -> bool:
-    """Whether the detector reads neighbour reports and any are held."""
-    return state.detector.neighbour_m_per_db > 0 and len(state.neighbours) > 0
-
-
-def _neighbour_term(state: PipelineState, a: np.ndarray, b: np.ndarray, now: float) -> np.ndarray | None:
-    """What the badges' neighbour reports add to the pair score of badges ``a``/``b`` (metres:
-    ``neighbour_m_per_db`` per dB the pair's best level falls short of ``neighbour_ref_dbm``,
-    the level of two people in one circle; a pair that reports without naming each other
-    counts at the store's ``unheard_dbm``; 0 where neither reports). None when no badge
-    scans or the detector does not use them."""
-    det = state.detector
-    if not _reports_in_use(state):
-        return None
-    level = state.neighbours.level(a, b, now)
-    return np.asarray(det.neighbour_m_per_db * np.nan_to_num(det.neighbour_ref_dbm - level, nan=0.0))
-
-
-def _pair_groups(
-    state: PipelineState,
-    graph: sparse.csr_matrix,
-    pts: np.ndarray,
-    badge: np.ndarray,
-    pair_distance: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    now: float,
-    measure: bool,
-) -> np.ndarray:
-    """The floor's groups on RSSI: DBSCAN over the learned pair score (the colleague score,
-    for every pair of the floor graph within ``floor_pair_m``, whatever their companies),
-    averaged per pair like the colleagues' own; edges within ``floor_pair_eps_m``."""
-    det = state.detector
-    averages = state.floor_averages
-    assert averages is not None
-    upper = sparse.triu(graph, k=1, format="coo")
-    r, c = upper.row.astype(np.int64), upper.col.astype(np.int64)
-    near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1]) <= det.floor_pair_m
-    r, c = r[near], c[near]
-    a, b = badge[r], badge[c]
-    d = averages.update(a, b, pair_distance(r, c), now) if measure else averages.recall(a, b, now)
-    close = d <= det.floor_pair_eps_m
-    r, c, d = r[close], c[close], d[close]
-    floor = distance_graph(np.concatenate([r, c]), np.concatenate([c, r]), np.concatenate([d, d]), graph.shape[0])
-    return dbscan_precomputed(floor, det.floor_pair_eps_m, det.min_samples)
-
-
-def _with_neighbours(
-    state: PipelineState,
-    graph: sparse.csr_matrix,
-    badge: np.ndarray,
-    xy: np.ndarray,
-    heading: np.ndarray,
-    profiles: Profiles | None,
-    now: float,
-) -> sparse.csr_matrix:
-    """``graph`` with an edge (its blended distance) for every pair of placed badges that one of
-    them reported at ``neighbour_edge_dbm`` or better, however far apart their positions: the
-    radio's positions are metres off, and a pair that hears each other that well stands close."""
-    a, b, _ = state.neighbours.pairs(now, state.detector.neighbour_edge_dbm)
-    rows = _row_of(state, badge)
-    r, c = rows[a], rows[b]
-    placed = (r >= 0) & (c >= 0)
-    r, c = r[placed], c[placed]
-    n = graph.shape[0]
-    coo = graph.tocoo()
-    edges = np.sort(coo.row.astype(np.int64) * n + coo.col)
-    _, present = find_sorted(edges, r * n + c)
-    r, c = r[~present], c[~present]
-    if r.shape[0] == 0:
-        return graph
-    pts = state.groups.points(xy, heading)
-    d = state.groups.blend(r, c, np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1]), profiles)
-    return distance_graph(
-        np.concatenate([coo.row, r, c]),
-        np.concatenate([coo.col, c, r]),
-        np.concatenate([coo.data, d, d]),
-        graph.shape[0],
+        source, row_of(state, badges), badges.shape[0], n_gw, min_seconds=MIN_SECONDS, smooth_s=det.covary_smooth_s
     )
 
 
@@ -428,7 +279,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     xy = np.column_stack([fixes.x, fixes.y]) if len(fixes) else np.empty((0, 2))
     graph = state.groups.graph(xy, heading, profiles)
     if state.detector.neighbour_edge_dbm < 0 and len(state.neighbours):
-        graph = _with_neighbours(state, graph, fixes.badge, xy, heading, profiles, now)
+        graph = with_neighbours(state, graph, fixes.badge, xy, heading, profiles, now)
     if state.motion is not None:
         graph = _without(graph, state.motion.walking(fixes.badge, now))
     # With a positioning feed the floor's groups are accurate (o-space DBSCAN), and they are the
@@ -445,7 +296,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         last = state.colleagues_measured
         measure = last is None or now - last >= state.detector.colleague_every_s - 1e-6
         covary = _fluctuations(state, fixes.badge, now) if measure else None
-        shift = _covary_shift(state, graph, covary, now) if covary is not None else 0.0
+        shift = covary_shift(state, graph, covary, now) if covary is not None else 0.0
         if measure:
             state.colleagues_measured = now
 
@@ -455,18 +306,18 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
                 return state.groups.blend(r, c, d, profiles)
             rms, common = state.groups.profile_difference(r, c, profiles)
             min_common = state.groups.min_common_gateways
-            near = _neighbour_term(state, fixes.badge[r], fixes.badge[c], now)
-            return _colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common, near)
+            near = neighbour_term(state, fixes.badge[r], fixes.badge[c], now)
+            return colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common, near)
 
         scores: Callable[[np.ndarray, np.ndarray], np.ndarray] = pair_distance
         if state.floor_averages is not None and len(fixes) <= state.detector.floor_pair_max_badges:
             # The colleague finder asks again for many of the floor's pairs (its strangers'):
             # each measured once. Without the floor groups no pair is asked twice.
             scores = PairMemo(pair_distance, len(fixes))
-            floor_labels = _pair_groups(state, graph, pts, fixes.badge, scores, now, measure)
+            floor_labels = pair_groups(state, graph, pts, fixes.badge, scores, now, measure)
         # With neighbour reports in the score, colleagues who stand together score lower and
         # the rest higher: the candidates are cut at their own level.
-        eps = state.detector.neighbour_colleague_eps_m if _reports_in_use(state) else None
+        eps = state.detector.neighbour_colleague_eps_m if reports_in_use(state) else None
         candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure, eps)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
     labels = (state.groups.fit_graph(graph) if floor_labels is None else floor_labels).tolist()

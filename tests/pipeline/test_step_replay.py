@@ -183,7 +183,7 @@ def test_a_venue_whose_radio_does_not_fluctuate_together_is_not_held_against(
 
     from pipeline.core.covary import Fluctuations
     from pipeline.core.windows import PairSeries
-    from pipeline.step import _covary_shift
+    from pipeline.pairscore import covary_shift
 
     venue, roster = load_venue(venue_file), load_roster(roster_file)
     rng = np.random.default_rng(7)
@@ -202,7 +202,7 @@ def test_a_venue_whose_radio_does_not_fluctuate_together_is_not_held_against(
         state = PipelineState(venue, roster, MINGLE)
         shift = 0.0
         for t in range(0, 600, 10):  # the level is averaged over minutes
-            shift = _covary_shift(state, graph, fl, T0 + t)
+            shift = covary_shift(state, graph, fl, T0 + t)
         return shift
 
     calm = shift_for(0.0)  # badges side by side, but nothing fluctuates together
@@ -220,7 +220,7 @@ def test_the_venue_probe_asks_for_at_most_covary_probe_pairs_spread_over_the_flo
     from scipy import sparse
 
     from pipeline.detector import Detector
-    from pipeline.step import _covary_shift
+    from pipeline.pairscore import covary_shift
 
     n = 1000
     rows, cols = np.arange(0, n - 1), np.arange(1, n)  # 999 close pairs along the floor's rows
@@ -234,7 +234,7 @@ def test_the_venue_probe_asks_for_at_most_covary_probe_pairs_spread_over_the_flo
 
     det = replace(MINGLE, covary_probe_pairs=100)
     state = PipelineState(load_venue(venue_file), load_roster(roster_file), det)
-    assert _covary_shift(state, graph, Probe(), T0) == 0.0  # type: ignore[arg-type]
+    assert covary_shift(state, graph, Probe(), T0) == 0.0  # type: ignore[arg-type]
     ((r, c),) = asked
     assert r.shape[0] == 100 and np.all(c == r + 1)
     assert r[0] == 0 and r[-1] == n - 2 and np.all(np.diff(r) >= 9)  # first to last, evenly spread
@@ -274,7 +274,7 @@ def test_rssi_floor_groups_come_from_the_averaged_pair_score() -> None:
     from scipy import sparse
 
     from pipeline.core.pairavg import PairAverages
-    from pipeline.step import _pair_groups
+    from pipeline.pairscore import pair_groups
 
     det = dataclasses.replace(MINGLE, floor_pair_eps_m=0.45, floor_pair_m=7.0)
     state = types.SimpleNamespace(detector=det, floor_averages=PairAverages(20.0, cap_m=1.5))
@@ -290,17 +290,17 @@ def test_rssi_floor_groups_come_from_the_averaged_pair_score() -> None:
         together = {(0, 1), (2, 3)}
         return np.array([0.2 if (a, b) in together else 1.5 for a, b in zip(r.tolist(), c.tolist(), strict=True)])
 
-    labels = _pair_groups(state, graph, pts, badge, score, 0.0, True)  # type: ignore[arg-type]
+    labels = pair_groups(state, graph, pts, badge, score, 0.0, True)  # type: ignore[arg-type]
     assert labels[0] == labels[1] >= 0 and labels[2] == labels[3] >= 0 and labels[0] != labels[2]
     assert labels[4] == -1
     assert all(4 not in pair for pair in asked)  # badge 4 is beyond floor_pair_m of everyone
     # Not measured this tick: the averages are read back (by badge id, not row), nothing is asked.
     asked.clear()
     order = np.array([1, 0, 3, 2, 4])
-    again = _pair_groups(state, graph, pts[order], badge[order], score, 1.0, False)  # type: ignore[arg-type]
+    again = pair_groups(state, graph, pts[order], badge[order], score, 1.0, False)  # type: ignore[arg-type]
     assert asked == [] and again[0] == again[1] >= 0 and again[2] == again[3] >= 0 and again[0] != again[2]
     # One tick apart the pair 0-1 measured far: its 20 s average stays within eps; a fresh one would not.
-    labels = _pair_groups(state, graph, pts, badge, lambda r, c: np.full(r.shape[0], 1.5), 2.0, True)  # type: ignore[arg-type]
+    labels = pair_groups(state, graph, pts, badge, lambda r, c: np.full(r.shape[0], 1.5), 2.0, True)  # type: ignore[arg-type]
     assert labels[0] == labels[1] >= 0
 
 
@@ -313,13 +313,13 @@ def test_above_floor_pair_max_badges_the_floor_groups_fall_back_to_the_blended_d
     rec = tmp_path / "rec.jsonl.gz"
     write_recording(rec, venue, 40)
     calls: list[int] = []
-    real = step_module._pair_groups
+    real = step_module.pair_groups
 
     def counting(state: PipelineState, graph: Any, *args: Any) -> Any:
         calls.append(graph.shape[0])
         return real(state, graph, *args)
 
-    monkeypatch.setattr(step_module, "_pair_groups", counting)
+    monkeypatch.setattr(step_module, "pair_groups", counting)
     runs = {}
     for cap in (5, 4):  # five badges are placed on this floor
         calls.clear()
@@ -334,7 +334,7 @@ def test_neighbour_reports_reach_the_pair_score_and_the_floor_graph(venue_file: 
     from scipy import sparse
 
     from mingle_wire import Contact, ContactBatch, encode_contacts
-    from pipeline.step import _neighbour_term, _reports_in_use, _with_neighbours
+    from pipeline.pairscore import neighbour_term, reports_in_use, with_neighbours
 
     venue, roster = load_venue(venue_file), load_roster(roster_file)
     state = PipelineState(venue, roster, MINGLE)
@@ -342,27 +342,27 @@ def test_neighbour_reports_reach_the_pair_score_and_the_floor_graph(venue_file: 
     a, b = idx["b-01"], idx["b-02"]
     assert a is not None and b is not None
     pair = (np.array([a, a, idx["b-05"]]), np.array([b, idx["b-03"], idx["b-06"]]))
-    assert _neighbour_term(state, *pair, T0) is None  # no badge reports: the gateway-only score
-    assert not _reports_in_use(state)  # ... and the gateway-only colleague_eps_m
+    assert neighbour_term(state, *pair, T0) is None  # no badge reports: the gateway-only score
+    assert not reports_in_use(state)  # ... and the gateway-only colleague_eps_m
     # b-01 reports b-02 at -60 dBm (b-02 names nobody); b-05 and b-06 never report.
     report = ContactBatch("gw-01", T0 + 1, (Contact("b-01", "b-02", -60.0, T0, 5),))
     step(state, [(Topics(venue.site).contacts("gw-01"), json.loads(encode_contacts(report)))], T0 + 1)
-    assert state.ingest.contacts == 1 and len(state.neighbours) == 1 and _reports_in_use(state)
-    term = _neighbour_term(state, *pair, T0 + 1)
+    assert state.ingest.contacts == 1 and len(state.neighbours) == 1 and reports_in_use(state)
+    term = neighbour_term(state, *pair, T0 + 1)
     assert term is not None
     w, ref = MINGLE.neighbour_m_per_db, MINGLE.neighbour_ref_dbm
     # Heard well: a little closer; b-01 reports but never named b-03: far; nobody reporting: nothing.
     assert term.tolist() == pytest.approx([w * (ref + 60.0), w * (ref + 95.0), 0.0])
     off = PipelineState(venue, roster, dataclasses.replace(MINGLE, neighbour_m_per_db=0.0))
     off.neighbours = state.neighbours
-    assert _neighbour_term(off, *pair, T0 + 1) is None
+    assert neighbour_term(off, *pair, T0 + 1) is None
 
     # The floor graph gains an edge for the pair heard at neighbour_edge_dbm or better, however
     # far apart their positions (rows 0 and 1 here), and nothing else.
     badge = np.array([a, b, idx["b-03"]])
     xy = np.array([[0.0, 0.0], [30.0, 0.0], [1.0, 0.0]])
     empty = sparse.csr_matrix((3, 3))
-    graph = _with_neighbours(state, empty, badge, xy, np.full(3, np.nan), None, T0 + 1)
+    graph = with_neighbours(state, empty, badge, xy, np.full(3, np.nan), None, T0 + 1)
     assert graph.nnz == 2 and graph[0, 1] == graph[1, 0] == pytest.approx(30.0)
     state.neighbours.add(np.array([a]), np.array([idx["b-03"]]), np.array([-75.0]), np.array([T0 + 1]))
-    assert _with_neighbours(state, empty, badge, xy, np.full(3, np.nan), None, T0 + 1).nnz == 2  # -75: too weak
+    assert with_neighbours(state, empty, badge, xy, np.full(3, np.nan), None, T0 + 1).nnz == 2  # -75: too weak
