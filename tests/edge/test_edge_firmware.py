@@ -146,6 +146,16 @@ def test_huddle_button_debounces_and_toggles_once_per_press() -> None:
     assert not b.sample(True, 600) and b.sample(True, 650) and not b.huddle
 
 
+def test_huddle_button_press_across_the_ticks_wrap() -> None:
+    # ticks_ms() wraps at 2**30 (~12 days of uptime); a press held across it still counts.
+    b = badgefmt.HuddleButton(debounce_ms=50)
+    wrap = badgefmt.TICKS_PERIOD
+    assert not b.sample(True, wrap - 20)
+    assert not b.sample(True, 29)  # 49 ms held
+    assert b.sample(True, 30) and b.huddle  # 50 ms held, across the wrap
+    assert not b.sample(True, 5_000) and b.huddle
+
+
 def test_battery_percent() -> None:
     assert badgefmt.battery_percent(4200) == 100
     assert badgefmt.battery_percent(3300) == 0

@@ -162,7 +162,9 @@ class HuddleButton:
     """Debounced toggle of the team-huddle flag. Feed ``sample(pressed, now_ms)``.
 
     A press counts once the button has read pressed for ``debounce_ms`` (inclusive); it
-    toggles the flag once per press, never while held.
+    toggles the flag once per press, never while held. ``now_ms`` is MicroPython's
+    ``time.ticks_ms()``: the held time is taken modulo its wrap, so a press across the wrap
+    (every ~12 days of uptime) counts like any other.
     """
 
     def __init__(self, debounce_ms=50, huddle=False):
@@ -179,7 +181,7 @@ class HuddleButton:
             return False
         if self._down_since is None:
             self._down_since = now_ms
-        if not self._latched and now_ms - self._down_since >= self.debounce_ms:
+        if not self._latched and (now_ms - self._down_since) % TICKS_PERIOD >= self.debounce_ms:
             self._latched = True
             self.huddle = not self.huddle
             return True
