@@ -100,7 +100,18 @@ class Detector:
     (``bench/fit_pair_weights.py --contacts``, seeds 6–8); the fitted weight (0.19 m/dB)
     scored 0.78 / 0.78 on tuning seeds 6 / 7, 0.1 m/dB with the edges 0.83 / 0.79 / 0.84 on
     seeds 2 / 6 / 7, and with candidates cut at 0.7 instead of 0.8: 0.84 / 0.84 / 0.86, chosen
-    (docs/quality.md).
+    (docs/quality.md). ``neighbour_attach_dbm`` (< 0; 0 = off) and ``neighbour_attach_rank``
+    (0 = any): a non-colleague stands with a candidate's member when their pair score is within
+    ``attach_m`` *or* the reports put them together — either heard the other at this level or
+    better (that of two people in one circle) *and* one of them has the other among the first
+    ``neighbour_attach_rank`` of the badges it heard or was heard by, loudest first — and is
+    attached when it stands so with half the members. The radio terms keep a stranger standing
+    in a circle at the score's cap as often as not, and strangers are what tell a huddle from a
+    mixed group. The level alone lifted the tuning seeds (0.840 / 0.837 / 0.855 → 0.863 / 0.842
+    / 0.891) but, with half the simulator's body shielding, attached the next circle's people
+    to every huddle (seed 3: 0.738 → 0.46); with the rank (a badge's own circle still comes
+    first in its list when bodies shield less) 0.899 / 0.833 / 0.911, and 0.726 with half the
+    shielding (docs/quality.md).
     """
 
     name: str
@@ -150,6 +161,8 @@ class Detector:
     neighbour_window_s: float = 20.0
     neighbour_edge_dbm: float = -70.0
     neighbour_colleague_eps_m: float = 0.7
+    neighbour_attach_dbm: float = -63.0
+    neighbour_attach_rank: int = 2
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):
@@ -174,11 +187,13 @@ class Detector:
             "floor_pair_max_badges",
             "neighbour_m_per_db",
             "neighbour_colleague_eps_m",
+            "neighbour_attach_rank",
         ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not self.neighbour_edge_dbm <= 0:
-            raise ValueError(f"neighbour_edge_dbm must be <= 0 (0 = off), got {self.neighbour_edge_dbm!r}")
+        for name in ("neighbour_edge_dbm", "neighbour_attach_dbm"):
+            if not getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be <= 0 (0 = off), got {getattr(self, name)!r}")
 
 
 MINGLE = Detector(name="mingle")
@@ -198,6 +213,7 @@ BASELINE = Detector(
     covary_m=0.0,
     neighbour_m_per_db=0.0,
     neighbour_edge_dbm=0.0,
+    neighbour_attach_dbm=0.0,
     track_max_miss_s=0.0,
     grace_s=0.0,
     walk_m_s=0.0,

@@ -23,6 +23,11 @@ members and non-colleagues; without one, by the floor graph's own blended distan
 attached, a stranger stays attached while within the looser ``keep_m``: the per-stranger
 evidence is weak (a true stranger's average hovers around ``attach_m``), and a stranger lost
 for a few ticks lets a mixed group pass for a huddle.
+
+Where badges scan, ``heard`` (the pairs their neighbour reports put together) is a second
+way for a stranger to stand with a member, beside the pair score: the score's radio terms
+often keep someone standing in the circle at its cap, while the members' badges hear them
+directly.
 """
 
 from __future__ import annotations
@@ -89,10 +94,15 @@ class ColleagueFinder:
         now: float = 0.0,
         measure: bool = True,
         eps_m: float | None = None,
+        heard: Callable[[IntArray, IntArray], npt.NDArray[np.bool_]] | None = None,
     ) -> list[IntArray]:
         """Candidate groups (row indices, colleagues first) from ``graph`` and per-row ``company``
         codes (-1: not counted — unknown badge or exempt role); ``eps_m`` for this tick in
         place of the finder's own (a score with more evidence in it separates at another level).
+
+        ``heard`` (with ``pair_distance``): for row pairs, whether the badges' neighbour reports
+        put them together; a non-colleague so paired with a member stands with it whatever
+        their pair distance.
 
         With ``pair_distance`` (blended distance of given row pairs) every pair of colleagues is
         compared, not only those ``graph`` holds, and the distances are smoothed over time under
@@ -119,7 +129,7 @@ class ColleagueFinder:
             near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
             loose = near
         else:
-            near, loose = self._strangers_near(coo, labels, company, ids, pair_distance, now, measure)
+            near, loose = self._strangers_near(coo, labels, company, ids, pair_distance, now, measure, heard)
         clustered = np.flatnonzero(labels >= 0)
         k = int(labels.max()) + 1 if clustered.shape[0] else 0
         if k == 0:
@@ -166,10 +176,11 @@ class ColleagueFinder:
         pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]],
         now: float,
         measure: bool = True,
+        heard: Callable[[IntArray, IntArray], npt.NDArray[np.bool_]] | None = None,
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
         """Candidate members and the non-colleagues near them (``graph`` pairs) whose pair distance,
         measured like the colleagues' own and smoothed the same way, is within ``attach_m``, and
-        within ``keep_m``."""
+        within ``keep_m`` — or that ``heard`` puts together (in both)."""
         n = labels.shape[0]
         in_group = labels[coo.row] >= 0
         other = company[coo.col] != company[coo.row]
@@ -180,9 +191,12 @@ class ColleagueFinder:
         lo, hi = np.minimum(row, col), np.maximum(row, col)
         _, first, back = np.unique(lo * n + hi, return_index=True, return_inverse=True)
         dist = self._averages(lo[first], hi[first], ids, pair_distance, now, measure)[back.ravel()]
+        loud = np.zeros(row.shape[0], dtype=bool)
+        if heard is not None:
+            loud = heard(lo[first], hi[first])[back.ravel()]
         out = []
         for limit in (self.attach_m, self.keep_m):
-            close = dist <= limit
+            close = (dist <= limit) | loud
             ones = np.ones(int(close.sum()), dtype=np.int8)
             out.append(sparse.csr_matrix((ones, (row[close], col[close])), shape=(n, n)))
         return out[0], out[1]

@@ -19,7 +19,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from .runs import find_sorted, runs
+from .runs import find_sorted, ranks, runs
 
 __all__ = ["NeighbourReports"]
 
@@ -101,4 +101,25 @@ class NeighbourReports:
         key = (np.minimum(a, b).astype(np.int64) << _BITS) | np.maximum(a, b).astype(np.int64)
         at, found = find_sorted(keys, key)
         out[found] = best[at[found]]
+        return out
+
+    def rank(self, a: IntArray, b: IntArray, now: float) -> IntArray:
+        """Per pair (aligned badge index arrays): how far down its own list of the badges it heard
+        or was heard by in the window, loudest first, either badge puts the other (0: the other
+        is its loudest; the smaller of the two ranks); -1 where neither named the other."""
+        keys, best, _ = self._at(now)
+        out = np.full(a.shape[0], -1, dtype=np.int64)
+        if keys.shape[0] == 0:
+            return out
+        lo, hi = keys >> _BITS, keys & ((1 << _BITS) - 1)
+        badge, level = np.r_[lo, hi], np.r_[best, best]
+        order = np.lexsort((-level, badge))  # by badge, loudest first
+        _, counts = runs(badge[order])
+        place = np.empty(order.shape[0], dtype=np.int64)
+        place[order] = ranks(counts)
+        n = keys.shape[0]
+        pair_rank = np.minimum(place[:n], place[n:])  # lo's rank of hi, hi's rank of lo
+        key = (np.minimum(a, b).astype(np.int64) << _BITS) | np.maximum(a, b).astype(np.int64)
+        at, found = find_sorted(keys, key)
+        out[found] = pair_rank[at[found]]
         return out

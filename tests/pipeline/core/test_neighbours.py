@@ -36,6 +36,17 @@ def test_the_pairs_heard_strongly() -> None:
     assert (a.tolist(), b.tolist(), level.tolist()) == ([1, 2], [5, 9], [-60.0, -58.0])
 
 
+def test_how_far_down_its_list_each_badge_puts_the_other() -> None:
+    reports = NeighbourReports()
+    # 1 hears 2 at -55, 3 at -60 and 4 at -70 dBm; 5 hears 4 at -50 (and 4 hears 1 again, weaker).
+    reports.add(ints(1, 1, 1, 5, 4), ints(2, 3, 4, 4, 1), arr(-55, -60, -70, -50, -75), arr(T, T, T, T, T))
+    a, b = ints(1, 3, 4, 4, 2, 1), ints(2, 1, 1, 5, 3, 5)
+    # (1, 2): first on both lists; (1, 3): 1's second, but 3 heard nobody louder than 1; (1, 4): 1's
+    # third, 4's second (after 5); (4, 5): first for both; (2, 3) and (1, 5) never named each other.
+    assert reports.rank(a, b, T + 1).tolist() == [0, 0, 1, 0, -1, -1]
+    assert NeighbourReports().rank(a, b, T).tolist() == [-1] * 6
+
+
 def test_reports_leave_the_window_and_future_ones_wait() -> None:
     store = NeighbourReports(window_s=10.0)
     store.add(ints(1, 1), ints(2, 2), arr(-60, -70), arr(T, T + 8))

@@ -178,6 +178,42 @@ def test_strangers_attach_by_the_pair_distance_when_one_is_given() -> None:
     assert sorted(alone.tolist()) == [0, 1, 2]
 
 
+def test_strangers_the_members_hear_loudly_attach_whatever_their_score() -> None:
+    from scipy import sparse
+
+    from pipeline.core.colleagues import ColleagueFinder
+
+    # 0,1,2 colleagues; 3, 4 and 5 strangers whose pair score says "apart" (1.2) to everyone.
+    # The neighbour reports: 0 and 1 hear 3 at -60 dBm (two of three members), 4 only at
+    # -70 dBm (below the level), and only 2 hears 5 loudly (one of three: not enough).
+    level = {(0, 3): -60.0, (1, 3): -61.0, (0, 4): -70.0, (1, 4): -70.0, (2, 5): -58.0}
+
+    def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return np.where((r < 3) & (c < 3), 0.2, 1.2)
+
+    def heard_at(dbm: float):  # type: ignore[no-untyped-def]
+        def heard(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+            got = [level.get((min(a, b), max(a, b)), np.nan) for a, b in zip(r.tolist(), c.tolist(), strict=True)]
+            return np.array(got) >= dbm
+
+        return heard
+
+    rows = [i for i in range(6) for j in range(6) if i != j]
+    cols = [j for i in range(6) for j in range(6) if i != j]
+    graph = sparse.csr_matrix((np.full(len(rows), 3.0), (rows, cols)), shape=(6, 6))
+    company = np.array([0, 0, 0, 1, 2, 3])
+    finder = ColleagueFinder(0.5, attach_m=0.5, attach_share=0.5)
+    (group,) = finder.fit(graph, company, np.arange(6), pair_distance, now=1.0, heard=heard_at(-63.0))
+    assert sorted(group.tolist()) == [0, 1, 2, 3]
+    # Without the reports (or with the level set above what they heard) nobody attaches.
+    (alone,) = ColleagueFinder(0.5, attach_m=0.5).fit(graph, company, np.arange(6), pair_distance, now=1.0)
+    assert sorted(alone.tolist()) == [0, 1, 2]
+    (strict,) = ColleagueFinder(0.5, attach_m=0.5).fit(
+        graph, company, np.arange(6), pair_distance, now=1.0, heard=heard_at(-55.0)
+    )
+    assert sorted(strict.tolist()) == [0, 1, 2]
+
+
 def test_an_attached_stranger_stays_attached_within_keep_m() -> None:
     from scipy import sparse
 
