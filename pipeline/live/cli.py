@@ -75,6 +75,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     d.add_argument("--host", default="127.0.0.1", help="address the map listens on (default 127.0.0.1)")
     d.add_argument("--no-map", action="store_true", help="do not serve the live map")
     d.add_argument("--secret-file", type=Path, help="attendee-link secret (default: random for this run)")
+    d.add_argument(
+        "--gateways-only",
+        action="store_true",
+        help="badges do not scan for their neighbours (default: they do, as the shipped firmware's)",
+    )
     _broker_args(d, default=None)
     d.set_defaults(run=run_demo_command)
 
@@ -172,6 +177,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
                 broker=broker,
                 stop=stop,
                 map_options=map_options,
+                contacts=not args.gateways_only,
             )
         )
     except OSError as exc:

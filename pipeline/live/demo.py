@@ -7,6 +7,8 @@ is printed. Without a broker URL an embedded amqtt broker serves 127.0.0.1 on a 
 
 The demo shortens the venue policy's huddle dwell to ``dwell_s`` (45 s) so that a newcomer
 sees a huddle alert within about a minute at real speed; a real ``venue.yaml`` sets its own.
+Its badges scan and report their neighbours, as the shipped firmware's do (``contacts``;
+off: the gateways' readings alone, as with badges whose ``badge.json`` says ``"scan": false``).
 """
 
 from __future__ import annotations
@@ -86,12 +88,13 @@ async def embedded_broker() -> AsyncIterator[BrokerConfig]:
         await broker.shutdown()
 
 
-def scenario_for(attendees: int, seed: int, start: float) -> ScenarioConfig:
-    """A scenario for ``attendees``, with as many booths as the generated floor holds."""
+def scenario_for(attendees: int, seed: int, start: float, contacts: bool = True) -> ScenarioConfig:
+    """A scenario for ``attendees``, with as many booths as the generated floor holds; with
+    ``contacts`` the badges also report their neighbours."""
     error: ValueError | None = None
     for booths in (6, 4, 2, 0):
         try:
-            return ScenarioConfig(attendees=attendees, seed=seed, booths=booths, start=start)
+            return ScenarioConfig(attendees=attendees, seed=seed, booths=booths, start=start, contacts=contacts)
         except ValueError as exc:
             error = exc
     assert error is not None
@@ -174,10 +177,12 @@ async def run_demo(
     tick_s: float = 1.0,
     dwell_s: float = DEMO_DWELL_S,
     map_options: MapOptions | None = None,
+    contacts: bool = True,
 ) -> LiveService:
-    """Run the demo until ``stop``; with ``map_options`` the dashboard serves the live map too."""
+    """Run the demo until ``stop``; with ``map_options`` the dashboard serves the live map too;
+    ``contacts``: the badges scan and report their neighbours (false: gateways' readings only)."""
     start = float(math.floor(time.time()))
-    config = scenario_for(attendees, seed, start)
+    config = scenario_for(attendees, seed, start, contacts)
     sim = Simulation(config)
     venue = demo_venue(sim.venue, dwell_s)
     state = PipelineState(venue, sim.roster)
@@ -208,7 +213,8 @@ async def run_demo(
         where = broker if broker is not None else await stack.enter_async_context(embedded_broker())
         say(
             f"demo: {len(sim.roster)} attendees on a {venue.floor.width:g} x {venue.floor.height:g} m floor, "
-            f"{len(venue.gateways)} gateways, speed x{speed:g}, huddle dwell {dwell_s:g} s, broker {where.url}; "
+            f"{len(venue.gateways)} gateways, {'scanning badges' if contacts else 'gateways only'}, "
+            f"speed x{speed:g}, huddle dwell {dwell_s:g} s, broker {where.url}; "
             "Ctrl-C to stop"
         )
         gateways = await stack.enter_async_context(MqttLink(where))

@@ -49,14 +49,17 @@ def test_demo_runs_and_stops_cleanly() -> None:
     pytest.importorskip("amqtt")
     lines: list[str] = []
 
-    async def main() -> tuple[int, int]:
+    async def main() -> tuple[int, int, int]:
         stop = asyncio.Event()
         task = asyncio.create_task(run_demo(attendees=40, speed=20.0, seed=3, broker=None, stop=stop, say=lines.append))
         await until(lambda: sum("badges placed" in line for line in lines) >= 2, 60, "two status lines")
         stop.set()
         service = await asyncio.wait_for(task, 15)
-        return service.state.ticks, service.state.ingest.readings
+        ingest = service.state.ingest
+        return service.state.ticks, ingest.readings, ingest.contacts
 
-    ticks, readings = asyncio.run(main())
+    ticks, readings, contacts = asyncio.run(main())
     assert ticks >= 20 and readings > 1000
+    # The demo's badges scan, as the shipped firmware's do: their neighbour reports arrive too.
+    assert contacts > 100 and "scanning badges" in lines[0]
     assert lines[0].startswith("demo: ") and lines[-1].startswith("demo: stopped")
