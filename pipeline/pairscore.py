@@ -28,6 +28,7 @@ __all__ = [
     "neighbour_term",
     "pair_groups",
     "profile_term",
+    "reported_together",
     "reports_in_use",
     "row_of",
     "with_neighbours",
@@ -128,6 +129,29 @@ def neighbour_term(state: PipelineState, a: np.ndarray, b: np.ndarray, now: floa
         return None
     level = state.neighbours.level(a, b, now)
     return np.asarray(det.neighbour_m_per_db * np.nan_to_num(det.neighbour_ref_dbm - level, nan=0.0))
+
+
+def reported_together(
+    state: PipelineState, badge: np.ndarray, now: float
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """Whether the badges' neighbour reports put pairs of rows (of ``badge``) together: either
+    heard the other at ``neighbour_attach_dbm`` or better and one of them has the other among
+    the first ``neighbour_attach_rank`` it heard or was heard by (the colleague finder attaches
+    such a stranger to a member whatever their pair score). None when no badge scans or the
+    detector does not use them."""
+    det = state.detector
+    if not reports_in_use(state) or det.neighbour_attach_dbm >= 0:
+        return None
+
+    def together(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        a, b = badge[r], badge[c]
+        loud = state.neighbours.level(a, b, now) >= det.neighbour_attach_dbm
+        if det.neighbour_attach_rank > 0:
+            rank = state.neighbours.rank(a, b, now)
+            loud &= (rank >= 0) & (rank < det.neighbour_attach_rank)
+        return np.asarray(loud, dtype=np.bool_)
+
+    return together
 
 
 def pair_groups(

@@ -38,6 +38,7 @@ from .pairscore import (
     covary_shift,
     neighbour_term,
     pair_groups,
+    reported_together,
     reports_in_use,
     row_of,
     with_neighbours,
@@ -318,18 +319,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         # With neighbour reports in the score, colleagues who stand together score lower and
         # the rest higher: the candidates are cut at their own level.
         eps = state.detector.neighbour_colleague_eps_m if reports_in_use(state) else None
-        heard = None
-        det = state.detector
-        if reports_in_use(state) and det.neighbour_attach_dbm < 0:
-
-            def heard(r: np.ndarray, c: np.ndarray) -> np.ndarray:
-                a, b = fixes.badge[r], fixes.badge[c]
-                loud = state.neighbours.level(a, b, now) >= det.neighbour_attach_dbm
-                if det.neighbour_attach_rank > 0:
-                    rank = state.neighbours.rank(a, b, now)
-                    loud &= (rank >= 0) & (rank < det.neighbour_attach_rank)
-                return loud
-
+        heard = reported_together(state, fixes.badge, now)
         candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure, eps, heard)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
     labels = (state.groups.fit_graph(graph) if floor_labels is None else floor_labels).tolist()

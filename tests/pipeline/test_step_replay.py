@@ -366,3 +366,24 @@ def test_neighbour_reports_reach_the_pair_score_and_the_floor_graph(venue_file: 
     assert graph.nnz == 2 and graph[0, 1] == graph[1, 0] == pytest.approx(30.0)
     state.neighbours.add(np.array([a]), np.array([idx["b-03"]]), np.array([-75.0]), np.array([T0 + 1]))
     assert with_neighbours(state, empty, badge, xy, np.full(3, np.nan), None, T0 + 1).nnz == 2  # -75: too weak
+
+    # Reported together (the strangers' attachment): b-01 and b-02 at -60 dBm, each first on the
+    # other's list; b-01 and b-03 at -75 dBm: too weak. Off in a detector without it.
+    from pipeline.pairscore import reported_together
+
+    together = reported_together(state, badge, T0 + 1)
+    assert together is not None
+    assert together(np.array([0, 0, 2]), np.array([1, 2, 1])).tolist() == [True, False, False]
+    # A third badge heard louder by b-01 pushes b-02 down b-01's list, but b-02 still has b-01 first.
+    state.neighbours.add(
+        np.array([a, a]), np.array([idx["b-05"], idx["b-06"]]), np.array([-50.0, -52.0]), np.array([T0 + 1] * 2)
+    )
+    assert together(np.array([0]), np.array([1])).tolist() == [True]
+    # Once b-02 too hears two others louder, neither has the other among its first two: apart.
+    state.neighbours.add(
+        np.array([b, b]), np.array([idx["b-05"], idx["b-06"]]), np.array([-50.0, -52.0]), np.array([T0 + 1] * 2)
+    )
+    assert together(np.array([0]), np.array([1])).tolist() == [False]
+    alone = PipelineState(venue, roster, dataclasses.replace(MINGLE, neighbour_attach_dbm=0.0))
+    alone.neighbours = state.neighbours
+    assert reported_together(alone, badge, T0 + 1) is None
