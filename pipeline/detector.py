@@ -111,7 +111,14 @@ class Detector:
     / 0.891) but, with half the simulator's body shielding, attached the next circle's people
     to every huddle (seed 3: 0.738 → 0.46); with the rank (a badge's own circle still comes
     first in its list when bodies shield less) 0.899 / 0.833 / 0.911, and 0.726 with half the
-    shielding (docs/quality.md).
+    shielding (docs/quality.md). ``neighbour_cohesion_rank`` (0 = off) and
+    ``neighbour_cohesion_dbm``: the same evidence the other way round — a colleague in a
+    candidate whose every pair with the other members the reports call apart (none heard at
+    this level or better with one among the other's first ``neighbour_cohesion_rank``, and at
+    least one of each pair reporting) is dropped from it: a colleague who just left the circle,
+    or stands beside it, still scores "together" for 15–20 s on the averaged pair score, while
+    the reports of the last seconds already name others first (tuning seeds 0.899 / 0.833 /
+    0.911 → 0.904 / 0.853 / 0.919; half shielding 0.726 → 0.767).
     """
 
     name: str
@@ -163,6 +170,8 @@ class Detector:
     neighbour_colleague_eps_m: float = 0.7
     neighbour_attach_dbm: float = -63.0
     neighbour_attach_rank: int = 2
+    neighbour_cohesion_rank: int = 3
+    neighbour_cohesion_dbm: float = -75.0
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):
@@ -188,10 +197,11 @@ class Detector:
             "neighbour_m_per_db",
             "neighbour_colleague_eps_m",
             "neighbour_attach_rank",
+            "neighbour_cohesion_rank",
         ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("neighbour_edge_dbm", "neighbour_attach_dbm"):
+        for name in ("neighbour_edge_dbm", "neighbour_attach_dbm", "neighbour_cohesion_dbm"):
             if not getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be <= 0 (0 = off), got {getattr(self, name)!r}")
 
@@ -214,6 +224,7 @@ BASELINE = Detector(
     neighbour_m_per_db=0.0,
     neighbour_edge_dbm=0.0,
     neighbour_attach_dbm=0.0,
+    neighbour_cohesion_rank=0,
     track_max_miss_s=0.0,
     grace_s=0.0,
     walk_m_s=0.0,

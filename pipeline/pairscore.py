@@ -154,6 +154,26 @@ def reported_together(
     return together
 
 
+def reported_cohesion(
+    state: PipelineState, badge: np.ndarray, now: float
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """Per pair of rows: 1 when the reports put them together (heard at ``neighbour_cohesion_dbm``
+    or better, one among the other's first ``neighbour_cohesion_rank``), 0 when they say apart,
+    -1 when neither badge reports. None when off."""
+    det = state.detector
+    if not reports_in_use(state) or det.neighbour_cohesion_rank <= 0:
+        return None
+
+    def cohesion(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        a, b = badge[r], badge[c]
+        level = state.neighbours.level(a, b, now)
+        rank = state.neighbours.rank(a, b, now)
+        out = np.where((level >= det.neighbour_cohesion_dbm) & (rank >= 0) & (rank < det.neighbour_cohesion_rank), 1, 0)
+        return np.asarray(np.where(np.isnan(level), -1, out), dtype=np.int8)
+
+    return cohesion
+
+
 def pair_groups(
     state: PipelineState,
     graph: sparse.csr_matrix,

@@ -38,6 +38,7 @@ from .pairscore import (
     covary_shift,
     neighbour_term,
     pair_groups,
+    reported_cohesion,
     reported_together,
     reports_in_use,
     row_of,
@@ -320,7 +321,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         # the rest higher: the candidates are cut at their own level.
         eps = state.detector.neighbour_colleague_eps_m if reports_in_use(state) else None
         heard = reported_together(state, fixes.badge, now)
-        candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure, eps, heard)
+        cohesion = reported_cohesion(state, fixes.badge, now)
+        candidates = state.colleagues.fit(graph, company, fixes.badge, scores, now, measure, eps, heard, cohesion)
         huddles = state.huddle_tracker.update(_groups(candidates, names, xy), now)
     labels = (state.groups.fit_graph(graph) if floor_labels is None else floor_labels).tolist()
     members: dict[int, list[int]] = {}

@@ -27,7 +27,8 @@ for a few ticks lets a mixed group pass for a huddle.
 Where badges scan, ``heard`` (the pairs their neighbour reports put together) is a second
 way for a stranger to stand with a member, beside the pair score: the score's radio terms
 often keep someone standing in the circle at its cap, while the members' badges hear them
-directly.
+directly. And ``cohesion`` drops from a candidate the colleague whose reports put it with
+none of the other members (it just left, or stands beside them: the averaged score lags).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class ColleagueFinder:
         measure: bool = True,
         eps_m: float | None = None,
         heard: Callable[[IntArray, IntArray], npt.NDArray[np.bool_]] | None = None,
+        cohesion: Callable[[IntArray, IntArray], npt.NDArray[np.int8]] | None = None,
     ) -> list[IntArray]:
         """Candidate groups (row indices, colleagues first) from ``graph`` and per-row ``company``
         codes (-1: not counted — unknown badge or exempt role); ``eps_m`` for this tick in
@@ -102,7 +104,9 @@ class ColleagueFinder:
 
         ``heard`` (with ``pair_distance``): for row pairs, whether the badges' neighbour reports
         put them together; a non-colleague so paired with a member stands with it whatever
-        their pair distance.
+        their pair distance. ``cohesion``: for row pairs, 1 (the reports put them together),
+        0 (apart) or -1 (no evidence); a colleague with no 1 and some 0 among its pairs with
+        the rest of its cluster leaves it (and a cluster left with one member is none).
 
         With ``pair_distance`` (blended distance of given row pairs) every pair of colleagues is
         compared, not only those ``graph`` holds, and the distances are smoothed over time under
@@ -123,6 +127,8 @@ class ColleagueFinder:
             row, col, dist = np.r_[row, col], np.r_[col, row], np.r_[dist, dist]
         colleague = distance_graph(row, col, dist, n)
         labels = dbscan_precomputed(colleague, self.eps_m if eps_m is None else eps_m, 2)
+        if cohesion is not None:
+            labels = _cohesive(labels, row, col, cohesion)
         groups: list[IntArray] = []
         if pair_distance is None:
             close = coo.data <= self.attach_m
@@ -221,6 +227,30 @@ class ColleagueFinder:
         """The moving average of each pair (badge ids ``a``, ``b``) as updated at ``now``; NaN for a
         pair not measured at ``now`` (for diagnosis: what the candidates were judged by)."""
         return self.averages.at(a, b, now)
+
+
+def _cohesive(
+    labels: IntArray, row: IntArray, col: IntArray, cohesion: Callable[[IntArray, IntArray], npt.NDArray[np.int8]]
+) -> IntArray:
+    """``labels`` without the members whose every pair with the rest of their cluster
+    ``cohesion`` calls apart (0) — none together (1), at least one with evidence (-1: none)."""
+    same = (labels[row] >= 0) & (labels[row] == labels[col]) & (row < col)
+    r, c = row[same], col[same]
+    if r.shape[0] == 0:
+        return labels
+    ev = cohesion(r, c)
+    n = labels.shape[0]
+    together = np.bincount(r[ev == 1], minlength=n) + np.bincount(c[ev == 1], minlength=n)
+    apart = np.bincount(r[ev == 0], minlength=n) + np.bincount(c[ev == 0], minlength=n)
+    out = labels.copy()
+    out[(together == 0) & (apart > 0)] = -1
+    # A cluster left with one member is no cluster.
+    kept = out[out >= 0]
+    sizes = np.bincount(kept, minlength=int(labels.max()) + 1)
+    out[(out >= 0) & (sizes[np.maximum(out, 0)] < 2)] = -1
+    left = out >= 0
+    out[left] = np.unique(out[left], return_inverse=True)[1].ravel()  # labels 0..k-1 again
+    return out
 
 
 def _reaching(hits: sparse.csr_matrix, label: int, need: int, company: IntArray, own: int) -> IntArray:

@@ -387,3 +387,16 @@ def test_neighbour_reports_reach_the_pair_score_and_the_floor_graph(venue_file: 
     alone = PipelineState(venue, roster, dataclasses.replace(MINGLE, neighbour_attach_dbm=0.0))
     alone.neighbours = state.neighbours
     assert reported_together(alone, badge, T0 + 1) is None
+
+    # Cohesion: b-01/b-02 (-60 dBm, third on each other's list) and b-01/b-03 (-75, b-01 first on
+    # b-03's): together; b-02/b-03 (both report, never named each other): apart; b-05/b-06
+    # (neither reports): no evidence.
+    from pipeline.pairscore import reported_cohesion
+
+    five = np.array([a, b, idx["b-03"], idx["b-05"], idx["b-06"]])
+    cohesion = reported_cohesion(state, five, T0 + 1)
+    assert cohesion is not None
+    assert cohesion(np.array([0, 0, 1, 3]), np.array([1, 2, 2, 4])).tolist() == [1, 1, 0, -1]
+    alone = PipelineState(venue, roster, dataclasses.replace(MINGLE, neighbour_cohesion_rank=0))
+    alone.neighbours = state.neighbours
+    assert reported_cohesion(alone, five, T0 + 1) is None

@@ -214,6 +214,36 @@ def test_strangers_the_members_hear_loudly_attach_whatever_their_score() -> None
     assert sorted(strict.tolist()) == [0, 1, 2]
 
 
+def test_a_colleague_the_reports_put_with_nobody_leaves_the_candidate() -> None:
+    from scipy import sparse
+
+    from pipeline.core.colleagues import ColleagueFinder
+
+    # Two candidates by the pair score: 0,1,2,3 (company 0) and 4,5 (company 1). The reports put
+    # 0-1 and 1-2 together, say 3 is apart from all three (it just left), 4-5 apart too;
+    # 6,7 (company 2) have no evidence at all (their badges do not scan): kept.
+    ev = {(0, 1): 1, (1, 2): 1, (0, 2): 0, (0, 3): 0, (1, 3): 0, (2, 3): 0, (4, 5): 0}
+
+    def cohesion(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        pairs = zip(r.tolist(), c.tolist(), strict=True)
+        return np.array([ev.get((min(a, b), max(a, b)), -1) for a, b in pairs], dtype=np.int8)
+
+    def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return np.full(r.shape[0], 0.2)
+
+    n = 8
+    rows = [i for i in range(n) for j in range(n) if i != j]
+    cols = [j for i in range(n) for j in range(n) if i != j]
+    graph = sparse.csr_matrix((np.full(len(rows), 3.0), (rows, cols)), shape=(n, n))
+    company = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+    found = ColleagueFinder(0.5, attach_m=0.0).fit(
+        graph, company, np.arange(n), pair_distance, now=1.0, cohesion=cohesion
+    )
+    assert sorted(sorted(g.tolist()) for g in found) == [[0, 1, 2], [6, 7]]
+    plain = ColleagueFinder(0.5, attach_m=0.0).fit(graph, company, np.arange(n), pair_distance, now=1.0)
+    assert sorted(sorted(g.tolist()) for g in plain) == [[0, 1, 2, 3], [4, 5], [6, 7]]
+
+
 def test_an_attached_stranger_stays_attached_within_keep_m() -> None:
     from scipy import sparse
 
