@@ -90,7 +90,7 @@ def test_neighbour_reports_regression_floor(tmp_path: Path, capsys: pytest.Captu
     assert main(["evaluate", str(scenario), str(out), "--json-only", "--no-baseline"]) == 0
     mingle = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["mingle"]
     # Measured on this scenario (9 true huddles): huddle alerts F1 0.82 (7 found, 1 false; stop 14,
-    # before strangers were attached by the reports: 8 found, 2 false, 0.84; the gateways alone
+    # before the reports decided attachment and cohesion: 8 found, 2 false, 0.84; the gateways alone
     # 0.47 on the same readings, test above), median latency 21 s; group F1 at T=2/3 0.78
     # (gateways alone 0.56). The group floor fails a pipeline that drops the reports.
     assert mingle["groups"]["2/3"]["f1"] >= 0.70
