@@ -44,6 +44,7 @@ class NeighbourReports:
         self._reporter = np.empty(0, dtype=np.int64)
         self._rssi = np.empty(0, dtype=np.float64)
         self._table: tuple[float, IntArray, FloatArray, IntArray] | None = None  # (now, keys, best, reporters)
+        self._ranks: tuple[IntArray, IntArray] | None = None  # (the table's keys, each key's rank)
 
     def __len__(self) -> int:
         return int(self._ts.shape[0])
@@ -57,7 +58,7 @@ class NeighbourReports:
         self._key = np.concatenate([self._key, (lo.astype(np.int64) << _BITS) | hi.astype(np.int64)])
         self._reporter = np.concatenate([self._reporter, badge.astype(np.int64)])
         self._rssi = np.concatenate([self._rssi, rssi.astype(np.float64)])
-        self._table = None
+        self._table = self._ranks = None
 
     def _at(self, now: float) -> tuple[IntArray, FloatArray, IntArray]:
         """Per pair key (sorted) the best level in the window, and the badges that reported."""
@@ -111,14 +112,16 @@ class NeighbourReports:
         out = np.full(a.shape[0], -1, dtype=np.int64)
         if keys.shape[0] == 0:
             return out
-        lo, hi = keys >> _BITS, keys & ((1 << _BITS) - 1)
-        badge, level = np.r_[lo, hi], np.r_[best, best]
-        order = np.lexsort((-level, badge))  # by badge, loudest first
-        _, counts = runs(badge[order])
-        place = np.empty(order.shape[0], dtype=np.int64)
-        place[order] = ranks(counts)
-        n = keys.shape[0]
-        pair_rank = np.minimum(place[:n], place[n:])  # lo's rank of hi, hi's rank of lo
+        if self._ranks is None or self._ranks[0] is not keys:  # (ranks of this very table)
+            lo, hi = keys >> _BITS, keys & ((1 << _BITS) - 1)
+            badge, level = np.r_[lo, hi], np.r_[best, best]
+            order = np.lexsort((-level, badge))  # by badge, loudest first
+            _, counts = runs(badge[order])
+            place = np.empty(order.shape[0], dtype=np.int64)
+            place[order] = ranks(counts)
+            n = keys.shape[0]
+            self._ranks = (keys, np.minimum(place[:n], place[n:]))  # lo's rank of hi, hi's rank of lo
+        pair_rank = self._ranks[1]
         key = (np.minimum(a, b).astype(np.int64) << _BITS) | np.maximum(a, b).astype(np.int64)
         at, found = find_sorted(keys, key)
         out[found] = pair_rank[at[found]]
