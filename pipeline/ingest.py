@@ -157,6 +157,11 @@ class Ingest:
             log.warning("rejected %s on %r: %s (%d so far)", reason, topic[:120], detail[:200], n)
 
     def _badge(self, badge: str, topic: str) -> int | None:
+        """The badge's index; at its first sighting an unknown badge is counted, or refused
+        beyond the index's capacity (None)."""
+        idx = self.badges.find(badge)
+        if idx is not None:  # seen before (every indexed id is known or already counted)
+            return idx
         if badge not in self.known and badge not in self.unknown_badges:
             if len(self.unknown_badges) >= self.badges.capacity:
                 self.reject("badge_capacity", f"badge {badge!r} beyond {self.badges.capacity} distinct", topic)
@@ -232,7 +237,6 @@ class Ingest:
         """Buffer a batch's contacts, each report once: the first gateway's copy is kept (a
         copy is recognised by its reporter and ``seq`` before anything else is looked up)."""
         first: dict[tuple[str, int], bool] = {}
-        index = self.badges.find
         for b, n, rssi, ts, seq in zip(columns.badge, columns.near, columns.rssi, columns.ts, columns.seq, strict=True):
             new = first.get((b, seq))
             if new is None:  # this batch's first item of that report decides for all of them
@@ -244,12 +248,7 @@ class Ingest:
             if not new:
                 self.contact_copies += 1
                 continue
-            badge = index(b)
-            if badge is None:
-                badge = self._badge(b, topic)
-            near = index(n)
-            if near is None:
-                near = self._badge(n, topic)
+            badge, near = self._badge(b, topic), self._badge(n, topic)
             if badge is None or near is None:
                 continue
             self._c.append((badge, near, float(rssi), ts))
@@ -276,13 +275,10 @@ class Ingest:
         if None not in found:  # every badge seen before: whole columns at once
             self._readings_known(gi, found, columns)
             return
-        index = self.badges.find
         for badge, rssi, ts, tx in zip(columns.badge, columns.rssi, columns.ts, columns.tx, strict=True):
-            idx = index(badge)
-            if idx is None:  # first sighting: count it if unknown, or refuse it beyond capacity
-                idx = self._badge(badge, topic)
-                if idx is None:
-                    continue
+            idx = self._badge(badge, topic)
+            if idx is None:  # refused beyond capacity
+                continue
             self._b.append(idx)
             self._g.append(gi)
             self._t.append(ts)
