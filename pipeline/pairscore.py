@@ -131,6 +131,20 @@ def neighbour_term(state: PipelineState, a: np.ndarray, b: np.ndarray, now: floa
     return np.asarray(det.neighbour_m_per_db * np.nan_to_num(det.neighbour_ref_dbm - level, nan=0.0))
 
 
+def _reported_near(
+    state: PipelineState, a: np.ndarray, b: np.ndarray, now: float, min_dbm: float, first: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair of badges ``a``/``b``: whether the reports put them together — either heard the
+    other at ``min_dbm`` or better and (``first`` > 0) one of them has the other among the first
+    ``first`` it heard or was heard by — and the pair's level (NaN: neither reports)."""
+    level = state.neighbours.level(a, b, now)
+    near = level >= min_dbm
+    if first > 0:
+        rank = state.neighbours.rank(a, b, now)
+        near &= (rank >= 0) & (rank < first)
+    return near, level
+
+
 def reported_together(
     state: PipelineState, badge: np.ndarray, now: float
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
@@ -144,12 +158,8 @@ def reported_together(
         return None
 
     def together(r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        a, b = badge[r], badge[c]
-        loud = state.neighbours.level(a, b, now) >= det.neighbour_attach_dbm
-        if det.neighbour_attach_rank > 0:
-            rank = state.neighbours.rank(a, b, now)
-            loud &= (rank >= 0) & (rank < det.neighbour_attach_rank)
-        return np.asarray(loud, dtype=np.bool_)
+        near, _ = _reported_near(state, badge[r], badge[c], now, det.neighbour_attach_dbm, det.neighbour_attach_rank)
+        return np.asarray(near, dtype=np.bool_)
 
     return together
 
@@ -165,11 +175,10 @@ def reported_cohesion(
         return None
 
     def cohesion(r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        a, b = badge[r], badge[c]
-        level = state.neighbours.level(a, b, now)
-        rank = state.neighbours.rank(a, b, now)
-        out = np.where((level >= det.neighbour_cohesion_dbm) & (rank >= 0) & (rank < det.neighbour_cohesion_rank), 1, 0)
-        return np.asarray(np.where(np.isnan(level), -1, out), dtype=np.int8)
+        near, level = _reported_near(
+            state, badge[r], badge[c], now, det.neighbour_cohesion_dbm, det.neighbour_cohesion_rank
+        )
+        return np.asarray(np.where(np.isnan(level), -1, near), dtype=np.int8)
 
     return cohesion
 
