@@ -172,11 +172,20 @@ class Detector:
     neighbour_attach_rank: int = 2
     neighbour_cohesion_rank: int = 3
     neighbour_cohesion_dbm: float = -75.0
+    neighbour_cohesion_window_s: float = 16.0
 
     def __post_init__(self) -> None:
         if self.positioner not in ("multilateration", "centroid"):
             raise ValueError(f"positioner must be multilateration or centroid, got {self.positioner!r}")
-        for name in ("window_s", "eps_m", "feed_max_age_s", "walk_window_s", "colleague_every_s", "neighbour_window_s"):
+        for name in (
+            "window_s",
+            "eps_m",
+            "feed_max_age_s",
+            "walk_window_s",
+            "colleague_every_s",
+            "neighbour_window_s",
+            "neighbour_cohesion_window_s",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if self.covary_probe_pairs < 20:
@@ -201,6 +210,11 @@ class Detector:
         ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.neighbour_cohesion_window_s > self.neighbour_window_s:
+            raise ValueError(
+                f"neighbour_cohesion_window_s ({self.neighbour_cohesion_window_s!r}) must not exceed "
+                f"neighbour_window_s ({self.neighbour_window_s!r}): it is the last part of that window"
+            )
         for name in ("neighbour_edge_dbm", "neighbour_attach_dbm", "neighbour_cohesion_dbm"):
             if not getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be <= 0 (0 = off), got {getattr(self, name)!r}")

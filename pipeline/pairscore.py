@@ -132,15 +132,22 @@ def neighbour_term(state: PipelineState, a: np.ndarray, b: np.ndarray, now: floa
 
 
 def _reported_near(
-    state: PipelineState, a: np.ndarray, b: np.ndarray, now: float, min_dbm: float, first: int
+    state: PipelineState,
+    a: np.ndarray,
+    b: np.ndarray,
+    now: float,
+    min_dbm: float,
+    first: int,
+    span_s: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair of badges ``a``/``b``: whether the reports put them together — either heard the
-    other at ``min_dbm`` or better and (``first`` > 0) one of them has the other among the first
-    ``first`` it heard or was heard by — and the pair's level (NaN: neither reports)."""
-    level = state.neighbours.level(a, b, now)
+    """Per pair of badges ``a``/``b``: whether the reports of the last ``span_s`` seconds (the
+    reports' window when None) put them together — either heard the other at ``min_dbm`` or
+    better and (``first`` > 0) one of them has the other among the first ``first`` it heard or
+    was heard by — and the pair's level (NaN: neither reports)."""
+    level = state.neighbours.level(a, b, now, span_s)
     near = level >= min_dbm
     if first > 0:
-        rank = state.neighbours.rank(a, b, now)
+        rank = state.neighbours.rank(a, b, now, span_s)
         near &= (rank >= 0) & (rank < first)
     return near, level
 
@@ -167,16 +174,23 @@ def reported_together(
 def reported_cohesion(
     state: PipelineState, badge: np.ndarray, now: float
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
-    """Per pair of rows: 1 when the reports put them together (heard at ``neighbour_cohesion_dbm``
-    or better, one among the other's first ``neighbour_cohesion_rank``), 0 when they say apart,
-    -1 when neither badge reports. None when off."""
+    """Per pair of rows: 1 when the reports of the last ``neighbour_cohesion_window_s`` put them
+    together (heard at ``neighbour_cohesion_dbm`` or better, one among the other's first
+    ``neighbour_cohesion_rank``), 0 when they say apart, -1 when neither badge reported in
+    them. None when off."""
     det = state.detector
     if not reports_in_use(state) or det.neighbour_cohesion_rank <= 0:
         return None
 
     def cohesion(r: np.ndarray, c: np.ndarray) -> np.ndarray:
         near, level = _reported_near(
-            state, badge[r], badge[c], now, det.neighbour_cohesion_dbm, det.neighbour_cohesion_rank
+            state,
+            badge[r],
+            badge[c],
+            now,
+            det.neighbour_cohesion_dbm,
+            det.neighbour_cohesion_rank,
+            det.neighbour_cohesion_window_s,
         )
         return np.asarray(np.where(np.isnan(level), -1, near), dtype=np.int8)
 

@@ -9,7 +9,9 @@ either of them a metre further on — the physics SocioPatterns' face-to-face ba
 per pair of badges, the strongest level either reported of the other (``heard``), or
 ``unheard_dbm`` when at least one of them reported in the window without naming the other
 (it heard others better), or NaN when neither reported (a badge that does not scan, or
-a venue without contacts: no evidence either way).
+a venue without contacts: no evidence either way). Each answer may be asked over a shorter
+span of the window (``span_s``: the last so many seconds), for a rule that must see a badge
+walk away sooner than the window would.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ class NeighbourReports:
         self._key = np.empty(0, dtype=np.int64)  # (low badge << 32) | high badge
         self._reporter = np.empty(0, dtype=np.int64)
         self._rssi = np.empty(0, dtype=np.float64)
-        self._table: tuple[float, IntArray, FloatArray, IntArray] | None = None  # (now, keys, best, reporters)
-        self._ranks: tuple[IntArray, IntArray] | None = None  # (the table's keys, each key's rank)
+        # Per span asked: (now, keys, best, reporters), and (that table's keys, each key's rank).
+        self._tables: dict[float, tuple[float, IntArray, FloatArray, IntArray]] = {}
+        self._ranks: dict[float, tuple[IntArray, IntArray]] = {}
 
     def __len__(self) -> int:
         return int(self._ts.shape[0])
@@ -58,17 +61,30 @@ class NeighbourReports:
         self._key = np.concatenate([self._key, (lo.astype(np.int64) << _BITS) | hi.astype(np.int64)])
         self._reporter = np.concatenate([self._reporter, badge.astype(np.int64)])
         self._rssi = np.concatenate([self._rssi, rssi.astype(np.float64)])
-        self._table = self._ranks = None
+        self._tables.clear()
+        self._ranks.clear()
 
-    def _at(self, now: float) -> tuple[IntArray, FloatArray, IntArray]:
-        """Per pair key (sorted) the best level in the window, and the badges that reported."""
-        if self._table is not None and self._table[0] == now:
-            return self._table[1], self._table[2], self._table[3]
+    def _span(self, span_s: float | None) -> float:
+        if span_s is None:
+            return self.window_s
+        if not 0 < span_s <= self.window_s:
+            raise ValueError(f"span_s must be in (0, window_s={self.window_s}], got {span_s!r}")
+        return float(span_s)
+
+    def _at(self, now: float, span_s: float | None = None) -> tuple[IntArray, FloatArray, IntArray]:
+        """Per pair key (sorted) the best level in the last ``span_s`` seconds (the window when
+        None), and the badges that reported in them."""
+        span = self._span(span_s)
+        table = self._tables.get(span)
+        if table is not None and table[0] == now:
+            return table[1], table[2], table[3]
         live = self._ts > now - self.window_s
         if not live.all():  # reports only age: what left the window is dropped for good
             self._ts, self._key = self._ts[live], self._key[live]
             self._reporter, self._rssi = self._reporter[live], self._rssi[live]
         due = self._ts <= now  # (a report stamped ahead of now waits for its second)
+        if span < self.window_s:
+            due &= self._ts > now - span
         key, rssi = self._key[due], self._rssi[due]
         order = np.lexsort((rssi, key))
         key, rssi = key[order], rssi[order]
@@ -78,7 +94,7 @@ class NeighbourReports:
         else:
             keys, best = key, rssi
         reporters = np.unique(self._reporter[due])
-        self._table = (now, keys, best, reporters)
+        self._tables[span] = (now, keys, best, reporters)
         return keys, best, reporters
 
     def pairs(self, now: float, min_dbm: float) -> tuple[IntArray, IntArray, FloatArray]:
@@ -89,11 +105,11 @@ class NeighbourReports:
         key = keys[strong]
         return key >> _BITS, key & ((1 << _BITS) - 1), best[strong]
 
-    def level(self, a: IntArray, b: IntArray, now: float) -> FloatArray:
+    def level(self, a: IntArray, b: IntArray, now: float, span_s: float | None = None) -> FloatArray:
         """Per pair (aligned badge index arrays): the best level either reported of the other
-        in the window; ``unheard_dbm`` if one of them reported but named not the other; NaN
-        if neither reported."""
-        keys, best, reporters = self._at(now)
+        in the window (its last ``span_s`` seconds); ``unheard_dbm`` if one of them reported
+        but named not the other; NaN if neither reported."""
+        keys, best, reporters = self._at(now, span_s)
         out = np.full(a.shape[0], np.nan)
         if reporters.shape[0] == 0:
             return out
@@ -104,15 +120,18 @@ class NeighbourReports:
         out[found] = best[at[found]]
         return out
 
-    def rank(self, a: IntArray, b: IntArray, now: float) -> IntArray:
+    def rank(self, a: IntArray, b: IntArray, now: float, span_s: float | None = None) -> IntArray:
         """Per pair (aligned badge index arrays): how far down its own list of the badges it heard
-        or was heard by in the window, loudest first, either badge puts the other (0: the other
-        is its loudest; the smaller of the two ranks); -1 where neither named the other."""
-        keys, best, _ = self._at(now)
+        or was heard by in the window (its last ``span_s`` seconds), loudest first, either badge
+        puts the other (0: the other is its loudest; the smaller of the two ranks); -1 where
+        neither named the other."""
+        span = self._span(span_s)
+        keys, best, _ = self._at(now, span)
         out = np.full(a.shape[0], -1, dtype=np.int64)
         if keys.shape[0] == 0:
             return out
-        if self._ranks is None or self._ranks[0] is not keys:  # (ranks of this very table)
+        cached = self._ranks.get(span)
+        if cached is None or cached[0] is not keys:  # (ranks of this very table)
             lo, hi = keys >> _BITS, keys & ((1 << _BITS) - 1)
             badge, level = np.r_[lo, hi], np.r_[best, best]
             order = np.lexsort((-level, badge))  # by badge, loudest first
@@ -120,8 +139,9 @@ class NeighbourReports:
             place = np.empty(order.shape[0], dtype=np.int64)
             place[order] = ranks(counts)
             n = keys.shape[0]
-            self._ranks = (keys, np.minimum(place[:n], place[n:]))  # lo's rank of hi, hi's rank of lo
-        pair_rank = self._ranks[1]
+            cached = (keys, np.minimum(place[:n], place[n:]))  # lo's rank of hi, hi's rank of lo
+            self._ranks[span] = cached
+        pair_rank = cached[1]
         key = (np.minimum(a, b).astype(np.int64) << _BITS) | np.maximum(a, b).astype(np.int64)
         at, found = find_sorted(keys, key)
         out[found] = pair_rank[at[found]]

@@ -59,6 +59,23 @@ def test_reports_leave_the_window_and_future_ones_wait() -> None:
     assert store.level(ints(1), ints(2), T + 41).tolist() == [-50.0]
 
 
+def test_the_last_seconds_of_the_window_alone() -> None:
+    store = NeighbourReports(window_s=20.0, unheard_dbm=-95.0)
+    # 1 named 2 at -60 at T; since then 1 has named only 3 (louder than 2 was), 4 only 5.
+    store.add(ints(1, 1, 4), ints(2, 3, 5), arr(-60, -58, -70), arr(T, T + 10, T))
+    a, b = ints(1, 1, 4), ints(2, 3, 5)
+    assert store.level(a, b, T + 12).tolist() == [-60.0, -58.0, -70.0]
+    assert store.rank(a, b, T + 12).tolist() == [0, 0, 0]  # (2 heard by none but 1: first on its list)
+    # Over the last 8 s: 1 reported without naming 2 (unheard), and 4 not at all (no evidence).
+    recent = store.level(a, b, T + 12, span_s=8.0)
+    assert recent[:2].tolist() == [-95.0, -58.0] and math.isnan(recent[2])
+    assert store.rank(a, b, T + 12, span_s=8.0).tolist() == [-1, 0, -1]
+    # The whole window's answers are kept beside the span's, not replaced by them.
+    assert store.level(a, b, T + 12).tolist() == [-60.0, -58.0, -70.0]
+    with pytest.raises(ValueError, match="span_s"):
+        store.level(a, b, T + 12, span_s=30.0)
+
+
 def test_it_validates_its_settings() -> None:
     with pytest.raises(ValueError):
         NeighbourReports(window_s=0.0)
