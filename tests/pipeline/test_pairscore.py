@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mingle_wire import Topics
-from pipeline.detector import MINGLE
+from pipeline.detector import MINGLE, Detector
 from pipeline.roster import load_roster
 from pipeline.step import PipelineState, step
 from pipeline.venue import load_venue
@@ -63,7 +63,6 @@ def test_the_venue_probe_asks_for_at_most_covary_probe_pairs_spread_over_the_flo
     import pytest
     from scipy import sparse
 
-    from pipeline.detector import Detector
     from pipeline.pairscore import covary_shift
 
     n = 1000
@@ -194,3 +193,13 @@ def test_neighbour_reports_reach_the_pair_score_and_the_floor_graph(venue_file: 
     alone = PipelineState(venue, roster, dataclasses.replace(MINGLE, neighbour_cohesion_rank=0))
     alone.neighbours = state.neighbours
     assert reported_cohesion(alone, five, T0 + 1) is None
+    # Cohesion reads only the last neighbour_cohesion_window_s (16 s of the reports' 20): 17 s on,
+    # b-01 and b-02 report again, each naming only b-06. The whole window still holds their -60
+    # dBm of each other; cohesion's span does not, and calls them apart.
+    later = T0 + 1 + 17
+    state.neighbours.add(np.array([a, b]), np.array([idx["b-06"]] * 2), np.array([-58.0, -58.0]), np.array([later] * 2))
+    assert state.neighbours.level(np.array([a]), np.array([b]), later).tolist() == [-60.0]
+    late = reported_cohesion(state, five, later)
+    assert late is not None and late(np.array([0]), np.array([1])).tolist() == [0]
+    with pytest.raises(ValueError, match="neighbour_cohesion_window_s"):
+        Detector(name="x", neighbour_window_s=10.0, neighbour_cohesion_window_s=16.0)
