@@ -334,8 +334,10 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         huddles = update
     xs, ys = xy[:, 0].tolist(), xy[:, 1].tolist()
     positions = {names[k]: (xs[k], ys[k]) for k in order}
-    lead_s = state.detector.lead_s if state.colleagues is not None and not from_feed else 0.0
-    alerts = state.policy.update(huddles.seen, huddles.ended, positions, now, update.seen, lead_s)
+    radio = state.colleagues is not None and not from_feed
+    lead_s = state.detector.lead_s if radio else 0.0
+    margin = state.detector.zone_margin_m if radio else 0.0
+    alerts = state.policy.update(huddles.seen, huddles.ended, positions, now, update.seen, lead_s, margin)
 
     clusters = []
     for track in update.seen:

@@ -69,6 +69,18 @@ class Zone:
             j = i
         return inside
 
+    def depth(self, x: float, y: float) -> float:
+        """Distance (m) from the point to the polygon's nearest edge."""
+        pts = self.polygon
+        best = math.inf
+        for i in range(len(pts)):
+            (ax, ay), (bx, by) = pts[i - 1], pts[i]
+            dx, dy = bx - ax, by - ay
+            seg = dx * dx + dy * dy
+            t = 0.0 if seg == 0 else min(1.0, max(0.0, ((x - ax) * dx + (y - ay) * dy) / seg))
+            best = min(best, math.hypot(x - ax - t * dx, y - ay - t * dy))
+        return best
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:

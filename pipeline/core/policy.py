@@ -2,7 +2,8 @@
 
 A track is *huddling* while its counted members (see :mod:`.composition`) number at
 least ``min_size``, one company holds a share of at least ``homogeneity`` of them, and
-its centre is not in a ``nudges: false`` zone. The condition may lapse for up to
+its centre is not in a ``nudges: false`` zone (at least ``zone_margin_m`` inside it, when
+given: a position the radio puts metres off is not held to a booth's edge). The condition may lapse for up to
 ``grace_s`` seconds (a noisy tick, a track missed briefly) without resetting the clock;
 after ``dwell_s`` continuous seconds the track raises one alert. An alert whose counted
 members were mostly in another alert within ``cooldown_s`` is suppressed (the same huddle
@@ -95,6 +96,7 @@ class HuddlePolicy:
         now: float,
         groups: Sequence[Track] | None = None,
         lead_s: float = 0.0,
+        zone_margin_m: float = 0.0,
     ) -> list[Alert]:
         """Advance every huddle clock to ``now``; returns the alerts that fire.
 
@@ -102,7 +104,8 @@ class HuddlePolicy:
         from which a suggestion picks a mixed group with room (``seen`` when omitted).
         ``lead_s``: how long before it is seen a huddle is taken to have begun (the lag of
         the evidence the candidates come from); a clock that starts now starts that much
-        earlier, and the alert's ``since`` says so.
+        earlier, and the alert's ``since`` says so. ``zone_margin_m``: a track exempt by a
+        ``nudges: false`` zone must stand at least this far inside it (from its nearest edge).
         """
         groups = seen if groups is None else groups
         self._comps_last, self._comps = self._comps, {}
@@ -119,7 +122,7 @@ class HuddlePolicy:
                 comp.company is not None
                 and len(comp.counted) >= self.policy.min_size
                 and comp.share >= self.policy.homogeneity
-                and (zone is None or zone.nudges)
+                and (zone is None or zone.nudges or zone.depth(track.x, track.y) < zone_margin_m)
             )
             st = self.state.get(track.id)
             if ok:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from pipeline.core.composition import Person, compose
 from pipeline.core.policy import HuddlePolicy
 from pipeline.core.tracking import Track
@@ -72,6 +74,21 @@ def test_too_small_exempt_roles_and_unknown_badges_do_not_count() -> None:
 def test_no_alert_in_a_nudges_false_zone() -> None:
     p = HuddlePolicy(POLICY, PEOPLE, (BOOTH,), site="expo")
     assert run(p, track(("a1", "a2", "a3"), x=2.0, y=2.0), range(0, 200)) == []
+
+
+def test_a_zone_margin_exempts_only_tracks_well_inside_the_zone() -> None:
+    def alerts(x: float, margin: float) -> int:
+        p = HuddlePolicy(POLICY, PEOPLE, (BOOTH,), site="expo")
+        t = track(("a1", "a2", "a3"), x=x, y=2.0)
+        return sum(len(p.update((t,), (), {}, float(now), zone_margin_m=margin)) for now in range(0, 200))
+
+    # 2 m inside the booth (its centre): exempt with or without a margin; 0.5 m inside, by its
+    # edge: exempt without, alerted with a 1 m margin (the radio's position is metres off).
+    assert (alerts(2.0, 0.0), alerts(2.0, 1.0)) == (0, 0)
+    assert (alerts(0.5, 0.0), alerts(0.5, 1.0)) == (0, 1)
+    assert (
+        BOOTH.depth(0.5, 2.0) == 0.5 and BOOTH.depth(2.0, 2.0) == 2.0 and BOOTH.depth(5.0, 5.0) == pytest.approx(2**0.5)
+    )
 
 
 def test_opt_out_is_never_nudged() -> None:
