@@ -28,6 +28,7 @@ __all__ = [
     "neighbour_term",
     "pair_groups",
     "profile_term",
+    "reported_cohesion",
     "reported_together",
     "reports_in_use",
     "row_of",

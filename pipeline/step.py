@@ -287,9 +287,11 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     # With a positioning feed the floor's groups are accurate (o-space DBSCAN), and they are the
     # candidates; the colleague graph is for RSSI, where whole neighbourhoods chain together.
     from_feed = len(state.feed) * 2 >= max(len(fixes), 1)
+    radio = state.colleagues is not None and not from_feed  # colleague candidates from the radio
     floor_labels: np.ndarray | None = None
     huddles = None
-    if state.colleagues is not None and not from_feed:
+    if radio:
+        assert state.colleagues is not None
         company = np.array([state.company_code.get(n, -1) for n in names], dtype=np.int64)
         pts = state.groups.points(xy, heading) if len(xy) else xy
 
@@ -334,7 +336,6 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         huddles = update
     xs, ys = xy[:, 0].tolist(), xy[:, 1].tolist()
     positions = {names[k]: (xs[k], ys[k]) for k in order}
-    radio = state.colleagues is not None and not from_feed
     lead_s = state.detector.lead_s if radio else 0.0
     margin = state.detector.zone_margin_m if radio else 0.0
     alerts = state.policy.update(huddles.seen, huddles.ended, positions, now, update.seen, lead_s, margin)

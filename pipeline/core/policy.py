@@ -5,9 +5,9 @@ least ``min_size``, one company holds a share of at least ``homogeneity`` of the
 its centre is not in a ``nudges: false`` zone (at least ``zone_margin_m`` inside it, when
 given: a position the radio puts metres off is not held to a booth's edge). The condition
 may lapse for up to ``grace_s`` seconds (a noisy tick, a track missed briefly) without
-resetting the clock; after ``dwell_s`` continuous seconds the track raises one alert. An alert whose counted
-members were mostly in another alert within ``cooldown_s`` is suppressed (the same huddle
-seen again after its track broke). The "missionaries" are the one or two eligible members
+resetting the clock; after ``dwell_s`` continuous seconds the track raises one alert. An
+alert whose counted members were mostly in another alert within ``cooldown_s`` is
+suppressed (the same huddle seen again after its track broke). The "missionaries" are the one or two eligible members
 nudged least recently (never an opt-out, paused or cooled-down badge); a seeded
 ``holdout_fraction`` of alerts nudges nobody, for the analytics to measure nudges against.
 """
