@@ -133,6 +133,7 @@ class PipelineState:
             site=venue.site,
             grace_s=detector.grace_s,
             suppress_repeats=detector.suppress_repeats,
+            shrunk_grace_s=detector.shrunk_grace_s,
         )
         self.feed: dict[int, tuple[float, float, float, float, float]] = {}  # idx -> x, y, heading, err, ts
         self.neighbours = NeighbourReports(detector.neighbour_window_s)

@@ -5,9 +5,11 @@ least ``min_size``, one company holds a share of at least ``homogeneity`` of the
 its centre is not in a ``nudges: false`` zone (at least ``zone_margin_m`` inside it, when
 given: a position the radio puts metres off is not held to a booth's edge). The condition
 may lapse for up to ``grace_s`` seconds (a noisy tick, a track missed briefly) without
-resetting the clock; after ``dwell_s`` continuous seconds the track raises one alert. An
-alert whose counted members were mostly in another alert within ``cooldown_s`` is
-suppressed (the same huddle seen again after its track broke). The "missionaries" are the one or two eligible members
+resetting the clock, or for up to ``shrunk_grace_s`` when the lapse is the group falling
+below ``min_size`` (a member gone: when they come back it is a new huddle); after
+``dwell_s`` continuous seconds the track raises one alert. An alert whose counted members
+were mostly in another alert within ``cooldown_s`` is suppressed (the same huddle seen
+again after its track broke). The "missionaries" are the one or two eligible members
 nudged least recently (never an opt-out, paused or cooled-down badge); a seeded
 ``holdout_fraction`` of alerts nudges nobody, for the analytics to measure nudges against.
 """
@@ -37,6 +39,7 @@ class HuddleState:
     company: str
     last_ok: float
     alerted: bool = False
+    last_sized: float = -math.inf  # the last time it had at least ``min_size`` counted members
 
 
 class HuddlePolicy:
@@ -49,12 +52,14 @@ class HuddlePolicy:
         site: str,
         grace_s: float = 10.0,
         suppress_repeats: bool = True,
+        shrunk_grace_s: float | None = None,
     ) -> None:
         self.policy = policy
         self.people = people
         self.zones = tuple(zones)
         self.site = site
         self.grace_s = grace_s
+        self.shrunk_grace_s = grace_s if shrunk_grace_s is None else shrunk_grace_s
         self.suppress_repeats = suppress_repeats
         self.rng = random.Random(policy.seed)
         self.state: dict[str, HuddleState] = {}
@@ -131,9 +136,15 @@ class HuddlePolicy:
                     st = HuddleState(since=now - lead_s, company=comp.company, last_ok=now)
                     self.state[track.id] = st
                 st.last_ok = now
-            elif st is not None and now - st.last_ok > self.grace_s:
+                st.last_sized = now
+            elif st is not None and (
+                now - st.last_ok > self.grace_s
+                or (len(comp.counted) < self.policy.min_size and now - st.last_sized > self.shrunk_grace_s)
+            ):
                 del self.state[track.id]
                 st = None
+            elif st is not None and len(comp.counted) >= self.policy.min_size:
+                st.last_sized = now
             if st is None or st.alerted or not ok or now - st.since < self.policy.dwell_s:
                 continue
             st.alerted = True

@@ -109,6 +109,20 @@ def test_grace_keeps_the_clock_through_a_lapse_and_resets_after() -> None:
     assert [a.since for a in fired] == [40.0]
 
 
+def test_a_huddle_that_shrinks_below_min_size_resets_sooner_than_one_that_turns_mixed() -> None:
+    huddle, shrunk, mixed = track(("a1", "a2", "a3")), track(("a1", "a2")), track(("a1", "g1", "g2"))
+
+    def since(*phases: tuple[Track, range]) -> list[float]:
+        p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20, shrunk_grace_s=3)
+        return [a.since for t, seconds in phases for a in run(p, t, seconds)]
+
+    # Three seconds short of a member: the same huddle; five: a new one, its clock from scratch.
+    assert since((huddle, range(0, 30)), (shrunk, range(30, 33)), (huddle, range(33, 100))) == [0.0]
+    assert since((huddle, range(0, 30)), (shrunk, range(30, 35)), (huddle, range(35, 100))) == [35.0]
+    # Ten seconds mixed (still three counted): bridged by the 20 s grace.
+    assert since((huddle, range(0, 30)), (mixed, range(30, 40)), (huddle, range(40, 100))) == [0.0]
+
+
 def test_the_same_huddle_on_a_new_track_is_suppressed_within_cooldown() -> None:
     p = HuddlePolicy(POLICY, PEOPLE, site="expo")
     first = run(p, track(("a1", "a2", "a3")), range(0, 61))
