@@ -1,6 +1,7 @@
 """Where the RSSI detector's F1 is lost: its huddle candidates with the truth's membership.
 
-    python bench/oracle_membership.py SCENARIO_DIR [SCENARIO_DIR ...] [--modes radio,A,AC] [--bridge-s 0,10] [--lag-s 0]
+    python bench/oracle_membership.py SCENARIO_DIR [SCENARIO_DIR ...] [--modes radio,A,AC,truth]
+        [--bridge-s 0,10] [--lag-s 0] [--grace-s S] [--shrunk-grace-s S]
 
 An analysis, not a detector: for each simulated scenario (``mingle simulate``, RSSI input)
 the recording is replayed with Mingle's detector, and again with the colleague candidates
@@ -10,10 +11,15 @@ the recording is replayed with Mingle's detector, and again with the colleague c
   * ``A`` — each candidate's strangers are exactly the non-colleagues of the true group
     most of its members stand in (members the radio put elsewhere stay);
   * ``AC`` — its colleagues are too: the radio's candidates are kept, their membership
-    made exact (a candidate in no true group is dropped).
+    made exact (a candidate in no true group is dropped);
+  * ``truth`` — no radio at all: the huddle policy, with the detector's grace, runs on the
+    truth's own groups, every second (perfect sight, no lag). What this misses is the
+    metric's blips alone: a group that falls short of the condition for fewer seconds than
+    the grace is one huddle to the policy and two to the strict definition.
 
 Everything else — positions, tracking, the policy's clock and lead — is the detector's
-own; ``--lag-s L`` reads the truth L seconds late (exact membership, but stale). Each row
+own (``--grace-s``/``--shrunk-grace-s`` replace the detector's graces, in every mode);
+``--lag-s L`` reads the truth L seconds late (exact membership, but stale). Each row
 is scored by ``mingle evaluate``'s definitions (strict, and with each truth group's
 episodes joined across gaps of ``--bridge-s`` seconds). The gap between ``radio`` and
 ``AC`` is what exact knowledge of *who* is in the radio's candidates would buy; what ``AC``
@@ -23,6 +29,7 @@ still misses is candidates the radio never forms, and the metric's own blips.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,11 +39,13 @@ import numpy.typing as npt
 import orjson
 from scipy import sparse
 
-from mingle_wire import Alert, Frame, read_recording
+from mingle_wire import Alert, read_recording
 from pipeline.allocator import keep_freed_memory
 from pipeline.core.colleagues import ColleagueFinder
-from pipeline.detector import MINGLE
-from pipeline.evaluation import evaluate, true_huddles
+from pipeline.core.policy import HuddlePolicy
+from pipeline.core.tracking import Track
+from pipeline.detector import MINGLE, Detector
+from pipeline.evaluation import score_alerts, true_huddles
 from pipeline.evaluation.truth import Truth, load_truth
 from pipeline.replay import replay_ticks
 from pipeline.roster import load_roster
@@ -69,8 +78,11 @@ class OracleFinder(ColleagueFinder):
         pair_distance: Callable[[IntArray, IntArray], npt.NDArray[np.float64]] | None = None,
         now: float = 0.0,
         measure: bool = True,
+        eps_m: float | None = None,
+        heard: Callable[[IntArray, IntArray], npt.NDArray[np.bool_]] | None = None,
+        cohesion: Callable[[IntArray, IntArray], npt.NDArray[np.int8]] | None = None,
     ) -> list[IntArray]:
-        groups = super().fit(graph, company, ids, pair_distance, now, measure)
+        groups = super().fit(graph, company, ids, pair_distance, now, measure, eps_m, heard, cohesion)
         tick = self.truth.at(now - self.lag_s)
         if tick is None or ids is None:
             return groups
@@ -101,24 +113,52 @@ class OracleFinder(ColleagueFinder):
         return out
 
 
+def truth_alerts(truth: Truth, state: PipelineState) -> list[Alert]:
+    """The detector's huddle policy run on the truth's groups (ids, members, centres), every second."""
+    det = state.detector
+    policy = HuddlePolicy(
+        state.venue.policy,
+        state.people,
+        state.venue.zones,
+        site=state.venue.site,
+        grace_s=det.grace_s,
+        suppress_repeats=det.suppress_repeats,
+        shrunk_grace_s=det.shrunk_grace_s,
+    )
+    alerts: list[Alert] = []
+    live: set[str] = set()
+    for tick in truth.ticks:
+        row = {badge: i for i, badge in enumerate(tick.badges)}
+        seen = []
+        for g in tick.groups:
+            x, y = tick.xy[[row[m] for m in g.members]].mean(axis=0).tolist()
+            seen.append(Track(g.id, tuple(sorted(g.members)), x, y, tick.t, tick.t))
+        ids = {t.id for t in seen}
+        ended, live = sorted(live - ids), ids
+        positions = {badge: (float(tick.xy[i, 0]), float(tick.xy[i, 1])) for i, badge in enumerate(tick.badges)}
+        alerts += policy.update(seen, ended, positions, tick.t)
+    return alerts
+
+
 def score(
-    scenario: Path, mode: str, bridges: list[float], lag_s: float
+    scenario: Path, mode: str, bridges: list[float], lag_s: float, detector: Detector
 ) -> list[tuple[float, float, int, int, int, float | None]]:
     venue, roster = load_venue(scenario / "venue.yaml"), load_roster(scenario / "roster.csv")
     truth = load_truth(scenario / "truth.jsonl")
-    state = PipelineState(venue, roster, MINGLE)
-    if mode != "radio":
-        assert state.colleagues is not None
-        state.colleagues = OracleFinder(state.colleagues, truth, state.badges.ids, mode, lag_s)
-    frames: list[Frame] = []
+    state = PipelineState(venue, roster, detector)
     alerts: list[Alert] = []
-    for result in replay_ticks(read_recording(scenario / "recording.jsonl.gz", orjson.loads), state):
-        frames.append(result.frame)
-        alerts.extend(result.alerts)
+    if mode == "truth":
+        alerts = truth_alerts(truth, state)
+    else:
+        if mode != "radio":
+            assert state.colleagues is not None
+            state.colleagues = OracleFinder(state.colleagues, truth, state.badges.ids, mode, lag_s)
+        for result in replay_ticks(read_recording(scenario / "recording.jsonl.gz", orjson.loads), state):
+            alerts.extend(result.alerts)
     rows = []
     for bridge_s in bridges:
         huddles = true_huddles(truth, roster, venue, bridge_s=bridge_s)
-        a = evaluate(truth, roster, venue, frames, alerts, huddles=huddles).alerts
+        a = score_alerts(alerts, huddles, roster, venue.policy)
         rows.append((bridge_s, a.f1, a.tp, a.fp, a.fn, a.latency_median_s))
     return rows
 
@@ -129,17 +169,22 @@ def main() -> int:
     ap.add_argument("--modes", default="radio,A,AC")
     ap.add_argument("--bridge-s", default="0,10", help="comma-separated bridging gaps in seconds (0: strict)")
     ap.add_argument("--lag-s", type=float, default=0.0, help="read the truth this many seconds late")
+    ap.add_argument("--grace-s", type=float, default=MINGLE.grace_s, help="the policy's grace (s)")
+    ap.add_argument(
+        "--shrunk-grace-s", type=float, default=MINGLE.shrunk_grace_s, help="its grace for a shrunk group (s)"
+    )
     args = ap.parse_args()
     keep_freed_memory()
     modes = args.modes.split(",")
-    if not set(modes) <= {"radio", "A", "AC"}:
-        ap.error(f"--modes takes radio, A and AC, got {args.modes!r}")
+    if not set(modes) <= {"radio", "A", "AC", "truth"}:
+        ap.error(f"--modes takes radio, A, AC and truth, got {args.modes!r}")
     bridges = [float(b) for b in args.bridge_s.split(",")]
+    detector = dataclasses.replace(MINGLE, grace_s=args.grace_s, shrunk_grace_s=args.shrunk_grace_s)
     print("| scenario | membership | bridge s | F1 | TP | FP | FN | median latency s |")
     print("|---|---|---|---|---|---|---|---|")
     for scenario in args.scenarios:
         for mode in modes:
-            for bridge_s, f1, tp, fp, fn, latency in score(scenario, mode, bridges, args.lag_s):
+            for bridge_s, f1, tp, fp, fn, latency in score(scenario, mode, bridges, args.lag_s, detector):
                 lat = "-" if latency is None else f"{latency:g}"
                 print(
                     f"| {scenario.name} | {mode} | {bridge_s:g} | {f1:.3f} | {tp} | {fp} | {fn} | {lat} |", flush=True
