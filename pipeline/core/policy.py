@@ -5,11 +5,12 @@ least ``min_size``, one company holds a share of at least ``homogeneity`` of the
 its centre is not in a ``nudges: false`` zone (at least ``zone_margin_m`` inside it, when
 given: a position the radio puts metres off is not held to a booth's edge). The condition
 may lapse for up to ``grace_s`` seconds (a noisy tick, a track missed briefly) without
-resetting the clock, or for up to ``shrunk_grace_s`` when the lapse is the group falling
-below ``min_size`` (a member gone: when they come back it is a new huddle); after
-``dwell_s`` continuous seconds the track raises one alert. An alert whose counted members
-were mostly in another alert within ``cooldown_s`` is suppressed (the same huddle seen
-again after its track broke). The "missionaries" are the one or two eligible members
+resetting the clock, or for up to ``shrunk_grace_s`` (at most ``grace_s``) once the group is
+seen with fewer than ``min_size`` counted members, counted from the last tick it was seen
+with enough (ticks it went unseen count too): a member gone is a new huddle when they come
+back. After ``dwell_s`` continuous seconds the track raises one alert. An alert whose
+counted members were mostly in another alert within ``cooldown_s`` is suppressed (the same
+huddle seen again after its track broke). The "missionaries" are the one or two eligible members
 nudged least recently (never an opt-out, paused or cooled-down badge); a seeded
 ``holdout_fraction`` of alerts nudges nobody, for the analytics to measure nudges against.
 """
@@ -54,6 +55,7 @@ class HuddlePolicy:
         suppress_repeats: bool = True,
         shrunk_grace_s: float | None = None,
     ) -> None:
+        """``shrunk_grace_s`` None: a group short of members keeps ``grace_s`` like any lapse."""
         self.policy = policy
         self.people = people
         self.zones = tuple(zones)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pipeline.detector import BASELINE, MINGLE, Detector
+from pipeline.roster import Attendee, Roster
+from pipeline.step import PipelineState
+from pipeline.venue import Floor, Gateway, Venue
 
 
 @pytest.mark.parametrize("name", ["grace_s", "shrunk_grace_s", "zone_margin_m", "lead_s"])
@@ -13,6 +18,9 @@ def test_a_negative_time_or_margin_is_refused_by_name(name: str) -> None:
         Detector(name="x", **{name: -1.0})
 
 
-def test_the_baseline_rides_out_no_lapse_and_mingle_resets_a_shrunk_group_sooner_than_a_mixed_one() -> None:
-    assert BASELINE.grace_s == BASELINE.shrunk_grace_s == 0.0
-    assert 0.0 < MINGLE.shrunk_grace_s < MINGLE.grace_s
+def test_the_pipeline_policy_takes_the_detectors_graces() -> None:
+    venue = Venue("expo", "Expo", Floor(10.0, 10.0), (Gateway("gw-1", 1.0, 1.0),))
+    roster = Roster([Attendee("b-1", "Acme")])
+    for detector in (MINGLE, BASELINE, replace(MINGLE, grace_s=7.0, shrunk_grace_s=2.0)):
+        policy = PipelineState(venue, roster, detector).policy
+        assert (policy.grace_s, policy.shrunk_grace_s) == (detector.grace_s, detector.shrunk_grace_s)

@@ -121,6 +121,17 @@ def test_a_huddle_that_shrinks_below_min_size_resets_sooner_than_one_that_turns_
     assert since((huddle, range(0, 30)), (shrunk, range(30, 35)), (huddle, range(35, 100))) == [35.0]
     # Ten seconds mixed (still three counted): bridged by the 20 s grace.
     assert since((huddle, range(0, 30)), (mixed, range(30, 40)), (huddle, range(40, 100))) == [0.0]
+    # Short for two seconds after ten mixed: the short clock runs from the last tick with three.
+    assert since((huddle, range(0, 30)), (mixed, range(30, 40)), (shrunk, range(40, 42)), (huddle, range(42, 100))) == [
+        0.0
+    ]
+
+
+def test_without_a_shrunk_grace_a_group_short_of_a_member_keeps_the_grace() -> None:
+    huddle, shrunk = track(("a1", "a2", "a3")), track(("a1", "a2"))
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20)
+    fired = run(p, huddle, range(0, 30)) + run(p, shrunk, range(30, 35)) + run(p, huddle, range(35, 100))
+    assert [a.since for a in fired] == [0.0]
 
 
 def test_the_same_huddle_on_a_new_track_is_suppressed_within_cooldown() -> None:
