@@ -74,6 +74,7 @@ class HuddlePolicy:
         # change from one tick to the next, and the frame asks again for the groups this tick.
         self._comps: dict[tuple[str, ...], Composition] = {}
         self._comps_last: dict[tuple[str, ...], Composition] = {}
+        self._previous: float | None = None  # the ``now`` of the last update: a clock OK then has no lapse
 
     def zone_at(self, x: float, y: float) -> Zone | None:
         return zone_at(self.zones, x, y)
@@ -134,7 +135,9 @@ class HuddlePolicy:
             st = self.state.get(track.id)
             if ok:
                 assert comp.company is not None
-                if st is None or st.company != comp.company or now - st.last_ok > self.grace_s:
+                # OK at the last update is no lapse, whatever the grace (0: no lapse at all allowed).
+                lapsed = st is not None and now - st.last_ok > self.grace_s and st.last_ok != self._previous
+                if st is None or st.company != comp.company or lapsed:
                     st = HuddleState(since=now - lead_s, company=comp.company, last_ok=now)
                     self.state[track.id] = st
                 st.last_ok = now
@@ -156,6 +159,7 @@ class HuddlePolicy:
                 continue
             self.recent.append((now, counted))
             alerts.append(self._alert(track, comp, st, zone, groups, comps, positions, now))
+        self._previous = now
         return alerts
 
     def _eligible(self, comp: Composition, now: float) -> list[str]:

@@ -109,6 +109,19 @@ def test_grace_keeps_the_clock_through_a_lapse_and_resets_after() -> None:
     assert [a.since for a in fired] == [40.0]
 
 
+def test_without_a_grace_an_unbroken_huddle_still_alerts_and_any_lapse_resets() -> None:
+    huddle, mixed = track(("a1", "a2", "a3")), track(("a1", "g1", "g2"))
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=0, suppress_repeats=False)
+    assert [a.since for a in run(p, huddle, range(0, 100))] == [0.0]
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=0, suppress_repeats=False)
+    fired = run(p, huddle, range(0, 30)) + run(p, mixed, range(30, 31)) + run(p, huddle, range(31, 100))
+    assert [a.since for a in fired] == [31.0]
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=0, suppress_repeats=False)
+    other = track(("g1", "g2"), tid="c-2")
+    fired = run(p, huddle, range(0, 30)) + run(p, other, range(30, 31)) + run(p, huddle, range(31, 100))  # unseen at 30
+    assert [a.since for a in fired] == [31.0]
+
+
 def test_a_huddle_that_shrinks_below_min_size_resets_sooner_than_one_that_turns_mixed() -> None:
     huddle, shrunk, mixed = track(("a1", "a2", "a3")), track(("a1", "a2")), track(("a1", "g1", "g2"))
 
