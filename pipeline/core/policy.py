@@ -126,9 +126,10 @@ class HuddlePolicy:
         for track in seen:
             comp = comps[track.id]
             zone = self.zone_at(track.x, track.y)
+            sized = len(comp.counted) >= self.policy.min_size
             ok = (
                 comp.company is not None
-                and len(comp.counted) >= self.policy.min_size
+                and sized
                 and comp.share >= self.policy.homogeneity
                 and (zone is None or zone.nudges or zone.depth(track.x, track.y) < zone_margin_m)
             )
@@ -141,14 +142,12 @@ class HuddlePolicy:
                     st = HuddleState(since=now - lead_s, company=comp.company, last_ok=now)
                     self.state[track.id] = st
                 st.last_ok = now
-                st.last_sized = now
             elif st is not None and (
-                now - st.last_ok > self.grace_s
-                or (len(comp.counted) < self.policy.min_size and now - st.last_sized > self.shrunk_grace_s)
+                now - st.last_ok > self.grace_s or (not sized and now - st.last_sized > self.shrunk_grace_s)
             ):
                 del self.state[track.id]
                 st = None
-            elif st is not None and len(comp.counted) >= self.policy.min_size:
+            if st is not None and sized:
                 st.last_sized = now
             if st is None or st.alerted or not ok or now - st.since < self.policy.dwell_s:
                 continue
