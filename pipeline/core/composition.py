@@ -22,19 +22,29 @@ class Person:
 @dataclass(frozen=True, slots=True)
 class Composition:
     """``counted``: members on the roster whose role is not exempt; ``company``: the most
-    common company among them (ties broken by name), ``share`` its fraction (0 if none)."""
+    common company among them (ties broken by name), ``share`` its fraction (0 if none);
+    ``companies`` the companies among them (sorted) and ``counts`` how many of each."""
 
     counted: tuple[str, ...]
     company: str | None
     share: float
     companies: tuple[str, ...]
+    counts: tuple[int, ...] = ()
+
+    def count(self, company: str) -> int:
+        """How many counted members work for ``company``."""
+        try:
+            return self.counts[self.companies.index(company)]
+        except ValueError:
+            return 0
 
 
 def compose(members: Iterable[str], people: Mapping[str, Person], exempt_roles: Iterable[str]) -> Composition:
     exempt = frozenset(exempt_roles)
     counted = tuple(m for m in members if m in people and people[m].role not in exempt)
     if not counted:
-        return Composition((), None, 0.0, ())
+        return Composition((), None, 0.0, (), ())
     tally = Counter(people[m].company for m in counted)
     company, top = min(tally.items(), key=lambda kv: (-kv[1], kv[0]))
-    return Composition(counted, company, top / len(counted), tuple(sorted(tally)))
+    companies = tuple(sorted(tally))
+    return Composition(counted, company, top / len(counted), companies, tuple(tally[c] for c in companies))

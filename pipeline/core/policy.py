@@ -6,9 +6,11 @@ its centre is not in a ``nudges: false`` zone (at least ``zone_margin_m`` inside
 given: a position the radio puts metres off is not held to a booth's edge). The condition
 may lapse for up to ``grace_s`` seconds (a noisy tick, a track missed briefly) without
 resetting the clock, or for up to ``shrunk_grace_s`` (at most ``grace_s``) once the group is
-seen with fewer than ``min_size`` counted members, counted from the last tick it was seen
-with enough (ticks it went unseen count too): a member gone is a new huddle when they come
-back. After ``dwell_s`` continuous seconds the track raises one alert. An alert whose
+seen short of a member — fewer than ``min_size`` counted members, or fewer of the clock's
+company than any huddle holds (``ceil(homogeneity x min_size)``: a colleague gone while a
+stranger stays is a member short, not a stranger too many) — counted from the last tick it
+was seen with enough (ticks it went unseen count too): a member gone is a new huddle when
+they come back. After ``dwell_s`` continuous seconds the track raises one alert. An alert whose
 counted members were mostly in another alert within ``cooldown_s`` is suppressed (the same
 huddle seen again after its track broke). The "missionaries" are the one or two eligible members
 nudged least recently (never an opt-out, paused or cooled-down badge); a seeded
@@ -55,7 +57,7 @@ class HuddlePolicy:
         suppress_repeats: bool = True,
         shrunk_grace_s: float | None = None,
     ) -> None:
-        """``shrunk_grace_s`` None: a group short of members keeps ``grace_s`` like any lapse."""
+        """``shrunk_grace_s`` None: a group short of a member keeps ``grace_s`` like any lapse."""
         self.policy = policy
         self.people = people
         self.zones = tuple(zones)
@@ -63,6 +65,8 @@ class HuddlePolicy:
         self.grace_s = grace_s
         self.shrunk_grace_s = grace_s if shrunk_grace_s is None else shrunk_grace_s
         self.suppress_repeats = suppress_repeats
+        # The fewest colleagues any huddle holds: 3 at min_size 3 and homogeneity 0.75.
+        self.min_colleagues = math.ceil(policy.homogeneity * policy.min_size - 1e-9)
         self.rng = random.Random(policy.seed)
         self.state: dict[str, HuddleState] = {}
         self.last_nudged: dict[str, float] = {}
@@ -126,14 +130,17 @@ class HuddlePolicy:
         for track in seen:
             comp = comps[track.id]
             zone = self.zone_at(track.x, track.y)
+            st = self.state.get(track.id)
             sized = len(comp.counted) >= self.policy.min_size
+            # Enough of this clock's company left to be its huddle (a colleague gone while a
+            # stranger stays leaves 2 of 3: short of a member, not mixed).
+            enough = sized and (st is None or comp.count(st.company) >= self.min_colleagues)
             ok = (
                 comp.company is not None
                 and sized
                 and comp.share >= self.policy.homogeneity
                 and (zone is None or zone.nudges or zone.depth(track.x, track.y) < zone_margin_m)
             )
-            st = self.state.get(track.id)
             if ok:
                 assert comp.company is not None
                 # OK at the last update is no lapse, whatever the grace (0: no lapse at all allowed).
@@ -143,11 +150,11 @@ class HuddlePolicy:
                     self.state[track.id] = st
                 st.last_ok = now
             elif st is not None and (
-                now - st.last_ok > self.grace_s or (not sized and now - st.last_sized > self.shrunk_grace_s)
+                now - st.last_ok > self.grace_s or (not enough and now - st.last_sized > self.shrunk_grace_s)
             ):
                 del self.state[track.id]
                 st = None
-            if st is not None and sized:
+            if st is not None and (ok or enough):
                 st.last_sized = now
             if st is None or st.alerted or not ok or now - st.since < self.policy.dwell_s:
                 continue

@@ -39,6 +39,8 @@ def run(policy: HuddlePolicy, t: Track, seconds: range, others: tuple[Track, ...
 def test_composition_counts_roster_non_exempt_members() -> None:
     c = compose(["a1", "a2", "s1", "stranger", "g1"], PEOPLE, ("staff",))
     assert c.counted == ("a1", "a2", "g1") and c.company == "Acme" and abs(c.share - 2 / 3) < 1e-9
+    assert c.companies == ("Acme", "Globex") and c.counts == (2, 1)
+    assert (c.count("Acme"), c.count("Globex"), c.count("Initech")) == (2, 1, 0)
 
 
 def test_fires_once_after_dwell() -> None:
@@ -123,7 +125,7 @@ def test_without_a_grace_an_unbroken_huddle_still_alerts_and_any_lapse_resets() 
 
 
 def test_a_huddle_that_shrinks_below_min_size_resets_sooner_than_one_that_turns_mixed() -> None:
-    huddle, shrunk, mixed = track(("a1", "a2", "a3")), track(("a1", "a2")), track(("a1", "g1", "g2"))
+    huddle, shrunk, mixed = track(("a1", "a2", "a3")), track(("a1", "a2")), track(("a1", "a2", "a3", "g1", "g2"))
 
     def since(*phases: tuple[Track, range]) -> list[float]:
         p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20, shrunk_grace_s=3)
@@ -132,12 +134,39 @@ def test_a_huddle_that_shrinks_below_min_size_resets_sooner_than_one_that_turns_
     # Three seconds short of a member: the same huddle; five: a new one, its clock from scratch.
     assert since((huddle, range(0, 30)), (shrunk, range(30, 33)), (huddle, range(33, 100))) == [0.0]
     assert since((huddle, range(0, 30)), (shrunk, range(30, 35)), (huddle, range(35, 100))) == [35.0]
-    # Ten seconds mixed (still three counted): bridged by the 20 s grace.
+    # Ten seconds mixed (still three colleagues, 60 %): bridged by the 20 s grace.
     assert since((huddle, range(0, 30)), (mixed, range(30, 40)), (huddle, range(40, 100))) == [0.0]
     # Short for two seconds after ten mixed: the short clock runs from the last tick with three.
     assert since((huddle, range(0, 30)), (mixed, range(30, 40)), (shrunk, range(40, 42)), (huddle, range(42, 100))) == [
         0.0
     ]
+
+
+def test_a_colleague_gone_while_a_stranger_stays_is_a_member_short_not_a_mixed_group() -> None:
+    # Three colleagues and a stranger (75 %: a huddle). One colleague leaves and the stranger
+    # stays: three counted members, but two colleagues can never be a huddle at min_size 3 and
+    # 75 %, so the short clock applies. A second stranger joining instead is a mixed lapse.
+    huddle, short, mixed = (
+        track(("a1", "a2", "a3", "g1")),
+        track(("a1", "a2", "g1")),
+        track(("a1", "a2", "a3", "g1", "g2")),
+    )
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20, shrunk_grace_s=3)
+    assert p.min_colleagues == 3
+
+    def since(*phases: tuple[Track, range]) -> list[float]:
+        p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20, shrunk_grace_s=3)
+        return [a.since for t, seconds in phases for a in run(p, t, seconds)]
+
+    assert since((huddle, range(0, 30)), (short, range(30, 35)), (huddle, range(35, 100))) == [35.0]
+    assert since((huddle, range(0, 30)), (short, range(30, 33)), (huddle, range(33, 100))) == [0.0]
+    assert since((huddle, range(0, 30)), (mixed, range(30, 40)), (huddle, range(40, 100))) == [0.0]
+
+
+def test_the_fewest_colleagues_a_huddle_holds_follows_the_policy() -> None:
+    for min_size, homogeneity, want in ((3, 0.75, 3), (4, 0.75, 3), (3, 2 / 3, 2), (5, 0.6, 3), (2, 1.0, 2)):
+        policy = replace(POLICY, min_size=min_size, homogeneity=homogeneity)
+        assert HuddlePolicy(policy, PEOPLE, site="expo").min_colleagues == want, (min_size, homogeneity)
 
 
 def test_without_a_shrunk_grace_a_group_short_of_a_member_keeps_the_grace() -> None:
