@@ -17,9 +17,11 @@ class Detector:
     o-space projection with headings (m); ``track_min_jaccard``/``track_max_miss_s``:
     tracking; ``grace_s``: how long the huddle condition may lapse without resetting its
     clock (s), and ``shrunk_grace_s`` (at most ``grace_s`` in effect) how long when the lapse
-    is the group falling below ``min_size`` counted members (a member gone is a new huddle when
-    they come back, not noise to ride out; 3 s: tuning seeds 0.930 / 0.877 / 0.937 → 0.938 /
-    0.902 / 0.945, and a perfectly sighted policy 0.922 → 0.950, docs/quality.md); ``zone_margin_m``: on RSSI, a
+    is the group falling short of a member: below ``min_size`` counted members, or below the
+    colleagues any huddle holds (a member gone is a new huddle when they come back, not noise
+    to ride out; 3 s: tuning seeds 0.930 / 0.877 / 0.937 → 0.938 / 0.902 / 0.945, and a
+    perfectly sighted policy 0.922 → 0.950; counting a colleague gone while a stranger stays
+    as short too: nine tuning seeds 0.892 → 0.909, docs/quality.md); ``zone_margin_m``: on RSSI, a
     huddle candidate is exempt by a ``nudges: false`` zone only when its centre is at least
     this far inside it (the radio places groups standing just outside a booth by the wall
     2–3 m inside it; 0.75 m: tuning seeds 0.923 / 0.868 / 0.919 → 0.930 / 0.877 / 0.937,
