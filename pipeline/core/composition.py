@@ -29,7 +29,7 @@ class Composition:
     company: str | None
     share: float
     companies: tuple[str, ...]
-    counts: tuple[int, ...] = ()
+    counts: tuple[int, ...]
 
     def count(self, company: str) -> int:
         """How many counted members work for ``company``."""
