@@ -36,6 +36,13 @@ def run(policy: HuddlePolicy, t: Track, seconds: range, others: tuple[Track, ...
     return fired
 
 
+def since(*phases: tuple[Track, range]) -> list[float]:
+    """The ``since`` of every alert when a fresh policy (20 s grace, 3 s when short of a
+    member) sees each track over its seconds in turn."""
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20, shrunk_grace_s=3)
+    return [a.since for t, seconds in phases for a in run(p, t, seconds)]
+
+
 def test_composition_counts_roster_non_exempt_members() -> None:
     c = compose(["a1", "a2", "s1", "stranger", "g1"], PEOPLE, ("staff",))
     assert c.counted == ("a1", "a2", "g1") and c.company == "Acme" and abs(c.share - 2 / 3) < 1e-9
@@ -127,10 +134,6 @@ def test_without_a_grace_an_unbroken_huddle_still_alerts_and_any_lapse_resets() 
 def test_a_huddle_that_shrinks_below_min_size_resets_sooner_than_one_that_turns_mixed() -> None:
     huddle, shrunk, mixed = track(("a1", "a2", "a3")), track(("a1", "a2")), track(("a1", "a2", "a3", "g1", "g2"))
 
-    def since(*phases: tuple[Track, range]) -> list[float]:
-        p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20, shrunk_grace_s=3)
-        return [a.since for t, seconds in phases for a in run(p, t, seconds)]
-
     # Three seconds short of a member: the same huddle; five: a new one, its clock from scratch.
     assert since((huddle, range(0, 30)), (shrunk, range(30, 33)), (huddle, range(33, 100))) == [0.0]
     assert since((huddle, range(0, 30)), (shrunk, range(30, 35)), (huddle, range(35, 100))) == [35.0]
@@ -153,11 +156,6 @@ def test_a_colleague_gone_while_a_stranger_stays_is_a_member_short_not_a_mixed_g
     )
     p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20, shrunk_grace_s=3)
     assert p.min_colleagues == 3
-
-    def since(*phases: tuple[Track, range]) -> list[float]:
-        p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20, shrunk_grace_s=3)
-        return [a.since for t, seconds in phases for a in run(p, t, seconds)]
-
     assert since((huddle, range(0, 30)), (short, range(30, 35)), (huddle, range(35, 100))) == [35.0]
     assert since((huddle, range(0, 30)), (short, range(30, 33)), (huddle, range(33, 100))) == [0.0]
     assert since((huddle, range(0, 30)), (mixed, range(30, 40)), (huddle, range(40, 100))) == [0.0]
