@@ -13,6 +13,9 @@ time removes. The error the smoother reports is therefore the filter's own, plus
 persistent part, ``sqrt(persistent_m² + (persistent_share · fix err)²)``, that never
 averages away (both 0 by default: a fix's error is taken as noise). The position itself
 does not depend on them.
+
+A fix's error is taken as at least ``MIN_ERR_M``: a feed may report 0, and a fix of no error
+on a state of no uncertainty (the same ``now`` twice) would make the filter's gain 0/0.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ import numpy.typing as npt
 
 from .positioning import Fixes
 
-__all__ = ["Smoother"]
+__all__ = ["MIN_ERR_M", "Smoother"]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: The least error (metres) a fix is taken to have.
+MIN_ERR_M = 0.01
 
 
 class Smoother:
@@ -72,7 +78,7 @@ class Smoother:
         fresh = ~(dt <= self.forget_s)
         dt = np.clip(dt, 0.0, self.forget_s)
         prior_var = self._var[idx] + self.process_sd**2 * dt
-        meas_var = fixes.err**2
+        meas_var = np.maximum(fixes.err, MIN_ERR_M) ** 2
         dx = fixes.x - self._x[idx]
         dy = fixes.y - self._y[idx]
         jump = np.hypot(dx, dy)

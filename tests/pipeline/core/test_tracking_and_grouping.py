@@ -93,6 +93,16 @@ def test_smoother_damps_a_wild_fix() -> None:
         Smoother(process_sd=0)
 
 
+def test_a_fix_of_no_error_at_a_repeated_now_keeps_the_badge_placed() -> None:
+    # A feed may report err 0; the same now twice leaves the filter no uncertainty either.
+    s = Smoother()
+    idx = np.array([0])
+    for now, x in ((100.0, 1.0), (100.0, 1.1), (101.0, 1.2), (110.0, 1.3)):
+        out = s.update(Fixes(idx, np.array([x]), np.array([1.0]), np.array([0.0])), now)
+        assert np.isfinite(out.x).all() and np.isfinite(out.err).all(), now
+    assert abs(out.x[0] - 1.3) < 0.05
+
+
 def test_the_persistent_part_of_the_error_is_reported_and_never_moves_a_position() -> None:
     rng = np.random.default_rng(5)
     idx = np.arange(3)
