@@ -45,6 +45,12 @@ __all__ = ["BadgeIndex", "Contacts", "Drained", "Ingest"]
 #: a second of each other; (badge, seq) keys are remembered this long to drop the copies.
 CONTACT_COPY_S = 30.0
 
+#: Input stamped more than this ahead of the pipeline's clock (a gateway or feed host whose
+#: clock is wrong: a Raspberry Pi has no real-time clock until NTP sets it) is rejected when
+#: drained. Held, it would wait for its second to come and grow memory meanwhile; and one
+#: report stamped ahead would stop the report keys from being forgotten.
+AHEAD_S = 30.0
+
 log = logging.getLogger("mingle.ingest")
 
 LOG_FIRST = 5
@@ -129,6 +135,7 @@ class Ingest:
         self.site = site
         self.prefix = prefix
         self.gateway_index = {g: i for i, g in enumerate(gateway_ids)}
+        self._gateway_ids = list(self.gateway_index)
         self.known = frozenset(known_badges)
         self.badges = badges
         self.messages = 0
@@ -150,10 +157,11 @@ class Ingest:
         self._reports: dict[tuple[str, int], float] = {}  # (badge id, seq) -> first seen ts, in arrival order
         self._newest_report = -math.inf
 
-    def reject(self, reason: str, detail: str, topic: str) -> None:
-        self.rejected[reason] += 1
+    def reject(self, reason: str, detail: str, topic: str, count: int = 1) -> None:
+        before = self.rejected[reason]
+        self.rejected[reason] += count
         n = self.rejected[reason]
-        if n <= LOG_FIRST or n % LOG_EVERY == 0:
+        if before < LOG_FIRST or n // LOG_EVERY > before // LOG_EVERY:
             log.warning("rejected %s on %r: %s (%d so far)", reason, topic[:120], detail[:200], n)
 
     def _badge(self, badge: str, topic: str) -> int | None:
@@ -254,16 +262,19 @@ class Ingest:
             self._c.append((badge, near, float(rssi), ts))
             self.contacts += 1
 
-    def _forget_reports(self) -> None:
-        """Forget report keys older than ``CONTACT_COPY_S`` behind the newest (bounded memory).
+    def _forget_reports(self, now: float | None = None) -> None:
+        """Forget report keys older than ``CONTACT_COPY_S`` behind the newest (bounded memory),
+        and those of reports stamped more than ``AHEAD_S`` ahead of ``now`` (rejected).
 
         Keys are held in arrival order, which is nearly time order: the old ones are at the
         front, so a drain looks at the few that leave and one that stays, not at every key.
         """
+        ceiling = math.inf if now is None else now + AHEAD_S
+        self._newest_report = min(self._newest_report, ceiling)
         horizon = self._newest_report - CONTACT_COPY_S
         stale = []
         for key, ts in self._reports.items():
-            if ts >= horizon:
+            if horizon <= ts <= ceiling:
                 break
             stale.append(key)
         for key in stale:
@@ -303,22 +314,59 @@ class Ingest:
             self.tx_dbm.update((i, t) for i, t in zip(idx, tx, strict=True) if t is not None)
         self.readings += n
 
-    def drain(self) -> Drained:
+    def drain(self, now: float | None = None) -> Drained:
+        """What was accepted since the last drain. With ``now`` (the pipeline's clock), readings,
+        contacts and positions stamped more than ``AHEAD_S`` ahead of it are rejected
+        (``ahead_of_clock``) instead."""
         contacts = None
         if self._c:
             c = np.array(self._c, dtype=np.float64)
             contacts = Contacts(c[:, 0].astype(np.int64), c[:, 1].astype(np.int64), c[:, 2], c[:, 3])
             self._c = []
-            self._forget_reports()
-        out = Drained(
-            np.asarray(self._b, dtype=np.int64),
-            np.asarray(self._g, dtype=np.int64),
-            np.asarray(self._t, dtype=np.float64),
-            np.asarray(self._r, dtype=np.float64),
-            self._pos,
-            tuple(self._pauses),
-            contacts,
-        )
+        self._forget_reports(now)
+        badge = np.asarray(self._b, dtype=np.int64)
+        gateway = np.asarray(self._g, dtype=np.int64)
+        ts = np.asarray(self._t, dtype=np.float64)
+        rssi = np.asarray(self._r, dtype=np.float64)
+        positions = self._pos
+        if now is not None:
+            limit = now + AHEAD_S
+            ahead = ts > limit
+            if ahead.any():
+                first = int(np.argmax(ahead))
+                gw = self._gateway_ids[int(gateway[first])]
+                self.reject(
+                    "ahead_of_clock",
+                    f"{int(ahead.sum())} readings stamped up to {float(ts[ahead].max()) - now:.0f} s ahead of the "
+                    f"pipeline's clock (more than {AHEAD_S:.0f} s): is gateway {gw!r}'s clock set?",
+                    f"{self.prefix}/{self.site}/readings/{gw}",
+                    int(ahead.sum()),
+                )
+                keep = ~ahead
+                badge, gateway, ts, rssi = badge[keep], gateway[keep], ts[keep], rssi[keep]
+                self.readings -= int(ahead.sum())
+            if contacts is not None and (contacts.ts > limit).any():
+                late = contacts.ts > limit
+                self.reject(
+                    "ahead_of_clock",
+                    f"{int(late.sum())} neighbour reports stamped more than {AHEAD_S:.0f} s ahead of the pipeline's clock",
+                    f"{self.prefix}/{self.site}/contacts",
+                    int(late.sum()),
+                )
+                keep = ~late
+                contacts = Contacts(contacts.badge[keep], contacts.near[keep], contacts.rssi[keep], contacts.ts[keep])
+                self.contacts -= int(late.sum())
+            future = [i for i, p in positions.items() if p.ts > limit]
+            if future:
+                self.reject(
+                    "ahead_of_clock",
+                    f"{len(future)} positions stamped more than {AHEAD_S:.0f} s ahead of the pipeline's clock",
+                    f"{self.prefix}/{self.site}/positions",
+                    len(future),
+                )
+                positions = {i: p for i, p in positions.items() if p.ts <= limit}
+                self.positions -= len(future)
+        out = Drained(badge, gateway, ts, rssi, positions, tuple(self._pauses), contacts)
         self._b, self._g, self._t, self._r, self._pos = [], [], [], [], {}
         self._pauses = []
         return out

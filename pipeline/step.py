@@ -258,7 +258,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     started = time.perf_counter()  # measures the tick's own duration; never enters the maths
     for topic, payload in messages:
         state.ingest.accept(topic, payload)
-    drained = state.ingest.drain()
+    drained = state.ingest.drain(now)
     state.windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
     for pause in drained.pauses:
         state.policy.pause(pause.badge, pause.until)
@@ -266,7 +266,9 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         c = drained.contacts
         state.neighbours.add(c.badge, c.near, c.rssi, c.ts)
     for idx, p in drained.positions.items():
-        state.feed[idx] = (p.x, p.y, np.nan if p.heading is None else p.heading, 0.5 if p.err is None else p.err, p.ts)
+        # (Stamped a little ahead, it ages from now: it must not outstay the feed's max age.)
+        heading, err = np.nan if p.heading is None else p.heading, 0.5 if p.err is None else p.err
+        state.feed[idx] = (p.x, p.y, heading, err, min(p.ts, now))
     if state.motion is not None and drained.positions:
         moved = np.fromiter(drained.positions, dtype=np.int64, count=len(drained.positions))
         where = np.array([(p.x, p.y) for p in drained.positions.values()], dtype=np.float64)

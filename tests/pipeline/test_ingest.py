@@ -114,8 +114,8 @@ def test_known_and_new_badges_in_one_stream_keep_arrival_order(ingest: Ingest) -
     assert ingest.tx_dbm == {b01: -56, v1: -58} and ingest.unknown_badges == {"v-1"}
 
 
-def contacts(gateway: str = "gw-01", *items: dict[str, object]) -> bytes:
-    return json.dumps({"v": 1, "gateway": gateway, "sent": T0 + 1, "contacts": list(items)}).encode()
+def contacts(gateway: str = "gw-01", *items: dict[str, object], sent: float = T0 + 1) -> bytes:
+    return json.dumps({"v": 1, "gateway": gateway, "sent": sent, "contacts": list(items)}).encode()
 
 
 def contact(**fields: object) -> dict[str, object]:
@@ -152,3 +152,51 @@ def test_bad_contacts_are_rejected_with_their_reason_and_the_rest_kept(ingest: I
     }
     out = ingest.drain().contacts
     assert out is not None and len(out) == 1
+
+
+def test_input_stamped_far_ahead_of_the_clock_is_rejected_counted_and_logged(
+    ingest: Ingest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A gateway whose clock runs a day ahead: held, its readings would wait a day and grow memory."""
+    day = 86400.0
+
+    def batch(gateway: str, ts: float) -> bytes:
+        readings = [{"badge": "b-01", "rssi": -60, "ts": ts}, {"badge": "b-02", "rssi": -61, "ts": ts}]
+        return json.dumps({"v": 1, "gateway": gateway, "sent": ts + 1, "readings": readings}).encode()
+
+    def position(ts: float) -> bytes:
+        p = {"badge": "b-03", "x": 1.0, "y": 1.0, "ts": ts}
+        return json.dumps({"v": 1, "source": "uwb-1", "sent": ts, "positions": [p]}).encode()
+
+    with caplog.at_level(logging.WARNING, logger="mingle.ingest"):
+        ingest.accept("mingle/expo/readings/gw-01", batch("gw-01", T0))
+        ingest.accept("mingle/expo/readings/gw-02", batch("gw-02", T0 + day))
+        ingest.accept("mingle/expo/readings/gw-03", batch("gw-03", T0 + 20))  # within AHEAD_S: kept
+        ingest.accept("mingle/expo/contacts/gw-02", contacts("gw-02", contact(ts=T0 + day), sent=T0 + day))
+        ingest.accept("mingle/expo/positions/uwb-1", position(T0 + day))
+        out = ingest.drain(T0 + 1)
+    assert out.gateway.tolist() == [0, 0, 2, 2] and out.ts.tolist() == [T0, T0, T0 + 20, T0 + 20]
+    assert out.contacts is not None and len(out.contacts) == 0 and out.positions == {}
+    assert dict(ingest.rejected) == {"ahead_of_clock": 4}
+    assert ingest.readings == 4 and ingest.contacts == 0 and ingest.positions == 0
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("gw-02" in m and "ahead" in m for m in logged), logged
+    # Without a clock nothing is ahead of it.
+    ingest.accept("mingle/expo/readings/gw-02", batch("gw-02", T0 + day))
+    assert ingest.drain().badge.shape == (2,)
+
+
+def test_a_report_stamped_ahead_neither_pins_the_report_keys_nor_blocks_a_rebooted_badge(ingest: Ingest) -> None:
+    ahead = contact(badge="b-03", seq=999, ts=T0 + 86400)
+    ingest.accept("mingle/expo/contacts/gw-02", contacts("gw-02", ahead, sent=T0 + 86400))
+    ingest.drain(T0)
+    for s in range(1, 301):
+        ingest.accept("mingle/expo/contacts/gw-01", contacts("gw-01", contact(seq=s, ts=T0 + s), sent=T0 + s))
+        ingest.drain(T0 + s)
+    assert len(ingest._reports) <= 32  # the last CONTACT_COPY_S of reports, not all 301
+    # b-01 reboots and its seq starts again: its reports are new, not copies.
+    for k in range(5):
+        report = contact(seq=1 + k, ts=T0 + 301 + k)
+        ingest.accept("mingle/expo/contacts/gw-01", contacts("gw-01", report, sent=T0 + 301 + k))
+    out = ingest.drain(T0 + 306)
+    assert out.contacts is not None and len(out.contacts) == 5 and ingest.contact_copies == 0
