@@ -5,7 +5,7 @@ buffers what was accepted until the next tick drains it. Nothing raises: a bad m
 or item is counted under its reason and logged (rate-limited, so a flood of garbage cannot
 flood the log). Badge ids not on the roster are counted as unknown and kept for
 positioning. The number of distinct badges is capped so hostile traffic cannot grow memory
-without bound.
+without bound, with room kept for every roster badge.
 """
 
 from __future__ import annotations
@@ -138,6 +138,7 @@ class Ingest:
         self._gateway_ids = list(self.gateway_index)
         self.known = frozenset(known_badges)
         self.badges = badges
+        self._unheard_known = sum(1 for b in self.known if badges.find(b) is None)
         self.messages = 0
         self.readings = 0
         self.positions = 0
@@ -171,13 +172,16 @@ class Ingest:
         if idx is not None:  # seen before (every indexed id is known or already counted)
             return idx
         if badge not in self.known and badge not in self.unknown_badges:
-            if len(self.unknown_badges) >= self.badges.capacity:
+            # Room is kept for every roster badge not heard yet: unknown ids cannot lock them out.
+            if len(self.badges) + self._unheard_known >= self.badges.capacity:
                 self.reject("badge_capacity", f"badge {badge!r} beyond {self.badges.capacity} distinct", topic)
                 return None
             self.unknown_badges.add(badge)
         idx = self.badges.get(badge)
         if idx is None:
             self.reject("badge_capacity", f"badge {badge!r} beyond {self.badges.capacity} distinct", topic)
+        elif badge in self.known:
+            self._unheard_known -= 1
         return idx
 
     def accept(self, topic: str, payload: bytes | str | dict[str, Any]) -> None:

@@ -56,10 +56,19 @@ def test_unknown_badges_are_counted_and_kept(ingest: Ingest) -> None:
     assert ingest.drain().badge.shape == (1,)
 
 
-def test_badge_capacity_bounds_memory(ingest: Ingest) -> None:
+def test_badge_capacity_bounds_memory_and_keeps_room_for_the_roster(ingest: Ingest) -> None:
+    roster = sorted(ingest.known)
+    ingest.accept("mingle/expo/readings/gw-01", msg(badge=roster[0]))
     for k in range(30):
         ingest.accept("mingle/expo/readings/gw-01", msg(badge=f"x-{k}"))
-    assert len(ingest.badges) == 10 and ingest.rejected["badge_capacity"] == 20
+    admitted = 10 - len(roster)  # the index holds 10; every roster badge keeps its place
+    assert admitted > 0 and len(ingest.unknown_badges) == admitted
+    assert ingest.rejected["badge_capacity"] == 30 - admitted
+    # The roster's attendees heard for the first time after the flood still get in.
+    for badge in roster[1:]:
+        ingest.accept("mingle/expo/readings/gw-01", msg(badge=badge))
+    assert len(ingest.badges) == 10 and ingest.rejected["badge_capacity"] == 30 - admitted
+    assert ingest.drain().badge.shape == (1 + admitted + len(roster) - 1,)
 
 
 def test_rejections_are_logged_but_rate_limited(ingest: Ingest, caplog: pytest.LogCaptureFixture) -> None:
