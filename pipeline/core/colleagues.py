@@ -116,6 +116,7 @@ class ColleagueFinder:
         """
         n = graph.shape[0]
         if n < 2:
+            self._attached = {}  # (attached *last tick*: none after a tick without candidates)
             return []
         coo = graph.tocoo()
         if pair_distance is None:
@@ -139,6 +140,7 @@ class ColleagueFinder:
         clustered = np.flatnonzero(labels >= 0)
         k = int(labels.max()) + 1 if clustered.shape[0] else 0
         if k == 0:
+            self._attached = {}
             return groups
         # hits[c, j]: how many of cluster c's members badge j stands close to (one sparse product).
         member_of = sparse.csr_matrix(

@@ -81,3 +81,12 @@ def test_it_validates_its_settings() -> None:
         NeighbourReports(window_s=0.0)
     with pytest.raises(ValueError):
         NeighbourReports(unheard_dbm=float("nan"))
+
+
+def test_the_store_stays_bounded_when_nobody_asks() -> None:
+    # A detector that does not read the reports never queries: adding alone must forget the old.
+    store = NeighbourReports(window_s=20.0)
+    for s in range(300):
+        store.add(ints(1, 3), ints(2, 4), arr(-60, -61), arr(T + s, T + s))
+    assert len(store) == 2 * 40  # two windows' worth, not 300 seconds'
+    assert store.level(ints(1, 3), ints(2, 4), T + 299).tolist() == [-60.0, -61.0]

@@ -254,6 +254,28 @@ def test_a_colleague_the_reports_put_with_nobody_leaves_the_candidate() -> None:
     assert sorted(sorted(g.tolist()) for g in plain) == [[0, 1, 2, 3], [4, 5], [6, 7]]
 
 
+def test_a_stranger_is_held_by_keep_m_only_if_attached_on_the_tick_before() -> None:
+    from scipy import sparse
+
+    from pipeline.core.colleagues import ColleagueFinder
+
+    company, ids = np.array([0, 0, 1]), np.array([10, 11, 12])  # 0, 1 colleagues; 2 a stranger
+    graph = sparse.csr_matrix(np.ones((3, 3)) - np.eye(3))
+
+    def at(colleagues: float, stranger: float):  # type: ignore[no-untyped-def]
+        def pair_distance(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+            return np.where(np.maximum(r, c) == 2, stranger, colleagues).astype(float)
+
+        return pair_distance
+
+    finder = ColleagueFinder(1.5, attach_m=1.2, keep_m=2.0)
+    assert [g.tolist() for g in finder.fit(graph, company, ids, at(0.5, 1.0), now=0.0)] == [[0, 1, 2]]
+    assert finder.fit(graph, company, ids, at(9.0, 9.0), now=10.0) == []  # no candidate for a while
+    assert finder.fit(graph[:1, :1], company[:1], ids[:1], at(9.0, 9.0), now=11.0) == []
+    # Ten minutes on the stranger stands within keep_m but beyond attach_m: not in the group.
+    assert [g.tolist() for g in finder.fit(graph, company, ids, at(0.5, 1.5), now=600.0)] == [[0, 1]]
+
+
 def test_an_attached_stranger_stays_attached_within_keep_m() -> None:
     from scipy import sparse
 
