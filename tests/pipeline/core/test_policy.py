@@ -174,6 +174,18 @@ def test_without_a_shrunk_grace_a_group_short_of_a_member_keeps_the_grace() -> N
     assert [a.since for a in fired] == [0.0]
 
 
+def test_clocks_of_tracks_no_longer_seen_are_forgotten_after_the_grace() -> None:
+    # Tracks that stop coming without being reported ended (another tracker's) leave no state.
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo", grace_s=20)
+    for k in range(50):
+        t = track(("a1", "a2", "a3"), tid=f"c-{k}")
+        run(p, t, range(10 * k, 10 * k + 5))
+    assert set(p.state) <= {"c-47", "c-48", "c-49"}
+    # A huddle seen again within its grace keeps its clock.
+    fired = run(p, track(("a1", "a2", "a3"), tid="c-49"), range(500, 560))
+    assert [a.since for a in fired] == [490.0]
+
+
 def test_the_same_huddle_on_a_new_track_is_suppressed_within_cooldown() -> None:
     p = HuddlePolicy(POLICY, PEOPLE, site="expo")
     first = run(p, track(("a1", "a2", "a3")), range(0, 61))
