@@ -301,7 +301,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         # The pair scores are averages over colleague_smooth_s: refreshed every colleague_every_s,
         # read back from the averages in between.
         last = state.colleagues_measured
-        measure = last is None or now - last >= state.detector.colleague_every_s - 1e-6
+        # (A clock set back measures at once: it is not "too soon" after a time yet to come.)
+        measure = last is None or not 0 <= now - last < state.detector.colleague_every_s - 1e-6
         covary = _fluctuations(state, fixes.badge, now) if measure else None
         shift = covary_shift(state, graph, covary, now) if covary is not None else 0.0
         if measure:

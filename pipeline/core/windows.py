@@ -119,6 +119,11 @@ class RssiWindows:
         self._ring_bits = (math.ceil(self.keep_s) + self._ahead - 1).bit_length()
         self._ring = 1 << self._ring_bits
         self._t: int | None = None  # newest whole second a query has seen (the expiry clock)
+        self._pending: list[tuple[IntArray, FloatArray, FloatArray]] = []  # (key, ts, rssi) unbinned
+        self._clear()
+
+    def _clear(self) -> None:
+        """An empty store (counters kept)."""
         self._keys = np.empty(0, dtype=np.int64)  # live pair keys (badge << 12 | gateway), sorted
         self._slot_of = np.empty(0, dtype=np.int64)  # their slots, aligned with _keys
         self._level = np.full((0, self._ring), _EMPTY, dtype=np.int16)  # [slot, k % ring] mean, 0.01 dBm
@@ -131,7 +136,6 @@ class RssiWindows:
         self._free = np.empty(0, dtype=np.int64)  # free slots (a stack)
         self._used = 0  # slots [0, _used) have ever been handed out
         self._held = 0  # readings in the ring
-        self._pending: list[tuple[IntArray, FloatArray, FloatArray]] = []  # (key, ts, rssi) unbinned
 
     def add(self, badge: IntArray, gateway: IntArray, ts: FloatArray, rssi: FloatArray) -> None:
         """Append aligned arrays of readings (badge and gateway as integer indices)."""
@@ -162,6 +166,19 @@ class RssiWindows:
         """Move the expiry clock to ``t``: clear the seconds that left, free silent slots."""
         if self._t is None:
             self._t = t
+            return
+        if t < self._first_kept(self._t):
+            # The clock stepped back past everything held (a host clock set back): what is held
+            # is stamped ahead of the new clock, which would drop everything heard until it
+            # caught up. Start afresh from the new clock.
+            self.revision += 1
+            self.too_old += self._held
+            self._clear()
+            self._t = t
+            # Readings still pending from before the step are stamped for the old clock.
+            stamped = [(key, ts, rssi, ts <= t + self._ahead + 1) for key, ts, rssi in self._pending]
+            self.too_old += sum(int((~now).sum()) for *_, now in stamped)
+            self._pending = [(key[now], ts[now], rssi[now]) for key, ts, rssi, now in stamped]
             return
         if t <= self._t:
             return

@@ -80,6 +80,31 @@ def test_a_paused_attendee_is_not_nudged_and_a_cancel_resumes(venue_file: Path, 
     assert run({5: [("b-01", T0 + 1800)], 30: [("b-01", T0 + 30)]}) == [("b-01",)]
 
 
+@pytest.mark.parametrize("back_s", [20.0, 300.0])
+def test_a_clock_set_back_keeps_placing_badges_and_measuring_pairs(
+    venue_file: Path, roster_file: Path, back_s: float
+) -> None:
+    """The host's clock is set back (an NTP correction): the pipeline carries on from the new clock."""
+    venue, roster = load_venue(venue_file), load_roster(roster_file)
+    state = PipelineState(venue, roster, MINGLE)
+    assert state.colleagues is not None
+    msgs = ideal_messages(venue, 60)
+    for s in range(40):
+        step(state, [(t, p) for t, p, arrival in msgs if T0 + s <= arrival < T0 + s + 1], T0 + s + 1)
+    measured = []
+    for s in range(40, 55):  # the same readings, restamped on a clock back_s behind
+        batch = []
+        for t, p, arrival in msgs:
+            if T0 + s <= arrival < T0 + s + 1:
+                moved = {**p, "sent": p["sent"] - back_s}  # type: ignore[operator]
+                moved["readings"] = [{**r, "ts": r["ts"] - back_s} for r in p["readings"]]  # type: ignore[attr-defined]
+                batch.append((t, moved))
+        result = step(state, batch, T0 + s + 1 - back_s)
+        measured.append(state.colleagues_measured == T0 + s + 1 - back_s)
+        assert {b.badge for b in result.frame.badges} == set(SPOTS), s
+    assert all(measured)
+
+
 def test_step_copes_with_no_input(venue_file: Path, roster_file: Path) -> None:
     state = PipelineState(load_venue(venue_file), load_roster(roster_file))
     result = step(state, [], T0)

@@ -288,3 +288,19 @@ def test_series_of_pairs_heard_in_enough_seconds_are_those_rows_of_all_series(se
                 assert got.badge.tolist() == every.badge[keep].tolist()
                 assert got.gateway.tolist() == every.gateway[keep].tolist()
                 assert got.values.tobytes() == every.values[keep].tobytes()
+
+
+def test_a_clock_set_back_past_the_window_starts_the_store_afresh() -> None:
+    w = RssiWindows(10.0, keep_s=30.0)
+    for t in range(1000, 1010):
+        w.add(iarr(0), iarr(0), arr(float(t)), arr(-60))
+        w.summarize(float(t), 1)
+    # The host clock is set back ten minutes: what is heard from now on is placed at once.
+    for t in range(400, 403):
+        w.add(iarr(0, 1), iarr(0, 0), arr(float(t), float(t)), arr(-70, -50))
+    s = w.summarize(402.0, 2)
+    assert s.badge.tolist() == [0, 1] and s.count.tolist() == [3, 3] and s.median.tolist() == [-70.0, -50.0]
+    assert w.too_old == 10  # what was held, stamped ahead of the new clock
+    # A step back within the window is only late input: nothing is cleared.
+    w.add(iarr(1), iarr(0), arr(399.0), arr(-52))
+    assert w.summarize(402.0, 2).count.tolist() == [3, 4] and w.too_old == 10
