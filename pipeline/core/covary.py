@@ -38,6 +38,7 @@ MIN_SECONDS = 8  # seconds heard a (badge, gateway) series needs to be kept, by 
 # figures depend on its own rows only, so the chunking changes no bit.
 _CHUNK = 1 << 18
 _SLOTS_PER_BLOCK = 1 << 15  # (badge, gateway) series centred and smoothed per block
+_MAX_SMOOTH_S = 127  # the box counts are int8
 _DENSE_CELLS = 1 << 22  # up to this many (row, gateway) cells, slots are found by a table
 
 
@@ -88,8 +89,8 @@ class Fluctuations:
         min_seconds: int = MIN_SECONDS,
         smooth_s: int = 3,
     ) -> None:
-        if not (isinstance(smooth_s, int) and smooth_s >= 1):
-            raise ValueError(f"smooth_s must be an integer >= 1 seconds, got {smooth_s!r}")
+        if not (isinstance(smooth_s, int) and 1 <= smooth_s <= _MAX_SMOOTH_S):
+            raise ValueError(f"smooth_s must be an integer in [1, {_MAX_SMOOTH_S}] seconds, got {smooth_s!r}")
         self._source = source
         self.row_of = np.asarray(row_of, dtype=np.int64)
         self.n_gateways = max(int(n_gateways), 1)

@@ -420,7 +420,9 @@ class RssiWindows:
             at = np.repeat(lo, hi - lo) + ranks(hi - lo)
             keys, slots = keys[at], slots[at]
         first = t - seconds + 1
-        lo_k = max(first, self._first_kept(t))
+        # (What is kept is by the store's own clock, which a query for an earlier now does not move.)
+        assert self._t is not None
+        lo_k = max(first, self._first_kept(self._t))
         hi_k = min(t, t + self._ahead)
         if hi_k < lo_k:
             keys, values = keys[:0], np.full((0, seconds), np.nan, dtype=np.float32)

@@ -18,6 +18,12 @@ def test_a_negative_time_or_margin_is_refused_by_name(name: str) -> None:
         Detector(name="x", **{name: -1.0})
 
 
+@pytest.mark.parametrize("seconds", [0, 128])
+def test_a_co_fluctuation_box_outside_its_counters_range_is_refused(seconds: int) -> None:
+    with pytest.raises(ValueError, match="covary_smooth_s"):
+        replace(MINGLE, covary_smooth_s=seconds)
+
+
 def test_the_pipeline_policy_takes_the_detectors_graces() -> None:
     venue = Venue("expo", "Expo", Floor(10.0, 10.0), (Gateway("gw-1", 1.0, 1.0),))
     roster = Roster([Attendee("b-1", "Acme")])

@@ -304,3 +304,13 @@ def test_a_clock_set_back_past_the_window_starts_the_store_afresh() -> None:
     # A step back within the window is only late input: nothing is cleared.
     w.add(iarr(1), iarr(0), arr(399.0), arr(-52))
     assert w.summarize(402.0, 2).count.tolist() == [3, 4] and w.too_old == 10
+
+
+def test_a_series_for_an_earlier_now_reads_only_the_seconds_still_kept() -> None:
+    w = RssiWindows(10.0, keep_s=30.0)  # a ring of 32 seconds with 2 s of future slack
+    k = np.arange(95, 133)
+    w.add(np.zeros(k.size, np.int64), np.zeros(k.size, np.int64), k.astype(float), -k / 10.0)
+    w.summarize(130.0, 1)  # the store's clock reaches 130: seconds 101 .. 132 are kept
+    s = w.series(129.0, 30)  # one second earlier: seconds 100 .. 129
+    assert math.isnan(s.values[0, 0])  # second 100 has left (its column now holds 132)
+    assert s.values[0, 1:].tolist() == pytest.approx((-np.arange(101, 130) / 10.0).tolist(), abs=0.01)
