@@ -353,7 +353,7 @@ class Ingest:
                 late = contacts.ts > limit
                 self.reject(
                     "ahead_of_clock",
-                    f"{int(late.sum())} neighbour reports stamped more than {AHEAD_S:.0f} s ahead of the pipeline's clock",
+                    f"{int(late.sum())} neighbour reports stamped more than {AHEAD_S:.0f} s ahead of the clock",
                     f"{self.prefix}/{self.site}/contacts",
                     int(late.sum()),
                 )
@@ -364,7 +364,7 @@ class Ingest:
             if future:
                 self.reject(
                     "ahead_of_clock",
-                    f"{len(future)} positions stamped more than {AHEAD_S:.0f} s ahead of the pipeline's clock",
+                    f"{len(future)} positions stamped more than {AHEAD_S:.0f} s ahead of the clock",
                     f"{self.prefix}/{self.site}/positions",
                     len(future),
                 )
