@@ -267,8 +267,8 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         state.neighbours.add(c.badge, c.near, c.rssi, c.ts)
     for idx, p in drained.positions.items():
         # (Stamped a little ahead, it ages from now: it must not outstay the feed's max age.)
-        heading, err = np.nan if p.heading is None else p.heading, 0.5 if p.err is None else p.err
-        state.feed[idx] = (p.x, p.y, heading, err, min(p.ts, now))
+        towards = np.nan if p.heading is None else p.heading
+        state.feed[idx] = (p.x, p.y, towards, 0.5 if p.err is None else p.err, min(p.ts, now))
     if state.motion is not None and drained.positions:
         moved = np.fromiter(drained.positions, dtype=np.int64, count=len(drained.positions))
         where = np.array([(p.x, p.y) for p in drained.positions.values()], dtype=np.float64)

@@ -126,8 +126,8 @@ class HuddlePolicy:
         # A clock lapsed beyond its grace restarts whenever its track is seen again (OK at the
         # last update is no lapse): forgotten now, a track that ends unreported (the other
         # tracker's, when a venue's input flips between a feed and the radio) leaves nothing.
-        lapsed = [t for t, st in self.state.items() if now - st.last_ok > self.grace_s and st.last_ok != self._previous]
-        for tid in lapsed:
+        gone = [t for t, st in self.state.items() if now - st.last_ok > self.grace_s and st.last_ok != self._previous]
+        for tid in gone:
             del self.state[tid]
         horizon = now - self.policy.cooldown_s
         self.recent = [r for r in self.recent if r[0] >= horizon]
