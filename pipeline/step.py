@@ -266,6 +266,9 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         c = drained.contacts
         state.neighbours.add(c.badge, c.near, c.rssi, c.ts)
     for idx, p in drained.positions.items():
+        held = state.feed.get(idx)
+        if held is not None and p.ts < held[4]:  # older than the one held (it arrived late): not news
+            continue
         # (Stamped a little ahead, it ages from now: it must not outstay the feed's max age.)
         towards = np.nan if p.heading is None else p.heading
         state.feed[idx] = (p.x, p.y, towards, 0.5 if p.err is None else p.err, min(p.ts, now))

@@ -168,6 +168,18 @@ def test_a_positions_feed_bypasses_rssi_and_uses_headings(venue_file: Path, rost
     assert state.ingest.positions == 75 * 4 and state.ingest.readings == 0
 
 
+def test_a_feed_position_that_arrives_after_a_newer_one_is_not_taken(venue_file: Path, roster_file: Path) -> None:
+    state = PipelineState(load_venue(venue_file), load_roster(roster_file))
+
+    def at(ts: float, x: float) -> tuple[str, dict[str, object]]:
+        p = {"badge": "b-06", "x": x, "y": 10.0, "ts": ts, "err": 0.3}
+        return "mingle/expo/positions/uwb-1", {"v": 1, "source": "uwb-1", "sent": ts, "positions": [p]}
+
+    step(state, [at(T0 + 2, 5.0)], T0 + 2)
+    step(state, [at(T0 + 1, 30.0)], T0 + 3)  # measured earlier, delivered a tick later
+    assert state.feed[state.badges.index["b-06"]][0] == 5.0
+
+
 def _walker_past_a_circle(state: PipelineState, seconds: int) -> tuple[list[set[str]], list[tuple[str, ...]]]:
     """Three Acme colleagues in a circle round (10, 7); Eve (Globex) walks to and fro at
     1 m/s along y = 7.9, 0.9 m from the centre, passing the circle every 12 s. Returns the
