@@ -161,7 +161,8 @@ def _positions(state: PipelineState, now: float) -> tuple[Fixes, np.ndarray, Pro
     kind = np.zeros(len(state.badges), dtype=np.int8)  # 0 person, 1 anchor, 2 on the feed
     kind[state.anchor_index] = 1
     feed_ids = np.array(sorted(state.feed), dtype=np.int64)
-    kind[feed_ids] = np.where(kind[feed_ids] == 1, 1, 2)
+    feed_ids = feed_ids[kind[feed_ids] != 1]  # (a reference badge or gateway a feed also tracks is no person)
+    kind[feed_ids] = 2
     pair_kind = kind[summary.badge]
     is_anchor = pair_kind == 1
     if np.any(is_anchor):

@@ -180,6 +180,14 @@ def test_a_feed_position_that_arrives_after_a_newer_one_is_not_taken(venue_file:
     assert state.feed[state.badges.index["b-06"]][0] == 5.0
 
 
+def test_a_reference_badge_on_the_feed_is_not_placed_as_a_person(venue_file: Path, roster_file: Path) -> None:
+    state = PipelineState(load_venue(venue_file), load_roster(roster_file))
+    positions = [{"badge": b, "x": 1.0, "y": 7.0, "ts": T0, "err": 0.3} for b in ("ref-01", "b-06")]
+    msg = {"v": 1, "source": "uwb-1", "sent": T0, "positions": positions}
+    result = step(state, [("mingle/expo/positions/uwb-1", msg)], T0 + 1)
+    assert [b.badge for b in result.frame.badges] == ["b-06"]
+
+
 def _walker_past_a_circle(state: PipelineState, seconds: int) -> tuple[list[set[str]], list[tuple[str, ...]]]:
     """Three Acme colleagues in a circle round (10, 7); Eve (Globex) walks to and fro at
     1 m/s along y = 7.9, 0.9 m from the centre, passing the circle every 12 s. Returns the
