@@ -6,6 +6,7 @@ so tests (and the demo) drive it with any clock they like.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,12 +14,15 @@ from typing import Protocol
 
 from mingle_wire import DecodeError, Topics, dumps, encode_alert, encode_frame, loads, valid_id
 from pipeline.step import PipelineState, TickResult, step
+from pipeline.store import StoreError
 
 from .inbox import Inbox
 from .nudges import best_gateways, nudge_payload
 from .stats import LiveStats
 
 __all__ = ["LiveService", "Outbound"]
+
+log = logging.getLogger("mingle.live")
 
 
 class TickSink(Protocol):
@@ -71,6 +75,7 @@ class LiveService:
         self.published_alerts = 0
         self.published_nudges = 0
         self.tick_errors = 0
+        self.store_errors = 0
         #: Extra fields for the status (the runner adds the broker link's counters).
         self.status_extra: Callable[[], dict[str, object]] | None = None
         #: Where ticks and nudge acknowledgements are recorded (the event store), if anywhere.
@@ -137,8 +142,6 @@ class LiveService:
         stats.queue_lag_s.extend(wall - m.t for m in batch)
         result = step(self.state, [(m.topic, m.payload) for m in batch], now)
         self.last = result
-        if self.sink is not None:
-            self.sink.on_tick(result)
         stats.badges_placed = len(result.frame.badges)
         out = [Outbound(self.topics.frames, encode_frame(result.frame), 0)]
         nudged = [b for a in result.alerts if not a.held_out for b in a.nudge]
@@ -151,6 +154,15 @@ class LiveService:
             for badge in alert.nudge:
                 out.append(Outbound(self.topics.nudge(badge), nudge_payload(alert, badge, via.get(badge)), 1))
                 self.published_nudges += 1
+        if self.sink is not None:
+            # After the messages are built: a store that fails (locked, disk full) must not cost
+            # the venue its alerts and nudges. Its rows wait for the next flush (pipeline/store).
+            try:
+                self.sink.on_tick(result)
+            except StoreError as exc:
+                self.store_errors += 1
+                if self.store_errors <= 5 or self.store_errors % 100 == 0:
+                    log.error("event store write failed (%d so far): %s", self.store_errors, exc)
         if self._next_status is not None and now >= self._next_status:
             self._next_status = now + self.status_every_s
             out.append(self.status(now))
@@ -169,6 +181,7 @@ class LiveService:
             alerts=self.published_alerts,
             nudges=self.published_nudges,
             tick_errors=self.tick_errors,
+            store_errors=self.store_errors,
             **(self.status_extra() if self.status_extra is not None else {}),
             **extra,
         )

@@ -2,12 +2,17 @@
 
 Rows collect in an in-memory buffer and go to SQLite in one transaction every
 ``flush_every`` ticks, when the buffer holds ``max_rows`` rows (the bound: a flush, never
-a drop), and on :meth:`StoreWriter.close`.
+a drop), and on :meth:`StoreWriter.close`. A flush that fails (the file locked by another
+process, a full disk) keeps every row for the next one: the transaction is all or nothing.
+Only if the store keeps failing until ``backlog_rows`` are held are they given up, counted
+in ``rows_lost`` and logged, so memory stays bounded.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,9 +20,11 @@ from typing import Any
 from mingle_wire import Alert
 
 from .contacts import Contact
-from .db import insert_many, open_store
+from .db import StoreError, insert_many, open_store
 
 __all__ = ["StoreWriter"]
+
+log = logging.getLogger("mingle.store")
 
 _SQL = {
     "people": "INSERT OR REPLACE INTO people VALUES (?, ?)",
@@ -36,11 +43,15 @@ _SQL = {
 class StoreWriter:
     """Buffered writer for one store file. ``flush_every`` ticks (>= 1), ``max_rows`` rows (>= 1)."""
 
-    def __init__(self, path: str | Path, *, flush_every: int = 30, max_rows: int = 50_000) -> None:
+    def __init__(
+        self, path: str | Path, *, flush_every: int = 30, max_rows: int = 50_000, backlog_rows: int | None = None
+    ) -> None:
         if flush_every < 1 or max_rows < 1:
             raise ValueError(f"flush_every and max_rows must be >= 1, got {flush_every!r} and {max_rows!r}")
         self.flush_every = flush_every
         self.max_rows = max_rows
+        self.backlog_rows = 10 * max_rows if backlog_rows is None else max(backlog_rows, max_rows)
+        self.rows_lost = 0
         self.conn = open_store(path)
         self._buf: dict[str, list[tuple[Any, ...]]] = {k: [] for k in _SQL}
         self._rows = 0
@@ -62,6 +73,8 @@ class StoreWriter:
             self._add("people", (badge, company))
 
     def position(self, ts: float, badge: str, x: float, y: float) -> None:
+        if not (math.isfinite(x) and math.isfinite(y)):  # (a NULL would fail the whole transaction)
+            raise ValueError(f"position of {badge!r} at {ts!r} is not finite: ({x!r}, {y!r})")
         self._add("positions", (ts, badge, x, y))
 
     def contact(self, contact: Contact) -> None:
@@ -122,15 +135,28 @@ class StoreWriter:
         return self._rows
 
     def flush(self) -> None:
+        """Write every buffered row in one transaction; raises :class:`StoreError` (the rows kept
+        for the next flush, or given up beyond ``backlog_rows``)."""
         if not self._rows:
             return
-        with self.conn:
-            for table, rows in self._buf.items():
-                if rows:
-                    insert_many(self.conn, _SQL[table], rows)
-                    rows.clear()
-        self._rows = 0
+        try:
+            with self.conn:
+                for table, rows in self._buf.items():
+                    if rows:
+                        insert_many(self.conn, _SQL[table], rows)
+        except StoreError:
+            if self._rows >= self.backlog_rows:
+                log.error("the store has failed until %d rows were held: they are given up", self._rows)
+                self.rows_lost += self._rows
+                self._clear()
+            raise
+        self._clear()
         self.flushes += 1
+
+    def _clear(self) -> None:
+        for rows in self._buf.values():
+            rows.clear()
+        self._rows = 0
 
     def close(self) -> None:
         self.flush()

@@ -85,6 +85,38 @@ def test_ticks_and_delivered_acks_reach_the_sink(venue_file: Path, roster_file: 
     assert sink.ticks == [1764140010.0] and len(service.inbox) == 0
 
 
+def test_a_failing_store_costs_no_alert_or_nudge(
+    venue_file: Path, roster_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pipeline.live.service as service_module
+    from mingle_wire import Alert, Frame
+    from pipeline.step import TickResult
+    from pipeline.store import StoreError
+
+    venue = load_venue(venue_file)
+
+    def one_alert(state: object, messages: object, now: float) -> TickResult:  # the policy fired, nudging b-01
+        alert = Alert("a-1", venue.site, now, "h-1", "Acme", ("b-01", "b-02", "b-04"), now - 90, ("b-01",))
+        return TickResult(Frame(venue.site, now), (alert,))
+
+    class LockedStore:
+        def on_tick(self, result: object) -> None:
+            raise StoreError("database is locked")
+
+        def acknowledge(self, alert: str, badge: str, ts: float) -> None: ...
+
+        def close(self) -> None: ...
+
+    monkeypatch.setattr(service_module, "step", one_alert)
+    service = LiveService(PipelineState(venue, load_roster(roster_file)), sink=LockedStore(), status_every_s=1.0)
+    with caplog.at_level("ERROR", logger="mingle.live"):
+        out = service.tick(1764140000.0) + service.tick(1764140001.0)
+    topics = [m.topic for m in out]
+    assert topics.count("mingle/expo/alerts") == 2 and topics.count("mingle/expo/nudges/b-01") == 2
+    assert service.store_errors == 2 and service.last_status is not None and service.last_status["store_errors"] == 2
+    assert any("database is locked" in r.getMessage() for r in caplog.records)
+
+
 def test_inbox_is_safe_to_fill_from_another_thread() -> None:
     box = Inbox(1000)
     taken: list[bytes] = []

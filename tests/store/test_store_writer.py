@@ -43,6 +43,37 @@ def test_writes_are_batched_and_bounded(tmp_path: Path) -> None:
         StoreWriter(tmp_path / "y.db", flush_every=0)
 
 
+def test_a_failed_flush_keeps_every_row_for_the_next_and_a_lasting_failure_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    w = StoreWriter(path, flush_every=1, max_rows=4, backlog_rows=6)
+    w.conn.execute("PRAGMA busy_timeout = 20")
+    other = sqlite3.connect(path)
+    other.execute("BEGIN EXCLUSIVE")  # another process holds the file
+    w.people({"a-1": "acme", "a-2": "acme"})
+    w.position(T0, "a-1", 1.0, 2.0)
+    with pytest.raises(StoreError):
+        w.flush()
+    assert w.pending == 3 and w.rows_lost == 0  # nothing lost: the people rows were not cleared
+    other.rollback()
+    w.flush()
+    with EventStore(path, readonly=True) as s:
+        assert s.count("people") == 2 and s.count("positions") == 1
+    # A failure that lasts: rows are held up to backlog_rows, then given up and counted.
+    other.execute("BEGIN EXCLUSIVE")
+    failed = 0
+    for k in range(10):
+        try:
+            w.position(T0 + k, "a-1", 1.0, 2.0)  # from max_rows on, every row tries a flush
+        except StoreError:
+            failed += 1
+    assert failed == 4 and w.rows_lost == 6 and w.pending == 4  # 6 given up, the last 4 held
+    other.rollback()
+    other.close()
+    with pytest.raises(ValueError, match="not finite"):
+        w.position(T0, "a-1", float("nan"), 2.0)
+    w.close()
+
+
 def test_reader_reads_while_writer_writes(tmp_path: Path) -> None:
     path = tmp_path / "expo.db"
     sink = StoreSink(path, company_of=COMPANY, flush_every=1)
