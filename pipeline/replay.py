@@ -2,7 +2,11 @@
 
 The clock is the recording's own: each message's time is its recorded arrival ``t`` or,
 failing that, its payload's ``sent``; a tick runs at every multiple of ``tick_s`` as the
-clock passes it, with the messages that arrived before it. Deterministic: the same
+clock passes it, with the messages that arrived before it. A time outside the wire's range
+(``TS_MIN`` .. ``TS_MAX``: a clock in milliseconds, an unset clock) does not move the clock
+(the message still goes to the pipeline, which rejects it with its reason), and a silence of
+more than ``MAX_GAP_S`` (the recorder stopped overnight) is crossed with one tick, not one
+per second of it. Deterministic: the same
 recording, files and detector give byte-identical ``frames.jsonl`` and ``alerts.jsonl``.
 """
 
@@ -22,6 +26,7 @@ import numpy as np
 import orjson
 
 from mingle_wire import Alert, Frame, RecordedMessage, alert_to_dict, dumps, frame_to_dict, read_recording
+from mingle_wire.messages import TS_MAX, TS_MIN
 
 from .detector import DETECTORS, Detector
 from .roster import Roster
@@ -29,7 +34,11 @@ from .step import Message, PipelineState, TickResult, step
 from .store import StoreSink
 from .venue import Venue
 
-__all__ = ["ReplayResult", "replay_ticks", "run_replay"]
+__all__ = ["MAX_GAP_S", "ReplayResult", "replay_ticks", "run_replay"]
+
+#: A silence longer than this (s) is crossed with one tick: every window and grace has long
+#: run out by then, so the empty ticks between would change nothing but the frames' count.
+MAX_GAP_S = 600.0
 
 
 @dataclass(slots=True)
@@ -40,12 +49,11 @@ class ReplayResult:
 
 
 def _time_of(msg: RecordedMessage, last: float) -> float:
-    if msg.t is not None:
-        return msg.t
-    if isinstance(msg.payload, dict):
-        sent = msg.payload.get("sent")
-        if isinstance(sent, (int, float)) and not isinstance(sent, bool) and math.isfinite(sent):
-            return float(sent)
+    t: object = msg.t
+    if t is None and isinstance(msg.payload, dict):
+        t = msg.payload.get("sent")
+    if isinstance(t, (int, float)) and not isinstance(t, bool) and TS_MIN <= t <= TS_MAX:
+        return float(t)
     return last
 
 
@@ -70,6 +78,8 @@ def replay_ticks(
             yield step(state, pending, next_tick)
             pending = []
             next_tick += tick_s
+            if clock - next_tick > MAX_GAP_S:  # a long silence: on to the tick before the clock
+                next_tick += math.floor((clock - next_tick) / tick_s) * tick_s
         pending.append((msg.topic, msg.payload))
     if next_tick is not None:
         yield step(state, pending, next_tick)

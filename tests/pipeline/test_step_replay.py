@@ -133,6 +133,31 @@ def test_replay_is_deterministic_and_writes_its_outputs(venue_file: Path, roster
     assert len((tmp_path / "one" / "frames.jsonl").read_text().splitlines()) == 100
 
 
+def test_a_bad_time_does_not_move_the_replay_clock_and_a_long_silence_is_one_tick(
+    venue_file: Path, roster_file: Path, tmp_path: Path
+) -> None:
+    from mingle_wire import read_recording
+    from pipeline.replay import MAX_GAP_S, replay_ticks
+
+    def batch(sent: float) -> dict[str, object]:
+        return {
+            "v": 1,
+            "gateway": "gw-01",
+            "sent": sent,
+            "readings": [{"badge": "b-01", "rssi": -60, "ts": sent - 0.5}],
+        }
+
+    later = T0 + 3 * MAX_GAP_S  # the recorder was stopped for half an hour
+    sents = [T0 + 1, (T0 + 2) * 1000, T0 + 3, later, later + 1]  # the second in milliseconds by mistake
+    rec = tmp_path / "rec.jsonl"
+    lines = [json.dumps({"topic": "mingle/expo/readings/gw-01", "payload": batch(s)}) for s in sents]
+    rec.write_text("\n".join(lines) + "\n")
+    state = PipelineState(load_venue(venue_file), load_roster(roster_file))
+    ticks = [r.frame.ts for r in replay_ticks(read_recording(rec, json.loads), state)]
+    assert ticks == [T0 + 2, T0 + 3, T0 + 4, later, later + 1, later + 2]
+    assert dict(state.ingest.rejected) == {"ts_out_of_range": 1} and state.ingest.readings == 4
+
+
 def test_the_baseline_runs_through_the_same_step(venue_file: Path, roster_file: Path, tmp_path: Path) -> None:
     venue, roster = load_venue(venue_file), load_roster(roster_file)
     rec = tmp_path / "rec.jsonl"
