@@ -172,7 +172,11 @@ async def run_service(
                 except Exception:  # a bug in one tick must not take the venue down: log, count, go on
                     log.exception("tick at %.3f failed; its messages are lost", now)
                     service.tick_errors += 1
-                    out = []
+                    try:
+                        out = service.status_due(now)
+                    except Exception:
+                        log.exception("the status at %.3f failed too", now)
+                        out = []
                 for m in out:
                     link.publish(m.topic, m.payload, qos=m.qos, retain=m.retain)
                 if on_tick is not None:

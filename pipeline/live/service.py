@@ -139,7 +139,7 @@ class LiveService:
                 batch = [m for m in batch if not self._is_ack(m.topic)]
         for m in batch:
             stats.heard(m.topic, now)
-        stats.queue_lag_s.extend(wall - m.t for m in batch)
+        stats.lagged([wall - m.t for m in batch])
         result = step(self.state, [(m.topic, m.payload) for m in batch], now)
         self.last = result
         stats.badges_placed = len(result.frame.badges)
@@ -163,10 +163,15 @@ class LiveService:
                 self.store_errors += 1
                 if self.store_errors <= 5 or self.store_errors % 100 == 0:
                     log.error("event store write failed (%d so far): %s", self.store_errors, exc)
-        if self._next_status is not None and now >= self._next_status:
-            self._next_status = now + self.status_every_s
-            out.append(self.status(now))
-        return out
+        return out + self.status_due(now)
+
+    def status_due(self, now: float) -> list[Outbound]:
+        """The status, when one is due at ``now`` (the runner also asks after a tick that failed,
+        so ``tick_errors`` reaches the organizers while the failure lasts)."""
+        if self._next_status is None or now < self._next_status:
+            return []
+        self._next_status = now + self.status_every_s
+        return [self.status(now)]
 
     def status(self, now: float, **extra: object) -> Outbound:
         """The retained ``online`` status with the live statistics."""

@@ -8,7 +8,9 @@ import numpy as np
 
 from pipeline.step import PipelineState
 
-__all__ = ["LiveStats"]
+__all__ = ["MAX_LAGS", "LiveStats"]
+
+MAX_LAGS = 100_000  # queueing lags kept between two reports
 
 
 class LiveStats:
@@ -24,6 +26,13 @@ class LiveStats:
         self._last_ticks = 0
         self.queue_lag_s: list[float] = []
         self.badges_placed = 0
+
+    def lagged(self, lags: list[float]) -> None:
+        """Note the queueing lag of a tick's messages (the newest ``MAX_LAGS`` are kept between
+        reports, so a status long in coming cannot grow memory)."""
+        self.queue_lag_s.extend(lags)
+        if len(self.queue_lag_s) > MAX_LAGS:
+            del self.queue_lag_s[: len(self.queue_lag_s) - MAX_LAGS]
 
     def heard(self, topic: str, now: float) -> None:
         """Note an arrival on ``topic`` (only venue gateways are tracked, so the map stays bounded)."""

@@ -113,3 +113,49 @@ def test_neighbour_reports_through_the_broker_match_replay(tmp_path: Path) -> No
     assert service.state.ingest.contact_copies == replay.summary["contact_copies"]
     assert ticks == len(replay.frames) and sink.on("/frames") == [encode_frame(f) for f in replay.frames]
     assert sink.on("/alerts") == [encode_alert(a) for a in replay.alerts]
+
+
+def test_while_every_tick_fails_the_status_still_reports_it(
+    venue_file: Path, roster_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.live.service as service_module
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the tick")
+
+    monkeypatch.setattr(service_module, "step", broken)
+    monkeypatch.setattr("pipeline.live.stats.MAX_LAGS", 5)  # (100,000 in service)
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    venue = load_venue(venue_file)
+    service = LiveService(
+        PipelineState(venue, load_roster(roster_file), prefix=prefix), prefix=prefix, status_every_s=2
+    )
+    base = f"{prefix}/{venue.site}"
+    sink = Collector(1883, [f"{base}/pipeline/status"])
+    pub = publisher(1883)
+
+    async def run() -> None:
+        ticker = ManualTicker()
+        links: list[MqttLink] = []
+        task = asyncio.create_task(run_service(service, BrokerConfig(), ticker, ready=links.append))
+        await until(lambda: bool(links) and links[0].subscribed.is_set(), 10, "the service to subscribe")
+        for k in range(6):
+            for _ in range(3):  # messages keep coming while the ticks fail
+                pub.publish(f"{base}/readings/gw-01", b"{}", qos=1)
+            await until(lambda k=k: service.inbox.received == 3 * (k + 1), 10, "messages to arrive")
+            await ticker.tick(1764140000.0 + k)
+        await until(lambda: len(sink.on("/pipeline/status")) >= 3, 10, "statuses")
+        await ticker.stop()
+        await asyncio.wait_for(task, 10)
+
+    try:
+        asyncio.run(run())
+    finally:
+        pub.publish(f"{base}/pipeline/status", b"", qos=1, retain=True).wait_for_publish(5)
+        pub.disconnect()
+        pub.loop_stop()
+        sink.close()
+    stats = [orjson.loads(p)["stats"] for p in sink.on("/pipeline/status") if p and b'"stats"' in p]
+    assert [s["tick_errors"] for s in stats][:2] == [3, 5]
+    assert service.tick_errors == 6
+    assert service.stats is not None and len(service.stats.queue_lag_s) <= 5
