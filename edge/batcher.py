@@ -3,6 +3,12 @@
 Windows are aligned to multiples of ``window_s`` on the gateway's (NTP-synced) clock, so
 every gateway's batches cover the same slots. bleak gives no receive time: the shell
 passes ``now`` when the callback fires and that is the reading's ``ts``.
+
+A Raspberry Pi has no real-time clock: until NTP sets it, its clock may read 1970. A time
+outside the wire's range is no reading's time, so readings heard then are dropped and
+counted (``clock_unset``). If NTP sets the clock back, the window in progress (stamped on the
+old clock) is dropped and counted (``clock_stepped_back``) and the windows start again from
+the new time, instead of waiting for the old window's end to come round.
 """
 
 from __future__ import annotations
@@ -12,13 +18,22 @@ from collections import Counter
 from dataclasses import dataclass
 
 from mingle_wire import MAX_ITEMS, RSSI_MAX_DBM, RSSI_MIN_DBM, Reading, ReadingBatch, valid_id
+from mingle_wire.messages import TS_MAX, TS_MIN
 
 from .advert import BadgeAdvert
 
-__all__ = ["NO_RSSI_DBM", "Batcher", "BatcherConfig", "window_end"]
+__all__ = ["HUDDLE_FRESH_S", "NO_RSSI_DBM", "Batcher", "BatcherConfig", "clock_set", "window_end"]
 
 #: BlueZ's "no RSSI" value; never a measurement.
 NO_RSSI_DBM = -127
+
+#: A badge's huddle flag is reported while it was heard this recently (s).
+HUDDLE_FRESH_S = 60.0
+
+
+def clock_set(now: float) -> bool:
+    """Whether ``now`` can be a time on the wire (a clock NTP has not set yet reads 1970)."""
+    return TS_MIN <= now <= TS_MAX
 
 
 def window_end(now: float, window_s: float) -> float:
@@ -56,13 +71,16 @@ class Batcher:
         self.accepted = 0
         self._readings: list[Reading] = []
         self._window_end: float | None = None
-        self.huddle: dict[str, bool] = {}
+        self._huddle: dict[str, tuple[bool, float]] = {}  # badge -> its huddle flag, when last heard
 
     def _end_of_window(self, now: float) -> float:
         return window_end(now, self.config.window_s)
 
     def add(self, advert: BadgeAdvert, rssi_dbm: float, now: float) -> bool:
         """Add one advertisement heard at ``now`` (Unix s) with ``rssi_dbm``; False when dropped."""
+        if not clock_set(now):
+            self.dropped["clock_unset"] += 1
+            return False
         if self._window_end is None:
             self._window_end = self._end_of_window(now)
         if rssi_dbm == NO_RSSI_DBM:
@@ -76,13 +94,24 @@ class Batcher:
             return False
         self._readings.append(Reading(advert.badge, float(rssi_dbm), now, advert.tx_dbm, advert.seq))
         if advert.kind == "mingle":
-            self.huddle[advert.badge] = advert.huddle
+            self._huddle[advert.badge] = (advert.huddle, now)
         self.accepted += 1
         return True
 
+    def huddle_badges(self, now: float) -> list[str]:
+        """The badges heard with their huddle flag on within the last ``HUDDLE_FRESH_S`` (sorted);
+        older flags are forgotten."""
+        self._huddle = {b: v for b, v in self._huddle.items() if now - v[1] <= HUDDLE_FRESH_S}
+        return sorted(b for b, (on, _) in self._huddle.items() if on)
+
     def flush(self, now: float) -> ReadingBatch | None:
         """The finished window's batch (possibly empty) once ``now`` reaches its end, else ``None``."""
-        if self._window_end is None:
+        if not clock_set(now):
+            return None
+        if self._window_end is None or now < self._window_end - self.config.window_s:
+            if self._window_end is not None and self._readings:  # the clock was set back
+                self.dropped["clock_stepped_back"] += len(self._readings)
+                self._readings = []
             self._window_end = self._end_of_window(now)
             return None
         if now < self._window_end:

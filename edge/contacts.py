@@ -19,7 +19,7 @@ from collections import Counter, OrderedDict
 from mingle_wire import RSSI_MAX_DBM, RSSI_MIN_DBM, Contact, ContactBatch
 
 from .advert import BadgeAdvert
-from .batcher import NO_RSSI_DBM, BatcherConfig, window_end
+from .batcher import NO_RSSI_DBM, BatcherConfig, clock_set, window_end
 
 __all__ = ["RELAY_MIN_DBM", "ContactBatcher"]
 
@@ -58,6 +58,8 @@ class ContactBatcher:
     def add(self, advert: BadgeAdvert, now: float, rssi_dbm: float | None = None) -> int:
         """Batch the report ``advert`` carries, heard at ``now`` (Unix s) at ``rssi_dbm`` (None:
         unknown, relayed only without a ``relay_min_dbm``); the number of contacts added."""
+        if not clock_set(now):  # (its readings are counted by the Batcher)
+            return 0
         if self._window_end is None:
             self._window_end = window_end(now, self.config.window_s)
         if not advert.near or advert.seq is None:
@@ -87,7 +89,12 @@ class ContactBatcher:
 
     def flush(self, now: float) -> ContactBatch | None:
         """The finished window's batch (possibly empty) once ``now`` reaches its end, else ``None``."""
-        if self._window_end is None:
+        if not clock_set(now):
+            return None
+        if self._window_end is None or now < self._window_end - self.config.window_s:
+            if self._window_end is not None and self._contacts:  # the clock was set back
+                self.dropped["clock_stepped_back"] += len(self._contacts)
+                self._contacts = []
             self._window_end = window_end(now, self.config.window_s)
             return None
         if now < self._window_end:

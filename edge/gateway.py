@@ -17,7 +17,7 @@ from typing import Any
 from mingle_wire import Topics, encode_contacts, encode_readings
 
 from .advert import AdvertConfig, BadgeAdvert, decode_advert
-from .batcher import Batcher, BatcherConfig
+from .batcher import Batcher, BatcherConfig, clock_set
 from .buffer import Outbound, StoreAndForward
 from .contacts import RELAY_MIN_DBM, ContactBatcher
 from .huddle import HuddleButton
@@ -69,6 +69,10 @@ class GatewayCore:
         self._next_status = now + STATUS_PERIOD_S
 
     def advert(self, device: Any, manufacturer_data: Mapping[int, bytes], rssi_dbm: float, now: float) -> None:
+        if not clock_set(now):  # heard before NTP set the clock: no time to give it (counted)
+            self.rejections["clock_unset"] += 1
+            self.meter.reject()
+            return
         result = decode_advert(manufacturer_data, self.config.advert)
         if not isinstance(result, BadgeAdvert):
             if result.reason != "wrong_company":  # other vendors' adverts are not faults
@@ -112,7 +116,7 @@ class GatewayCore:
             last_advert_age_s=self.watchdog.last_advert_age(now),
             rejected=self.meter.rejected,
             duplicate_filtering_suspected=self.watchdog.duplicate_filtering_suspected,
-            huddle_badges=tuple(sorted(b for b, on in self.batcher.huddle.items() if on))[:500],
+            huddle_badges=tuple(self.batcher.huddle_badges(now))[:500],
             low_battery_badges=tuple(sorted(b for b, pct in self._battery.items() if pct <= LOW_BATTERY_PCT))[:500],
             contacts=self.contacts.accepted,
             contacts_dropped=sum(self.contacts.dropped.values()),
@@ -134,6 +138,8 @@ class GatewayCore:
         if contacts is not None and contacts.contacts:
             self.buffer.push(Outbound(self.config.topics.contacts(self.gateway), encode_contacts(contacts)))
         status = None
+        if not clock_set(now):  # a status needs a time too; it waits for NTP like the readings
+            return status, self.watchdog.check(now)
         if now >= self._next_status:
             status = self.online(now)
             self._next_status = now + STATUS_PERIOD_S

@@ -40,7 +40,27 @@ def test_no_rssi_and_out_of_range_are_dropped_and_counted() -> None:
     assert not b.add(A, 11, T0)
     assert b.add(A, -120, T0) and b.add(A, 10, T0)  # bounds inclusive
     assert b.dropped == {"no_rssi": 1, "rssi_out_of_range": 2}
-    assert b.accepted == 2 and b.huddle == {"b-0042": True}
+    assert b.accepted == 2 and b.huddle_badges(T0) == ["b-0042"]
+
+
+def test_a_clock_not_yet_set_or_set_back_is_counted_not_raised() -> None:
+    b = Batcher(BatcherConfig("gw-01"))
+    # A Raspberry Pi before NTP: its clock reads 1970.
+    assert not b.add(A, -60, 61.5) and b.flush(62.0) is None and b.dropped == {"clock_unset": 1}
+    assert b.add(A, -60, T0 + 0.5)  # NTP has set it
+    assert b.flush(T0 + 1.0) is not None and b.add(A, -61, T0 + 1.5)
+    # NTP sets it back two minutes: the window of the old clock is dropped, the new one starts.
+    assert b.flush(T0 - 120.0) is None and b.dropped["clock_stepped_back"] == 1
+    assert b.add(A, -62, T0 - 119.5)
+    batch = b.flush(T0 - 119.0)
+    assert batch is not None and [r.ts for r in batch.readings] == [T0 - 119.5]
+
+
+def test_a_huddle_flag_is_reported_while_the_badge_is_heard() -> None:
+    b = Batcher(BatcherConfig("gw-01"))
+    b.add(A, -60, T0)
+    assert b.huddle_badges(T0 + 30) == ["b-0042"]
+    assert b.huddle_badges(T0 + 3 * 3600) == []  # gone for hours: no longer in a huddle here
 
 
 def test_window_full_is_counted() -> None:

@@ -152,6 +152,17 @@ def test_status_lists_huddling_and_low_battery_badges() -> None:
     assert stats["badges_heard"] == 4
 
 
+def test_a_gateway_whose_clock_is_not_set_counts_what_it_hears_and_carries_on() -> None:
+    gw = GatewayCore(GatewayConfig(Topics("expo"), BatcherConfig("gw-01")), 60.0)  # a Pi before NTP: 1970
+    advert = {0xFFFF: bytes.fromhex(VECTORS["valid"][0]["payload_hex"])}
+    gw.advert(None, advert, -60, 61.5)  # the bleak callback must not raise
+    assert gw.tick(62.0)[0] is None and gw.rejections["clock_unset"] == 1 and len(gw.buffer) == 0
+    gw.advert(None, advert, -60, T0 + 0.5)  # NTP has set the clock
+    status, _ = gw.tick(T0 + 1.0)
+    assert status is not None and json.loads(status.payload)["stats"]["rejected"] == 1
+    assert len(gw.buffer) == 1
+
+
 def test_real_bleak_scanners_are_built_for_both_modes() -> None:
     from bleak import BleakScanner
 
