@@ -81,6 +81,7 @@ class LiveService:
         #: Where ticks and nudge acknowledgements are recorded (the event store), if anywhere.
         self.sink = sink
         self.acks = 0
+        self.failed_acks = 0
         self.bad_acks = 0
 
     @property
@@ -102,17 +103,31 @@ class LiveService:
     def _is_ack(self, topic: str) -> bool:
         return topic.endswith("/ack") and topic.startswith(self._nudge_prefix)
 
-    def _ack(self, payload: bytes, t: float) -> None:
-        """Record a gateway's delivery acknowledgement of a nudge (``nudges/<badge>/ack``)."""
+    def _ack(self, topic: str, payload: bytes, t: float) -> None:
+        """Record a gateway's delivery acknowledgement of a nudge (``nudges/<badge>/ack``); a
+        failed delivery is counted, a malformed acknowledgement rejected like any bad input
+        (counted under its reason in the status, and logged)."""
         assert self.sink is not None
+        reject = self.state.ingest.reject
         try:
             body = loads(payload)
-        except DecodeError:
-            body = None
-        if not isinstance(body, dict) or not valid_id(body.get("badge")) or body.get("status") != "delivered":
-            self.bad_acks += 1  # failed deliveries are the gateway's to report; garbage is counted
+        except DecodeError as exc:
+            reject(exc.reason, exc.detail, topic)
+            self.bad_acks += 1
             return
-        badge = body["badge"]
+        badge = topic[len(self._nudge_prefix) : -len("/ack")]
+        status = body.get("status") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or status not in ("delivered", "failed"):
+            reject("bad_ack", "not an object with status delivered or failed", topic)
+            self.bad_acks += 1
+            return
+        if body.get("badge") != badge:  # a gateway answers for the badge of the nudge it relayed
+            reject("topic_mismatch", f"badge {body.get('badge')!r} on the ack topic of {badge!r}", topic)
+            self.bad_acks += 1
+            return
+        if status == "failed":  # the gateway could not buzz it (out of range, BLE error)
+            self.failed_acks += 1
+            return
         alert = body.get("alert")
         self.sink.acknowledge(alert if isinstance(alert, str) else "", badge, t)
         self.acks += 1
@@ -135,7 +150,7 @@ class LiveService:
             acks = [m for m in batch if self._is_ack(m.topic)]
             if acks:
                 for m in acks:
-                    self._ack(m.payload, m.t)
+                    self._ack(m.topic, m.payload, m.t)
                 batch = [m for m in batch if not self._is_ack(m.topic)]
         for m in batch:
             stats.heard(m.topic, now)
@@ -187,6 +202,7 @@ class LiveService:
             nudges=self.published_nudges,
             tick_errors=self.tick_errors,
             store_errors=self.store_errors,
+            **({"acks": {"delivered": self.acks, "failed": self.failed_acks}} if self.sink is not None else {}),
             **(self.status_extra() if self.status_extra is not None else {}),
             **extra,
         )

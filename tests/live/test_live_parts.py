@@ -80,9 +80,16 @@ def test_ticks_and_delivered_acks_reach_the_sink(venue_file: Path, roster_file: 
     service.receive("mingle/expo/nudges/b-01/ack", ack, 1764140005.0)
     service.receive("mingle/expo/nudges/b-01/ack", ack.replace(b"delivered", b"failed"), 1764140006.0)
     service.receive("mingle/expo/nudges/b-01/ack", b"[1]", 1764140007.0)
+    service.receive("mingle/expo/nudges/b-01/ack", b"{", 1764140007.0)
+    service.receive("mingle/expo/nudges/b-05/ack", ack, 1764140008.0)  # b-01's body on b-05's topic
     service.tick(1764140010.0)
-    assert sink.acks == [("a-3", "b-01", 1764140005.0)] and service.bad_acks == 2
+    assert sink.acks == [("a-3", "b-01", 1764140005.0)]
+    assert (service.acks, service.failed_acks, service.bad_acks) == (1, 1, 3)
+    assert dict(service.state.ingest.rejected) == {"bad_ack": 1, "bad_json": 1, "topic_mismatch": 1}
     assert sink.ticks == [1764140010.0] and len(service.inbox) == 0
+    status = service.status(1764140011.0)
+    assert service.last_status is not None and service.last_status["acks"] == {"delivered": 1, "failed": 1}
+    assert service.last_status["rejected"] == {"bad_ack": 1, "bad_json": 1, "topic_mismatch": 1} and status.retain
 
 
 def test_a_failing_store_costs_no_alert_or_nudge(
