@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from mingle_wire import DecodeError, Topics, dumps, encode_alert, encode_frame, loads, valid_id
+from mingle_wire import DecodeError, Topics, dumps, encode_alert, encode_frame, loads
 from pipeline.step import PipelineState, TickResult, step
 from pipeline.store import StoreError
 
