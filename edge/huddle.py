@@ -48,11 +48,11 @@ class HuddleButton:
             self._until.move_to_end(badge)
             if len(self._until) > self.capacity:
                 self._until.popitem(last=False)
-            return self._message(Pause(badge, now + self.hold_s, now))
+            return self._message(Pause(badge, now + self.hold_s, now, source="button"))
         if until is None:
             return None
         del self._until[badge]
-        return self._message(Pause(badge, now, now)) if until > now else None
+        return self._message(Pause(badge, now, now, source="button")) if until > now else None
 
     def _message(self, pause: Pause) -> Outbound:
         self.published += 1

@@ -262,7 +262,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     drained = state.ingest.drain(now)
     state.windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
     for pause in drained.pauses:
-        state.policy.pause(pause.badge, pause.until)
+        state.policy.pause(pause.badge, pause.until, pause.sent, pause.source)
     if drained.contacts is not None:
         c = drained.contacts
         state.neighbours.add(c.badge, c.near, c.rssi, c.ts)

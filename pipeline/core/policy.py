@@ -70,7 +70,8 @@ class HuddlePolicy:
         self.rng = random.Random(policy.seed)
         self.state: dict[str, HuddleState] = {}
         self.last_nudged: dict[str, float] = {}
-        self.paused_until: dict[str, float] = {}
+        # badge -> pause source -> (until, sent) of that source's latest pause
+        self._pauses: dict[str, dict[str, tuple[float, float]]] = {}
         self.recent: list[tuple[float, frozenset[str]]] = []
         self.alerts = 0
         self.suppressed = 0
@@ -83,9 +84,18 @@ class HuddlePolicy:
     def zone_at(self, x: float, y: float) -> Zone | None:
         return zone_at(self.zones, x, y)
 
-    def pause(self, badge: str, until: float) -> None:
-        """Honour an attendee's "pause nudges" until ``until`` (Unix seconds)."""
-        self.paused_until[badge] = until
+    def pause(self, badge: str, until: float, sent: float = -math.inf, source: str = "phone") -> None:
+        """Honour an attendee's "pause nudges" until ``until`` (Unix seconds). Each ``source`` (the
+        phone page, the badge's button) holds its own latest pause, by ``sent``: one source's
+        cancel does not end the other's pause, and a pause delivered late does not undo a newer one."""
+        held = self._pauses.setdefault(badge, {})
+        if source in held and sent < held[source][1]:
+            return
+        held[source] = (until, sent)
+
+    def paused(self, badge: str, now: float) -> bool:
+        """Whether any source's pause holds ``badge`` at ``now``."""
+        return any(until > now for until, _ in self._pauses.get(badge, {}).values())
 
     def composition(self, members: Sequence[str]) -> Composition:
         """Who counts in a group of ``members`` and which company dominates it (a pure
@@ -178,7 +188,7 @@ class HuddlePolicy:
         out = []
         for b in comp.counted:
             person = self.people[b]
-            if person.opt_out or self.paused_until.get(b, -math.inf) > now:
+            if person.opt_out or self.paused(b, now):
                 continue
             if now - self.last_nudged.get(b, -math.inf) < self.policy.cooldown_s:
                 continue

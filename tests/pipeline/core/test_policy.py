@@ -212,6 +212,18 @@ def test_paused_badges_are_skipped() -> None:
     assert alert.nudge == ("a3",)
 
 
+def test_a_pause_holds_until_its_own_source_cancels_it_and_a_late_one_changes_nothing() -> None:
+    p = HuddlePolicy(POLICY, PEOPLE, site="expo")
+    p.pause("a1", 1800.0, sent=0.0, source="phone")  # asked on the phone: 30 minutes
+    p.pause("a1", 600.0, sent=10.0, source="button")  # the team-huddle button, then...
+    p.pause("a1", 20.0, sent=20.0, source="button")  # ...switched off: cancels the button's pause only
+    assert p.paused("a1", 100.0) and not p.paused("a1", 1800.0)
+    p.pause("a1", 30.0, sent=30.0, source="phone")  # cancelled on the phone
+    p.pause("a1", 900.0, sent=5.0, source="phone")  # an older pause delivered late (a gateway's backlog)
+    assert not p.paused("a1", 100.0)
+    assert not p.paused("a2", 0.0)
+
+
 def test_holdout_fraction_is_seeded_and_nudges_nobody() -> None:
     def outcomes(seed: int) -> list[bool]:
         p = HuddlePolicy(replace(POLICY, holdout_fraction=0.5, cooldown_s=0, seed=seed), PEOPLE, site="expo")
