@@ -187,7 +187,7 @@ async def live(config: GatewayConfig, broker: BrokerConfig, stop: asyncio.Event 
             now = time.time()
             status, restart = core.tick(now)
             if status is not None:
-                bridge.push(status)
+                bridge.push_latest(status)
             if len(core.buffer):
                 bridge.wakeup.set()
             if restart:

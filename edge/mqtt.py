@@ -229,9 +229,17 @@ class Bridge:
         self.wakeup = asyncio.Event()
         self.connects = 0
         self.link: Link | None = None
+        self._latest: dict[str, Outbound] = {}  # per topic, the newest of messages that supersede each other
 
     def push(self, message: Outbound) -> None:
         self.buffer.push(message)
+        self.wakeup.set()
+
+    def push_latest(self, message: Outbound) -> None:
+        """A message the next one on its topic supersedes (the retained status): only the newest
+        waits, outside the store-and-forward buffer, so an outage's statuses neither take the
+        readings' places nor overwrite, once delivered, the fresh status sent on reconnect."""
+        self._latest[message.topic] = message
         self.wakeup.set()
 
     async def run(self, stop: asyncio.Event, final: Callable[[], Iterable[Outbound]] = tuple) -> None:
@@ -243,6 +251,7 @@ class Bridge:
                 self.link, self.connects = link, self.connects + 1
                 self.backoff.reset()
                 log.info("connected to %s:%s", self.config.host, self.config.port)
+                self._latest.clear()  # (on_connect sends what is fresh now)
                 for message in self._on_connect():
                     await link.publish(message)
                 for topic in self._subs:
@@ -263,6 +272,12 @@ class Bridge:
         while not stop.is_set():
             if link.closed.done():
                 raise LinkDownError("connection lost")
+            if self._latest:
+                topic, latest = next(iter(self._latest.items()))
+                await link.publish(latest)
+                if self._latest.get(topic) is latest:  # (a newer one pushed meanwhile still goes)
+                    del self._latest[topic]
+                continue
             message = self.buffer.peek()
             if message is None:
                 self.wakeup.clear()

@@ -188,12 +188,15 @@ def test_outage_delivers_in_order_and_counts_drops(broker: Broker) -> None:
         await until(lambda: bridge.link is None)
         for i in range(3, 11):  # eight while down, room for five: 3, 4, 5 are dropped
             bridge.push(msg(i))
+            bridge.push_latest(Outbound(status, b"stale", 1, True))  # statuses take no reading's place
         assert buf.dropped == 3 and len(buf) == 5
         await asyncio.sleep(0.3)  # a few failed reconnects
         broker.start()
         subs.append(Subscriber(broker.port))  # blocks the loop: subscribed before the gateway is back
         await until(lambda: len(subs[1].payloads("t/readings/gw-01")) == 5, 8.0)
         assert bridge.connects == 2 and len(buf) == 0 and buf.delivered == 8
+        bridge.push_latest(Outbound(status, b"fresh", 1, True))
+        await until(lambda: b"fresh" in subs[1].payloads(status))
 
         stop.set()
         await task
@@ -207,7 +210,8 @@ def test_outage_delivers_in_order_and_counts_drops(broker: Broker) -> None:
     readings = subs[0].payloads("t/readings/gw-01") + subs[1].payloads("t/readings/gw-01")
     assert readings == [str(i).encode() for i in (0, 1, 2, 6, 7, 8, 9, 10)]
     assert subs[0].payloads(status)[0] == b"online"
-    assert subs[1].payloads(status) == [b"online", b"offline"]  # retained online on connect, offline on stop
+    # Retained online on connect (not the outage's stale statuses), the next status, offline on stop.
+    assert subs[1].payloads(status) == [b"online", b"fresh", b"offline"]
 
 
 @pytest.mark.mqtt
