@@ -51,7 +51,11 @@ from .geometry import convex_hull
 from .outcomes import NudgeOutcomes
 from .wording import suggestion_words
 
-__all__ = ["DashboardState", "NudgeRecord", "StateConfig"]
+__all__ = ["NUDGE_IDS_KEPT", "DashboardState", "NudgeRecord", "StateConfig"]
+
+#: Per badge, the alert ids of this many latest nudges are remembered to drop copies (a QoS 1
+#: redelivery); nudges to one badge come a cooldown apart, so copies come long before.
+NUDGE_IDS_KEPT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +138,9 @@ class DashboardState:
         self._gateway_ids = frozenset(g.id for g in venue.gateways)
         self._alerts: OrderedDict[str, _AlertEntry] = OrderedDict()
         self._nudges: dict[str, deque[NudgeRecord]] = {}
-        self._nudge_keys: set[tuple[str, str]] = set()
+        # Per roster badge, the alert ids of its last NUDGE_IDS_KEPT nudges (a QoS 1 copy is no new nudge).
+        self._nudge_ids: dict[str, deque[str]] = {}
+        self.nudges_sent = 0
         cfg = self.config
         self._outcomes = NudgeOutcomes(
             within_s=cfg.worked_within_s,
@@ -210,10 +216,11 @@ class DashboardState:
         except (KeyError, TypeError, ValueError):
             self.dropped_nudges += 1
             return False
-        key = (record.alert, badge)
-        if key in self._nudge_keys:
+        seen = self._nudge_ids.setdefault(badge, deque(maxlen=NUDGE_IDS_KEPT))
+        if record.alert in seen:
             return False
-        self._nudge_keys.add(key)
+        seen.append(record.alert)
+        self.nudges_sent += 1
         box = self._nudges.setdefault(badge, deque(maxlen=self.config.nudges_per_badge))
         box.append(record)
         self._outcomes.add(badge, attendee.company, record.alert, float(record.ts))
@@ -340,7 +347,7 @@ class DashboardState:
             "clusters": clusters,
             "mixing_index": round(mixed / placed, 3) if placed else None,
             "huddles": huddles,
-            "nudges_sent": len(self._nudge_keys),
+            "nudges_sent": self.nudges_sent,
             "nudges_worked": o.worked,
             "nudges_judged": o.worked + o.failed,
             "nudges_open": o.open,

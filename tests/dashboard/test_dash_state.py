@@ -150,6 +150,19 @@ def test_nudges_are_kept_per_roster_badge_bounded_and_deduplicated(venue_file: P
     mine = st.attendee_view("b-01", T0 + 3)
     assert [n["id"] for n in mine["nudges"]] == ["a-2", "a-1"]
     assert st.attendee_view("b-02", T0 + 3)["nudges"] == []
+    assert st.nudges_sent == 3
+
+
+def test_what_deduplicates_nudges_stays_bounded_over_a_long_event(venue_file: Path, roster_file: Path) -> None:
+    from dashboard.state import NUDGE_IDS_KEPT
+
+    venue, roster = venue_and_roster(venue_file, roster_file)
+    st = DashboardState(venue, roster)
+    for i in range(5 * NUDGE_IDS_KEPT):
+        assert st.apply_nudge("b-01", nudge("b-01", f"a-{i}", T0 + i), T0 + i)
+        assert not st.apply_nudge("b-01", nudge("b-01", f"a-{i}", T0 + i), T0 + i)  # its QoS 1 copy
+    assert st.nudges_sent == 5 * NUDGE_IDS_KEPT
+    assert sum(len(ids) for ids in st._nudge_ids.values()) == NUDGE_IDS_KEPT
 
 
 def test_pause_shows_until_it_ends(state: DashboardState) -> None:
