@@ -101,8 +101,9 @@ def test_unheard_badge_fails_without_connecting() -> None:
 def test_nudges_for_other_gateways_and_bad_payloads_are_ignored() -> None:
     relay, sent, writes = make_relay([], {"b-0042": "dev-42"})
     assert asyncio.run(relay.handle(nudge(via=["gw-02"]))) is None
+    assert asyncio.run(relay.handle(nudge(via=None))) is None  # no gateway heard it lately: for nobody
     assert asyncio.run(relay.handle(b"not json")) is None
-    assert sent == [] and writes == [] and relay.ignored == 1
+    assert sent == [] and writes == [] and relay.ignored == 1  # only the garbage is counted (and logged)
 
 
 @pytest.mark.parametrize(
