@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from mingle_wire import DecodeError, Topics, dumps, encode_alert, encode_frame, loads
+from mingle_wire import DecodeError, Topics, dumps, encode_alert, encode_frame, loads, valid_id
 from pipeline.step import PipelineState, TickResult, step
 from pipeline.store import StoreError
 
@@ -117,7 +117,7 @@ class LiveService:
             return
         badge = topic[len(self._nudge_prefix) : -len("/ack")]
         status = body.get("status") if isinstance(body, dict) else None
-        if not isinstance(body, dict) or status not in ("delivered", "failed"):
+        if not isinstance(body, dict) or status not in ("delivered", "failed") or not valid_id(badge):
             reject("bad_ack", "not an object with status delivered or failed", topic)
             self.bad_acks += 1
             return
@@ -129,7 +129,10 @@ class LiveService:
             self.failed_acks += 1
             return
         alert = body.get("alert")
-        self.sink.acknowledge(alert if isinstance(alert, str) else "", badge, t)
+        try:
+            self.sink.acknowledge(alert if isinstance(alert, str) else "", badge, t)
+        except StoreError as exc:  # (the store's to recover from; the tick goes on)
+            self._store_failed(exc)
         self.acks += 1
 
     def status_payload(self, state: str, stats: dict[str, object] | None = None) -> bytes:
@@ -175,10 +178,13 @@ class LiveService:
             try:
                 self.sink.on_tick(result)
             except StoreError as exc:
-                self.store_errors += 1
-                if self.store_errors <= 5 or self.store_errors % 100 == 0:
-                    log.error("event store write failed (%d so far): %s", self.store_errors, exc)
+                self._store_failed(exc)
         return out + self.status_due(now)
+
+    def _store_failed(self, exc: StoreError) -> None:
+        self.store_errors += 1
+        if self.store_errors <= 5 or self.store_errors % 100 == 0:
+            log.error("event store write failed (%d so far): %s", self.store_errors, exc)
 
     def status_due(self, now: float) -> list[Outbound]:
         """The status, when one is due at ``now`` (the runner also asks after a tick that failed,

@@ -3,16 +3,22 @@
 Rows collect in an in-memory buffer and go to SQLite in one transaction every
 ``flush_every`` ticks, when the buffer holds ``max_rows`` rows (the bound: a flush, never
 a drop), and on :meth:`StoreWriter.close`. A flush that fails (the file locked by another
-process, a full disk) keeps every row for the next one: the transaction is all or nothing.
-Only if the store keeps failing until ``backlog_rows`` are held are they given up, counted
-in ``rows_lost`` and logged, so memory stays bounded.
+process for more than ``BUSY_TIMEOUT_MS``, a full disk) keeps every row for the next one:
+the transaction is all or nothing. Only :meth:`flush` (and so :meth:`tick` and
+:meth:`close`) raises; adding a row never does, so a record is never half buffered. While
+the store fails, flushes are tried on the tick schedule only, and if it keeps failing until
+``backlog_rows`` are held they are given up, counted in ``rows_lost`` and logged, so memory
+stays bounded. A position that is not finite is refused (``rows_rejected``): a NULL would
+fail the whole transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +31,10 @@ from .db import StoreError, insert_many, open_store
 __all__ = ["StoreWriter"]
 
 log = logging.getLogger("mingle.store")
+
+#: How long a write waits for another process's lock before the flush fails and its rows wait
+#: for the next (ms): a live tick must not stall for the connection's default 30 s.
+BUSY_TIMEOUT_MS = 2000
 
 _SQL = {
     "people": "INSERT OR REPLACE INTO people VALUES (?, ?)",
@@ -52,17 +62,24 @@ class StoreWriter:
         self.max_rows = max_rows
         self.backlog_rows = 10 * max_rows if backlog_rows is None else max(backlog_rows, max_rows)
         self.rows_lost = 0
+        self.rows_rejected = 0
+        self.failures = 0
         self.conn = open_store(path)
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._buf: dict[str, list[tuple[Any, ...]]] = {k: [] for k in _SQL}
         self._rows = 0
         self._ticks = 0
+        self._failing = False
         self.flushes = 0
 
     def _add(self, table: str, row: tuple[Any, ...]) -> None:
         self._buf[table].append(row)
         self._rows += 1
-        if self._rows >= self.max_rows:
-            self.flush()
+        if self._rows >= self.backlog_rows:
+            self._give_up()
+        elif self._rows >= self.max_rows and not self._failing:
+            with contextlib.suppress(StoreError):  # (logged and counted; retried on the tick schedule)
+                self.flush()
 
     def set_meta(self, values: Mapping[str, str]) -> None:
         with self.conn:
@@ -74,7 +91,10 @@ class StoreWriter:
 
     def position(self, ts: float, badge: str, x: float, y: float) -> None:
         if not (math.isfinite(x) and math.isfinite(y)):  # (a NULL would fail the whole transaction)
-            raise ValueError(f"position of {badge!r} at {ts!r} is not finite: ({x!r}, {y!r})")
+            self.rows_rejected += 1
+            if self.rows_rejected <= 5:
+                log.error("position of %r at %r is not finite: (%r, %r); not stored", badge, ts, x, y)
+            return
         self._add("positions", (ts, badge, x, y))
 
     def contact(self, contact: Contact) -> None:
@@ -140,18 +160,27 @@ class StoreWriter:
         if not self._rows:
             return
         try:
-            with self.conn:
-                for table, rows in self._buf.items():
-                    if rows:
-                        insert_many(self.conn, _SQL[table], rows)
-        except StoreError:
-            if self._rows >= self.backlog_rows:
-                log.error("the store has failed until %d rows were held: they are given up", self._rows)
-                self.rows_lost += self._rows
-                self._clear()
+            try:
+                with self.conn:
+                    for table, rows in self._buf.items():
+                        if rows:
+                            insert_many(self.conn, _SQL[table], rows)
+            except sqlite3.Error as exc:  # (the commit itself: a full disk)
+                raise StoreError(str(exc)) from exc
+        except StoreError as exc:
+            self._failing = True
+            self.failures += 1
+            if self.failures <= 5 or self.failures % 100 == 0:
+                log.error("store write failed (%d so far; %d rows wait): %s", self.failures, self._rows, exc)
             raise
+        self._failing = False
         self._clear()
         self.flushes += 1
+
+    def _give_up(self) -> None:
+        log.error("the store has failed until %d rows were held: they are given up", self._rows)
+        self.rows_lost += self._rows
+        self._clear()
 
     def _clear(self) -> None:
         for rows in self._buf.values():

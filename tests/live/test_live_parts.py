@@ -110,17 +110,20 @@ def test_a_failing_store_costs_no_alert_or_nudge(
         def on_tick(self, result: object) -> None:
             raise StoreError("database is locked")
 
-        def acknowledge(self, alert: str, badge: str, ts: float) -> None: ...
+        def acknowledge(self, alert: str, badge: str, ts: float) -> None:
+            raise StoreError("database is locked")
 
         def close(self) -> None: ...
 
     monkeypatch.setattr(service_module, "step", one_alert)
     service = LiveService(PipelineState(venue, load_roster(roster_file)), sink=LockedStore(), status_every_s=1.0)
+    ack = b'{"v":1,"badge":"b-01","alert":"a-0","gateway":"gw-01","ts":5.0,"status":"delivered","reason":null}'
+    service.receive("mingle/expo/nudges/b-01/ack", ack, 1764139999.0)  # its recording fails too
     with caplog.at_level("ERROR", logger="mingle.live"):
         out = service.tick(1764140000.0) + service.tick(1764140001.0)
     topics = [m.topic for m in out]
     assert topics.count("mingle/expo/alerts") == 2 and topics.count("mingle/expo/nudges/b-01") == 2
-    assert service.store_errors == 2 and service.last_status is not None and service.last_status["store_errors"] == 2
+    assert service.store_errors == 3 and service.last_status is not None and service.last_status["store_errors"] == 3
     assert any("database is locked" in r.getMessage() for r in caplog.records)
 
 
