@@ -274,8 +274,8 @@ class Ingest:
         front, so a drain looks at the few that leave and one that stays, not at every key.
         """
         ceiling = math.inf if now is None else now + AHEAD_S
-        self._newest_report = min(self._newest_report, ceiling)
-        horizon = self._newest_report - CONTACT_COPY_S
+        # (A report stamped ahead must not make the others look old: the newest is now at most.)
+        horizon = min(self._newest_report, math.inf if now is None else now) - CONTACT_COPY_S
         stale = []
         for key, ts in self._reports.items():
             if horizon <= ts <= ceiling:

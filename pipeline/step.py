@@ -265,10 +265,12 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
         state.policy.pause(pause.badge, pause.until, pause.sent, pause.source)
     if drained.contacts is not None:
         c = drained.contacts
-        state.neighbours.add(c.badge, c.near, c.rssi, c.ts)
+        state.neighbours.add(c.badge, c.near, c.rssi, c.ts, now)
     for idx, p in drained.positions.items():
         held = state.feed.get(idx)
-        if held is not None and p.ts < held[4]:  # older than the one held (it arrived late): not news
+        # Older than the one held (it arrived late) is not news, unless the clock has been set
+        # back past the one held.
+        if held is not None and p.ts < held[4] <= now:
             continue
         # (Stamped a little ahead, it ages from now: it must not outstay the feed's max age.)
         towards = np.nan if p.heading is None else p.heading

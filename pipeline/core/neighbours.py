@@ -52,19 +52,18 @@ class NeighbourReports:
     def __len__(self) -> int:
         return int(self._ts.shape[0])
 
-    def add(self, badge: IntArray, near: IntArray, rssi: FloatArray, ts: FloatArray) -> None:
-        """Aligned arrays: ``badge`` heard ``near`` at ``rssi`` dBm, reported at ``ts``."""
+    def add(self, badge: IntArray, near: IntArray, rssi: FloatArray, ts: FloatArray, now: float | None = None) -> None:
+        """Aligned arrays: ``badge`` heard ``near`` at ``rssi`` dBm, reported at ``ts``. With the
+        clock's ``now``, the reports that have left the window by then are dropped, as a query at
+        ``now`` would: the store stays bounded when nobody asks (a detector that does not read them)."""
+        if now is not None and self._ts.shape[0]:
+            live = self._ts > now - self.window_s
+            if not live.all():
+                self._ts, self._key = self._ts[live], self._key[live]
+                self._reporter, self._rssi = self._reporter[live], self._rssi[live]
         if badge.shape[0] == 0:
             return
         lo, hi = np.minimum(badge, near), np.maximum(badge, near)
-        # Reports two windows older than the newest are of no query's window (input stamped
-        # ahead of the clock is rejected before it gets here): dropped here too, so the store
-        # stays bounded when nobody asks (a detector that does not read the reports).
-        newest = max(float(ts.max()), float(self._ts.max()) if self._ts.shape[0] else -np.inf)
-        live = self._ts > newest - 2 * self.window_s
-        if not live.all():
-            self._ts, self._key = self._ts[live], self._key[live]
-            self._reporter, self._rssi = self._reporter[live], self._rssi[live]
         self._ts = np.concatenate([self._ts, ts.astype(np.float64)])
         self._key = np.concatenate([self._key, (lo.astype(np.int64) << _BITS) | hi.astype(np.int64)])
         self._reporter = np.concatenate([self._reporter, badge.astype(np.int64)])

@@ -203,6 +203,8 @@ def test_a_feed_position_that_arrives_after_a_newer_one_is_not_taken(venue_file:
     step(state, [at(T0 + 2, 5.0)], T0 + 2)
     step(state, [at(T0 + 1, 30.0)], T0 + 3)  # measured earlier, delivered a tick later
     assert state.feed[state.badges.index["b-06"]][0] == 5.0
+    step(state, [at(T0 - 296, 16.0)], T0 - 296)  # the host's clock is set back five minutes
+    assert state.feed[state.badges.index["b-06"]][0] == 16.0
 
 
 def test_a_reference_badge_on_the_feed_is_not_placed_as_a_person(venue_file: Path, roster_file: Path) -> None:

@@ -87,6 +87,9 @@ def test_the_store_stays_bounded_when_nobody_asks() -> None:
     # A detector that does not read the reports never queries: adding alone must forget the old.
     store = NeighbourReports(window_s=20.0)
     for s in range(300):
-        store.add(ints(1, 3), ints(2, 4), arr(-60, -61), arr(T + s, T + s))
-    assert len(store) == 2 * 40  # two windows' worth, not 300 seconds'
+        store.add(ints(1, 3), ints(2, 4), arr(-60, -61), arr(T + s, T + s), now=T + s)
+    assert len(store) == 2 * 20  # the window's worth, not 300 seconds'
     assert store.level(ints(1, 3), ints(2, 4), T + 299).tolist() == [-60.0, -61.0]
+    # A report stamped ahead of the clock does not push out what the window still holds.
+    store.add(ints(5), ints(6), arr(-70), arr(T + 325), now=T + 300)
+    assert store.level(ints(1), ints(2), T + 300).tolist() == [-60.0]
