@@ -101,7 +101,7 @@ class Batcher:
     def huddle_badges(self, now: float) -> list[str]:
         """The badges heard with their huddle flag on within the last ``HUDDLE_FRESH_S`` (sorted);
         older flags are forgotten."""
-        self._huddle = {b: v for b, v in self._huddle.items() if now - v[1] <= HUDDLE_FRESH_S}
+        self._huddle = {b: v for b, v in self._huddle.items() if 0 <= now - v[1] <= HUDDLE_FRESH_S}
         return sorted(b for b, (on, _) in self._huddle.items() if on)
 
     def flush(self, now: float) -> ReadingBatch | None:

@@ -140,6 +140,8 @@ class GatewayCore:
         status = None
         if not clock_set(now):  # a status needs a time too; it waits for NTP like the readings
             return status, self.watchdog.check(now)
+        if now < self._next_status - STATUS_PERIOD_S:  # the clock was set back: due now, not then
+            self._next_status = now
         if now >= self._next_status:
             status = self.online(now)
             self._next_status = now + STATUS_PERIOD_S

@@ -86,8 +86,13 @@ def parse_nudge(payload: bytes) -> Nudge:
     badge, via = obj.get("badge"), obj.get("via")
     if not valid_id(badge):
         raise DecodeError("bad_id:badge", repr(badge))
-    # (null: no gateway heard the badge lately; the phone page carries that nudge, no gateway buzzes it)
-    vias = () if via is None else (via,) if isinstance(via, str) else tuple(via) if isinstance(via, list) else None
+    vias: tuple[Any, ...] | None = None
+    if via is None and "via" in obj:  # null: no gateway heard the badge lately (the phone page has it)
+        vias = ()
+    elif isinstance(via, str):
+        vias = (via,)
+    elif isinstance(via, list):
+        vias = tuple(via)
     if vias is None or not all(valid_id(v) for v in vias):
         raise DecodeError("bad_type:via", repr(via))
     alert = obj.get("alert")

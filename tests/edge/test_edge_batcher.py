@@ -61,6 +61,8 @@ def test_a_huddle_flag_is_reported_while_the_badge_is_heard() -> None:
     b.add(A, -60, T0)
     assert b.huddle_badges(T0 + 30) == ["b-0042"]
     assert b.huddle_badges(T0 + 3 * 3600) == []  # gone for hours: no longer in a huddle here
+    b.add(A, -60, T0 + 3600)
+    assert b.huddle_badges(T0) == []  # heard on a clock since set back: not "heard lately"
 
 
 def test_window_full_is_counted() -> None:

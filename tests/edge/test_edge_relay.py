@@ -113,6 +113,7 @@ def test_nudges_for_other_gateways_and_bad_payloads_are_ignored() -> None:
         (nudge(v=2), "unknown_version"),
         (nudge(badge="b 42"), "bad_id:badge"),
         (nudge(via=3), "bad_type:via"),
+        (json.dumps({"v": 1, "badge": "b-0042"}).encode(), "bad_type:via"),  # no via at all (null is for nobody)
         (nudge(pattern=[0]), "bad_type:pattern"),
         (nudge(pattern=[1] * 9), "bad_type:pattern"),
     ],

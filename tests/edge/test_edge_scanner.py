@@ -161,6 +161,9 @@ def test_a_gateway_whose_clock_is_not_set_counts_what_it_hears_and_carries_on() 
     status, _ = gw.tick(T0 + 1.0)
     assert status is not None and json.loads(status.payload)["stats"]["rejected"] == 1
     assert len(gw.buffer) == 1
+    # NTP then sets the clock back an hour: the status is due at once, not an hour later.
+    assert gw.tick(T0 - 3600.0)[0] is not None and gw.tick(T0 - 3595.0)[0] is None
+    assert gw.tick(T0 - 3590.0)[0] is not None
 
 
 def test_real_bleak_scanners_are_built_for_both_modes() -> None:
