@@ -51,7 +51,11 @@ from .geometry import convex_hull
 from .outcomes import NudgeOutcomes
 from .wording import suggestion_words
 
-__all__ = ["NUDGE_IDS_KEPT", "DashboardState", "NudgeRecord", "StateConfig"]
+__all__ = ["FRAME_REORDER_S", "NUDGE_IDS_KEPT", "DashboardState", "NudgeRecord", "StateConfig"]
+
+#: A frame older than the newest by at most this (s) was overtaken in transit and is dropped;
+#: one older still means the pipeline's clock went back, and the map follows it.
+FRAME_REORDER_S = 30.0
 
 #: Per badge, the alert ids of this many latest nudges are remembered to drop copies (a QoS 1
 #: redelivery); nudges to one badge come a cooldown apart, so copies come long before.
@@ -179,7 +183,12 @@ class DashboardState:
         """Take the newest frame; keep it for the slider every ``history_every_s`` of frame time."""
         check_frame(frame)
         if self.frame is not None and frame.ts < self.frame.ts:
-            return  # an old frame overtaken in transit (frames are QoS 0)
+            if self.frame.ts - frame.ts <= FRAME_REORDER_S:
+                return  # an old frame overtaken in transit (frames are QoS 0)
+            # Far older: the pipeline's clock was set back (or it was restarted on another
+            # clock). The map follows it; the slider's history, in the old time, is dropped.
+            self._history_ts.clear()
+            self._history.clear()
         self.frame = frame
         self.frame_received = now
         self._outcomes.judge(frame, self.venue.policy.homogeneity, self._members_of)

@@ -92,6 +92,10 @@ def test_frames_out_of_order_are_ignored_and_bad_frames_rejected(state: Dashboar
     with pytest.raises(ValueError, match="finite"):
         state.apply_frame(Frame("expo", T0 + 11, (FrameBadge("b-01", "x", 1.0, 1.0),)), T0 + 11)  # type: ignore[arg-type]
     assert state.frame.ts == T0 + 10
+    # The pipeline's clock set back ten minutes: the map follows it and the old history goes.
+    state.apply_frame(frame(T0 - 590, HUDDLE_SPOTS), T0 + 12)
+    assert state.frame.ts == T0 - 590
+    assert state.live_view(T0 + 12)["history"]["from"] == T0 - 590
 
 
 def test_nudge_works_when_the_badge_stays_away_from_its_company_for_the_hold(state: DashboardState) -> None:
