@@ -350,7 +350,9 @@ def create_app(
                 link = MqttLink(config.broker, subscriptions=dash.hub.subscriptions, on_message=dash.hub.receive)
                 await stack.enter_async_context(link)
                 dash.link = link
-                dash.publish = lambda topic, payload: link.publish(topic, payload, qos=1)
+                # (Pauses only. Retained, so a pipeline that restarts gets every attendee's last
+                # phone pause again when it subscribes: a pause must outlive a restart.)
+                dash.publish = lambda topic, payload: link.publish(topic, payload, qos=1, retain=True)
             consumer = asyncio.create_task(dash.consume())
             try:
                 yield

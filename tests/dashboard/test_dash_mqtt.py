@@ -77,6 +77,19 @@ def test_dashboard_reads_the_broker_and_publishes_a_pause(venue_file: Path, rost
 
             pause = decode_pause(loads(eventually("the pause on the broker", pauses)[0]), "b-01")
             assert (pause.sent, pause.until) == (T0 + 200, T0 + 200 + 1800)
+            # Retained: a pipeline that subscribes later (a restart) is given it too.
+            late: list[bytes] = []
+            restarted = mqtt.Client(CallbackAPIVersion.VERSION2)
+            restarted.on_connect = lambda c, u, f, rc, p: c.subscribe(topics.pause(), qos=1)
+            restarted.on_message = lambda c, u, m: late.append(m.payload) if m.retain else None
+            restarted.connect("127.0.0.1", 1883)
+            restarted.loop_start()
+            try:
+                assert decode_pause(loads(eventually("the retained pause", lambda: late[:1])[0]), "b-01") == pause
+            finally:
+                restarted.disconnect()
+                restarted.loop_stop()
     finally:
+        peer.publish(topics.pause("b-01"), b"", qos=1, retain=True).wait_for_publish(5)  # leave nothing retained
         peer.disconnect()
         peer.loop_stop()
