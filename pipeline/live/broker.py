@@ -177,6 +177,7 @@ class MqttLink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
         self._pending: list[mqtt.MQTTMessageInfo] = []
+        self._prune_at = 1000  # rescan the pending list for acknowledged messages beyond this many
         self._closing = False
 
     async def __aenter__(self) -> MqttLink:
@@ -307,8 +308,11 @@ class MqttLink:
             return False
         if qos > 0:
             self._pending.append(info)
-            if len(self._pending) > 1000:
+            if len(self._pending) > self._prune_at:
                 self._pending = [i for i in self._pending if not i.is_published()]
+                # (Amortised: during an outage nothing is acknowledged, and rescanning the whole
+                # list at every publish would cost more the longer it lasts.)
+                self._prune_at = max(1000, 2 * len(self._pending))
         return True
 
     async def flush(self, timeout_s: float) -> bool:

@@ -174,3 +174,24 @@ def test_wall_ticker_runs_each_tick_delay_s_after_its_second(monkeypatch: pytest
     for bad in (-0.1, 1.0):
         with pytest.raises(ValueError, match="delay_s"):
             WallTicker(1.0, delay_s=bad)
+
+
+def test_a_long_outage_does_not_make_each_publish_rescan_every_unacknowledged_message() -> None:
+    class Info:
+        rc = 0
+        checks = 0
+
+        def is_published(self) -> bool:
+            Info.checks += 1
+            return False  # the broker is down: nothing is acknowledged
+
+    class Client:
+        def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> Info:
+            return Info()
+
+    link = MqttLink(BrokerConfig())
+    link._client = Client()  # type: ignore[assignment]
+    for _ in range(8000):
+        assert link.publish("t", b"x", qos=1)
+    assert len(link._pending) == 8000
+    assert Info.checks < 4 * 8000  # amortised; a rescan at every publish past 1,000 made it 25 million
