@@ -38,7 +38,7 @@ import math
 import statistics
 import zlib
 from collections import OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +173,16 @@ class DashboardState:
         if a.opt_out:
             return "someone who opted out"
         return a.name or badge
+
+    def _names(self, members: Sequence[str]) -> list[str]:
+        """Display names, the anonymous ones last (members come sorted by badge id: where
+        "someone who opted out" stood among the names would tell who)."""
+        named = [self.display_name(m) for m in members if self._named(m)]
+        return named + [self.display_name(m) for m in members if not self._named(m)]
+
+    def _named(self, badge: str) -> bool:
+        a = self.roster.get(badge)
+        return a is not None and not a.opt_out
 
     def _counted(self, badge: str) -> bool:
         a = self.roster.get(badge)
@@ -311,13 +321,17 @@ class DashboardState:
         ci = self._company_index
         where: dict[str, tuple[float, float]] = {}
         badges: list[list[Any]] = []
+        anonymous: list[list[Any]] = []
         for b in frame.badges:
             where[b.badge] = (b.x, b.y)
             a = self.roster.get(b.badge)
-            shown = a is not None and not a.opt_out
-            badges.append(
-                [b.badge if shown else None, round(b.x, 2), round(b.y, 2), ci[a.company] if shown and a else -1]
-            )
+            if a is not None and not a.opt_out:
+                badges.append([b.badge, round(b.x, 2), round(b.y, 2), ci[a.company]])
+            else:
+                anonymous.append([None, round(b.x, 2), round(b.y, 2), -1])
+        # Anonymous dots after the named ones, in an order of where they stand: in the frame's order
+        # (by badge id) a dot between two named badges would tell which id it is.
+        badges.extend(sorted(anonymous, key=lambda d: (d[1], d[2])))
         clusters = []
         for c in frame.clusters:
             pts = [where[m] for m in c.members if m in where]
@@ -378,8 +392,8 @@ class DashboardState:
                     "x": a.x,
                     "y": a.y,
                     "cluster": a.cluster,
-                    "who": [self.display_name(m) for m in a.members],
-                    "nudged": [self.display_name(m) for m in a.nudge],
+                    "who": self._names(a.members),
+                    "nudged": self._names(a.nudge),
                     "held_out": a.held_out,
                     "suggestion": suggestion_words(a),
                     "acked": entry.acked_at is not None,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 from pathlib import Path
 
@@ -36,6 +38,18 @@ def test_opted_out_and_unknown_badges_are_anonymous_everywhere(state: DashboardS
     text = json.dumps(view) + json.dumps(state.venue_view())
     assert "b-03" not in text and "Cat" not in text and "zz-9" not in text
     assert "b-05" not in json.dumps(view["alerts"])  # the suggested person is described, not identified
+
+
+def test_where_an_anonymous_dot_sits_among_the_named_ones_does_not_tell_its_badge(state: DashboardState) -> None:
+    # The pipeline sends badges sorted by id: Cat (b-03, opted out) would sit between b-02 and b-05.
+    spots = {"b-01": (10.0, 7.0), "b-02": (10.6, 7.0), "b-03": (10.3, 7.5), "b-05": (16.0, 3.0), "zz-9": (1.0, 1.0)}
+    state.apply_frame(frame(T0 + 10, spots), T0 + 10)
+    badges = state.live_view(T0 + 10)["frame"]["badges"]
+    assert [b[0] for b in badges] == ["b-01", "b-02", "b-05", None, None]  # the named first, then the rest
+    assert [b[1:3] for b in badges[3:]] == [[1.0, 1.0], [10.3, 7.5]]  # in an order of where they stand
+    alerted = alert(nudge=("b-01",))
+    state.apply_alert(replace(alerted, members=("b-01", "b-03", "b-05")), T0 + 10)
+    assert state.live_view(T0 + 10)["alerts"][0]["who"] == ["Ann", "Eve", "someone who opted out"]
 
 
 def test_kpis_count_placed_people_and_mixing(state: DashboardState) -> None:
