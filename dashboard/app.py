@@ -167,6 +167,34 @@ def _no_store(resp: Response) -> Response:
     return resp
 
 
+def _cross_site(request: Request) -> bool:
+    """Whether a request comes from another site's page (its ``Origin`` is not this host, or the
+    browser says so): a form posted from elsewhere must change nothing here, not even the login
+    limiter's count (five wrong passwords posted from any page would lock the organizer out)."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    return origin is not None and urlsplit(origin).netloc != request.headers.get("host")
+
+
+def _refused() -> PlainTextResponse:
+    return PlainTextResponse("cross-site request refused", status_code=403, headers={"cache-control": "no-store"})
+
+
+async def _small_body(request: Request) -> bytes | None:
+    """The request's body, or None beyond ``MAX_FORM_BYTES`` (refused on its stated length, and
+    never read past the limit)."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    return body
+
+
 def create_app(
     config: DashboardConfig,
     *,
@@ -200,14 +228,21 @@ def create_app(
         return login_page()
 
     async def login(request: Request) -> Response:
+        if _cross_site(request):
+            return _refused()
         client = request.client.host if request.client else "?"
+        body = await _small_body(request)
+        if body is None:
+            return login_page("Request too large.", 413)
+        try:
+            form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:
+            return login_page("Bad request.", 400)
+        # From here to the answer nothing awaits: attempts sent at once are counted one by one,
+        # so a burst cannot slip past the limit before the first failure is recorded.
         now = dash.wall()
         if not dash.limiter.allowed(client, now):
             return login_page("Too many attempts. Wait a few minutes and try again.", 429)
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            return login_page("Request too large.", 413)
-        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
         given = (form.get("password") or [""])[0]
         if not check_password(given, config.password):
             dash.limiter.failed(client, now)
@@ -228,6 +263,8 @@ def create_app(
         return resp
 
     async def logout(request: Request) -> Response:
+        if _cross_site(request):
+            return _refused()
         dash.sessions.revoke(request.cookies.get(COOKIE))
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=config.secure_cookies)
@@ -258,6 +295,8 @@ def create_app(
 
     @organizer
     async def ack(request: Request) -> Response:
+        if _cross_site(request):
+            return _refused()
         if not dash.state.ack(request.path_params["alert"], dash.clock()):
             return JSONResponse({"error": "no such alert"}, status_code=404)
         dash.hub.publish(dash.clock())
@@ -317,6 +356,8 @@ def create_app(
         return _no_store(JSONResponse(dash.state.attendee_view(badge, dash.clock())))
 
     async def pause_for(request: Request, seconds: float) -> Response:
+        if _cross_site(request):
+            return _refused()
         badge = attendee(request)
         if badge is None:
             return _not_found()

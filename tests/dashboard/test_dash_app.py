@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,54 @@ def test_wrong_password_then_rate_limited(client: TestClient) -> None:
     for _ in range(5):
         assert login(client, "wrong-password") == 401
     assert login(client) == 429  # even the right one, until the failures age out
+
+
+def test_posts_from_another_site_are_refused_and_count_for_nothing(client: TestClient) -> None:
+    evil = {"origin": "https://evil.example"}
+    for _ in range(6):  # five wrong passwords from another site's page would lock the organizer out
+        r = client.post("/login", data={"password": "wrong-password"}, headers=evil, follow_redirects=False)
+        assert r.status_code == 403
+    assert login(client) == 303  # the organizer still logs in
+    assert client.post("/logout", headers={"sec-fetch-site": "cross-site"}).status_code == 403
+    assert client.get("/api/state").status_code == 200  # still logged in
+    token = badge_token(SECRET, "b-01")
+    assert client.post(f"/me/{token}/pause", headers=evil).status_code == 403
+
+
+def test_a_login_form_too_large_or_with_too_many_fields_is_refused_unread(client: TestClient) -> None:
+    big = client.post(
+        "/login", content=b"password=" + b"x" * 10_000, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert big.status_code == 413
+    fields = "&".join(f"f{k}=1" for k in range(11))
+    many = client.post("/login", content=fields.encode(), headers={"content-type": "application/x-www-form-urlencoded"})
+    assert many.status_code == 400 and "content-security-policy" in many.headers
+
+
+def test_a_burst_of_logins_sent_at_once_is_limited_like_one_after_another(venue_file: Path, roster_file: Path) -> None:
+    import asyncio
+
+    import httpx2 as httpx  # (what starlette's TestClient uses)
+
+    venue, roster = venue_and_roster(venue_file, roster_file)
+    app = create_app(DashboardConfig(venue, roster, PASSWORD, SECRET), clock=Clock(T0), wall=Clock(1_000_000.0))
+
+    async def burst() -> list[int]:
+        from dashboard.serve import serving
+
+        async with serving(app, "127.0.0.1", 0) as port, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+
+            async def slowly(guess: str) -> AsyncIterator[bytes]:  # headers first, the password a moment later
+                await asyncio.sleep(0.3)
+                yield f"password={guess}".encode()
+
+            guesses = [f"guess-{k:02d}" for k in range(39)] + [PASSWORD]  # the 40th is right
+            form = {"content-type": "application/x-www-form-urlencoded"}
+            sent = [c.post("/login", content=slowly(g), headers=form, follow_redirects=False) for g in guesses]
+            return [r.status_code for r in await asyncio.gather(*sent)]
+
+    codes = asyncio.run(burst())
+    assert codes.count(401) == 5 and codes.count(429) == 35 and 303 not in codes
 
 
 def test_login_map_websocket_ack_and_logout(client: TestClient) -> None:
