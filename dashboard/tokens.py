@@ -91,9 +91,15 @@ def write_tokens(rows: Iterable[tuple[str, str, str]], secret: bytes, out: Path,
 
     base = base_url.rstrip("/")
     qr_dir = out / "qr"
-    qr_dir.mkdir(parents=True, exist_ok=True)
+    # Every attendee's name and link: for the organizer's eyes only, like the secret (0600; the
+    # QR codes in a 0700 directory of their own; a directory the organizer named keeps its mode).
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    qr_dir.mkdir(mode=0o700, exist_ok=True)
+    qr_dir.chmod(0o700)
     n = 0
-    with open(out / "tokens.csv", "w", newline="", encoding="utf-8") as fh:
+    fd = os.open(out / "tokens.csv", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(out / "tokens.csv", 0o600)  # (an older file keeps its mode through O_TRUNC)
+    with open(fd, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["badge", "name", "company", "token", "url"])
         for badge, name, company in rows:

@@ -57,3 +57,6 @@ def test_write_tokens_writes_csv_and_a_scannable_qr_per_badge(tmp_path: Path) ->
     svg = (tmp_path / "qr" / "b-01.svg").read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert (tmp_path / "qr" / "b-02.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Names and links are for the organizer's eyes only.
+    assert (tmp_path / "tokens.csv").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "qr").stat().st_mode & 0o777 == 0o700
