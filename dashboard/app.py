@@ -168,13 +168,17 @@ def _no_store(resp: Response) -> Response:
 
 
 def _cross_site(request: Request) -> bool:
-    """Whether a request comes from another site's page (its ``Origin`` is not this host, or the
-    browser says so): a form posted from elsewhere must change nothing here, not even the login
-    limiter's count (five wrong passwords posted from any page would lock the organizer out)."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return True
+    """Whether a request comes from another site's page: a form posted from elsewhere must change
+    nothing here, not even the login limiter's count (five wrong passwords posted from any page
+    would lock the organizer out). A browser says where a request comes from in
+    ``Sec-Fetch-Site`` (``same-origin`` from our own pages, ``none`` when typed); without it (an
+    older browser, a script) an ``Origin`` naming another host decides. (Our pages' no-referrer
+    policy makes a browser send ``Origin: null`` even on its own forms: no evidence either way.)"""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("origin")
-    return origin is not None and urlsplit(origin).netloc != request.headers.get("host")
+    return origin not in (None, "null") and urlsplit(origin).netloc != request.headers.get("host")
 
 
 def _refused() -> PlainTextResponse:

@@ -105,6 +105,10 @@ def test_posts_from_another_site_are_refused_and_count_for_nothing(client: TestC
     assert client.get("/api/state").status_code == 200  # still logged in
     token = badge_token(SECRET, "b-01")
     assert client.post(f"/me/{token}/pause", headers=evil).status_code == 403
+    assert client.post(f"/me/{token}/pause", headers={"sec-fetch-site": "same-site"}).status_code == 403
+    # Our own pages' forms: a browser says same-origin (and, under no-referrer, Origin: null).
+    ours = {"sec-fetch-site": "same-origin", "origin": "null"}
+    assert client.post(f"/me/{token}/pause", headers=ours).status_code != 403
 
 
 def test_a_login_form_too_large_or_with_too_many_fields_is_refused_unread(client: TestClient) -> None:
