@@ -118,8 +118,10 @@ def _efficacy_section(eff: Efficacy) -> list[str]:
         f"</td><td>{_fmt(d[0], 0)} ({_fmt(d[1], 0)} to {_fmt(d[2], 0)})</td></tr>",
         f"<tr><td>share who joined a mixed group within 5 min</td><td>{share(a.joined)}</td><td>{share(h.joined)}</td>"
         f"<td>{_fmt(j[0])} ({_fmt(j[1])} to {_fmt(j[2])})</td></tr></table>",
-        '<p class="note">Alerted: the nudged people; held out: every member (nobody was picked to nudge). '
-        "Hold-outs are drawn at random by the alert policy, so the difference estimates the nudge's effect.</p>",
+        '<p class="note">Both arms: every member of the huddle, nudged or not (intention to treat: a held-out '
+        "alert picks nobody, and those a nudge would pick are not a random draw of the members). Hold-outs are "
+        "drawn at random by the alert policy, so the difference estimates the effect of nudging a huddle; the "
+        "interval resamples alerts.</p>",
     ]
     if eff.too_little_data:
         out.append(

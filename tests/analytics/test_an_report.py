@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 from storekit import fill
 
 from pipeline.analytics import cli
-from pipeline.analytics.nudges import bootstrap_diff, nudge_efficacy
+from pipeline.analytics.nudges import bootstrap_diff, bootstrap_share_diff, nudge_efficacy
 from pipeline.store import EventStore
 
 
@@ -63,8 +63,9 @@ def test_nudge_efficacy_arms(store: Path) -> None:
         eff = nudge_efficacy(s.alerts(), s.episodes(), s.episode_members())
     assert eff.alerted.alerts == 1 and eff.held_out.alerts == 1 and eff.too_little_data
     assert eff.alerted.dispersal_s == (29.0,) and eff.held_out.dispersal_s == (19.0,)
-    assert eff.alerted.joined == (1.0,)  # a-1 joined the mixed group at T0 + 60
+    assert eff.alerted.joined_by_alert == ((1, len(eff.alerted.joined)),)  # a-1 joined the mixed group at T0 + 60
     assert eff.held_out.joined == (1.0, 0.0, 0.0)  # every member counts; a-1 joined 20 s after the hold-out
+    assert eff.held_out.joined_by_alert == ((1, 3),)
     assert bootstrap_diff([1.0, 2.0], [1.0], seed=3) == bootstrap_diff([1.0, 2.0], [1.0], seed=3)
 
 
@@ -102,3 +103,24 @@ def test_import_cli(tmp_path: Path) -> None:
         assert s.people() == {"sp-1": "A", "sp-2": "A", "sp-3": "B"} and s.count("contacts") == 2
     (tmp_path / "bad.dat").write_text("oops\n", encoding="utf-8")
     assert mingle("import-sociopatterns", str(tmp_path / "bad.dat"), str(tmp_path / "m.txt"), "--store", str(db)) == 1
+
+
+def test_with_no_nudge_effect_the_arms_do_not_differ_whoever_the_policy_picks() -> None:
+    # Forty huddles, every other one held out; everyone behaves alike in both arms. In each, a
+    # staff member (never picked to nudge) leaves for a mixed group a minute after the alert.
+    alerts, episodes, members = [], [], []
+    for k in range(40):
+        ts, held = 1_764_140_000.0 + 1000 * k, k % 2 == 1
+        huddle = [f"a{k}-{i}" for i in range(3)] + [f"staff{k}"]
+        alerts.append(
+            {"id": f"a-{k}", "ts": ts, "held_out": held, "members": huddle, "nudge": [] if held else huddle[:1]}
+        )
+        episodes += [
+            {"id": f"h-{k}", "mix": {"Acme": 3, "Staff": 1}},
+            {"id": f"m-{k}", "mix": {"Globex": 2, "Staff": 1}},
+        ]
+        members += [(f"h-{k}", b, ts - 200, ts + 600) for b in huddle] + [(f"m-{k}", f"staff{k}", ts + 60, ts + 300)]
+    eff = nudge_efficacy(alerts, episodes, members)
+    diff, lo, hi = eff.joined_diff
+    assert diff == 0.0 and lo <= 0.0 <= hi and not eff.too_little_data  # (it read −0.25, CI all below 0)
+    assert bootstrap_share_diff([(1, 4)] * 5, [(1, 4)] * 5) == (0.0, 0.0, 0.0)
