@@ -3,12 +3,21 @@
 Samples positions every ``position_every_s``, tracks cluster episodes, turns frames into
 20 s pair contacts and stores alerts, nudges and hold-outs, all through a batched
 :class:`StoreWriter`.
+
+An episode stays open for ``EPISODE_GAP_S`` after its cluster was last seen: the trackers
+keep a track (and its id) through a few missed ticks, and an episode closed at the first
+missed tick would be written again when it came back, replacing the first write (and its
+members' arrival times). A store written by more than one run (the live service restarted,
+a second day) numbers its runs in ``meta``: from the second on, the run's cluster and alert
+ids (which every run starts again at 1) are stored as ``r<run>-<id>``, so no run's rows
+replace another's.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +27,10 @@ from ..venue import Venue
 from .contacts import ContactAccumulator
 from .writer import StoreWriter
 
-__all__ = ["StoreSink"]
+__all__ = ["EPISODE_GAP_S", "StoreSink"]
+
+#: An episode unseen this long (s) is closed: longer than a track is kept through missed ticks.
+EPISODE_GAP_S = 30.0
 
 
 class StoreSink:
@@ -48,8 +60,11 @@ class StoreSink:
         self._last_sample: float | None = None
         self._open: dict[str, dict[str, Any]] = {}
         self._members: dict[str, dict[str, tuple[float, float]]] = {}
-        if meta:
-            self.writer.set_meta(meta)
+        self._seen_at: dict[str, float] = {}
+        runs = self.writer.conn.execute("SELECT value FROM meta WHERE key = 'runs'").fetchone()
+        run = int(runs[0]) + 1 if runs else 1
+        self.prefix = "" if run == 1 else f"r{run}-"
+        self.writer.set_meta({**(meta or {}), "runs": str(run)})
         if self.company_of:
             self.writer.people(self.company_of)
 
@@ -71,8 +86,9 @@ class StoreSink:
         seen = set()
         for c in frame.clusters:
             seen.add(c.id)
+            self._seen_at[c.id] = ts
             ep = self._open.setdefault(
-                c.id, {"id": c.id, "start": c.since, "max_size": 0, "xs": 0.0, "ys": 0.0, "n": 0}
+                c.id, {"id": self.prefix + c.id, "start": c.since, "max_size": 0, "xs": 0.0, "ys": 0.0, "n": 0}
             )
             ep.update(
                 end=ts, company=c.company, homogeneity=c.homogeneity, max_size=max(ep["max_size"], len(c.members))
@@ -84,22 +100,25 @@ class StoreSink:
             for m in c.members:
                 first = members.get(m, (ts, ts))[0]
                 members[m] = (first, ts)
-        for cid in [k for k in self._open if k not in seen]:
+        for cid in [k for k in self._open if k not in seen and ts - self._seen_at[k] > EPISODE_GAP_S]:
             self._write_episode(cid)
         for alert in result.alerts:
+            if self.prefix:
+                alert = replace(alert, id=self.prefix + alert.id, cluster=self.prefix + alert.cluster)
             self.writer.alert(alert)
         self.writer.tick()
 
     def _write_episode(self, cid: str) -> None:
         ep = self._open.pop(cid)
         members = self._members.pop(cid)
+        del self._seen_at[cid]
         mix = Counter(self.company_of.get(m, "unknown") for m in members)
         row = {**ep, "x": ep["xs"] / ep["n"], "y": ep["ys"] / ep["n"], "mix": dict(sorted(mix.items()))}
         self.writer.episode(row, members)
 
     def acknowledge(self, alert: str, badge: str, ts: float) -> None:
-        """Record that ``badge`` acknowledged the nudge of ``alert`` at ``ts``."""
-        self.writer.acknowledgement(alert, badge, ts)
+        """Record that ``badge`` acknowledged the nudge of ``alert`` (this run's id) at ``ts``."""
+        self.writer.acknowledgement(self.prefix + alert if alert else alert, badge, ts)
 
     def close(self) -> None:
         for cid in list(self._open):

@@ -39,7 +39,7 @@ def test_sink_stores_what_step_emits(venue_file: Path, roster_file: Path, tmp_pa
         sink.on_tick(result)
     sink.close()
     with EventStore(tmp_path / "expo.db", readonly=True) as store:
-        assert store.meta() == {"site": "expo", "floor_width": "20.0", "floor_height": "14.0"}
+        assert store.meta() == {"site": "expo", "floor_width": "20.0", "floor_height": "14.0", "runs": "1"}
         assert len(store.alerts()) == alerts == 1
         assert store.alerts()[0]["company"] == "Acme"
         pairs = {(a, b) for _, a, b in store.query("SELECT t, a, b FROM contacts")}

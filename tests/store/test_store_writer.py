@@ -75,6 +75,31 @@ def test_a_failed_flush_keeps_every_row_for_the_next_and_a_lasting_failure_is_bo
     w.close()
 
 
+def test_a_second_run_into_the_same_store_replaces_none_of_the_first_runs_rows(tmp_path: Path) -> None:
+    path = tmp_path / "expo.db"
+    fill(path)
+    fill(path)  # the live service restarted: its ids start again at c-1 and al-1
+    with EventStore(path, readonly=True) as s:
+        assert s.meta()["runs"] == "2"
+        assert sorted(a["id"] for a in s.alerts()) == ["al-1", "al-2", "r2-al-1", "r2-al-2"]
+        assert sorted(e["id"] for e in s.episodes()) == ["c-1", "c-2", "r2-c-1", "r2-c-2"]
+        assert s.count("nudges") == 2 and s.count("holdouts") == 2
+
+
+def test_a_cluster_missed_for_a_few_ticks_is_one_episode_that_keeps_its_members_arrivals(tmp_path: Path) -> None:
+    path = tmp_path / "expo.db"
+    sink = StoreSink(path, company_of=COMPANY)
+    for s in range(50):
+        if s not in (20, 21, 22):  # the tracker missed it for three ticks and kept its id
+            sink.on_tick(tick(s))
+    sink.close()
+    with EventStore(path, readonly=True) as st:
+        (episode,) = st.episodes()
+        assert episode["id"] == "c-1" and episode["start"] == T0 and episode["end"] == T0 + 49
+        firsts = {b: first for ep, b, first, _ in st.episode_members()}
+        assert firsts == {"a-1": T0, "a-2": T0, "a-3": T0}
+
+
 def test_reader_reads_while_writer_writes(tmp_path: Path) -> None:
     path = tmp_path / "expo.db"
     sink = StoreSink(path, company_of=COMPANY, flush_every=1)
