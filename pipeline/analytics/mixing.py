@@ -132,7 +132,8 @@ def insularity(e: npt.ArrayLike, names: list[str], sizes: npt.ArrayLike, *, min_
 
     Delegations with fewer than ``min_size`` people (exclusive bound: a company of exactly
     ``min_size`` is shown by name) are pooled into one :data:`SMALLER_COMPANIES` row, last,
-    so nobody is singled out. Companies without any contact are left out.
+    so nobody is singled out; a pool of one delegation, or of fewer than ``min_size`` people,
+    is left out too. Companies without any contact are left out.
     """
     m = np.asarray(e, dtype=np.float64)
     size = _ints("sizes", sizes)
@@ -149,7 +150,9 @@ def insularity(e: npt.ArrayLike, names: list[str], sizes: npt.ArrayLike, *, min_
     ]
     named.sort(key=lambda x: (-x.share, x.company))
     small = [c for c in range(len(names)) if size[c] < min_size and row[c] > 0]
-    if small:
+    # The pool stands for several small delegations; one alone, or fewer people than a named
+    # company needs, would be that delegation by another name: left out.
+    if len(small) >= 2 and int(size[small].sum()) >= min_size:
         w = float(row[small].sum())
         named.append(Insularity(SMALLER_COMPANIES, int(size[small].sum()), float(diag[small].sum()) / w, w, len(small)))
     return named

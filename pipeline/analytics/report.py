@@ -34,10 +34,10 @@ def _fmt(x: float, digits: int = 3) -> str:
 def _clock(ts: float, relative: bool, bin_s: float) -> str:
     if bin_s >= 86400:
         return f"day {ts // 86400 + 1:.0f}" if relative else time.strftime("%d %b", time.gmtime(ts))
-    return f"{ts / 3600:.0f} h" if relative else time.strftime("%H:%M", time.gmtime(ts))
+    return f"{int(ts // 3600):02d}:{int(ts % 3600 // 60):02d}" if relative else time.strftime("%H:%M", time.gmtime(ts))
 
 
-def _mixing_sections(m: MixingSummary, relative: bool, top: int, bin_s: float) -> list[str]:
+def _mixing_sections(m: MixingSummary, relative: bool, top: int, bin_s: float, min_size: int) -> list[str]:
     unit = "day" if bin_s >= 86400 else "hour" if bin_s >= 3600 else f"{bin_s / 60:.0f} minutes"
     out = [
         "<h2>Assortativity</h2>",
@@ -56,12 +56,16 @@ def _mixing_sections(m: MixingSummary, relative: bool, top: int, bin_s: float) -
     ]
     labels = [i.company if i.companies == 1 else f"{i.company} ({i.companies})" for i in m.insularity]
     out.append(svg.bar_chart(labels, [i.share for i in m.insularity], label="insularity by company"))
-    row = m.e_weighted.sum(axis=1)
-    keep = [k for k in np.argsort(-row, kind="stable")[:top] if m.sizes[k] >= 1 and row[k] > 0]
+    row = m.e_weighted.sum(axis=1)[: len(m.companies)]
+    # Named companies only: a delegation smaller than min_size is pooled above, and named here
+    # cell by cell it would be singled out after all.
+    big = [k for k in np.argsort(-row, kind="stable") if m.sizes[k] >= min_size and row[k] > 0]
+    keep = big[:top]
     names = [m.companies[k] for k in keep]
     out += [
         "<h2>Cross-company contact</h2>",
-        f'<p class="note">Mixing matrix e (share of all contact time) for the {len(keep)} most social companies.</p>',
+        f'<p class="note">Mixing matrix e (share of all contact time) for the {len(keep)} most social companies '
+        f"of at least {min_size} people.</p>",
         svg.heat_map(m.e_weighted[np.ix_(keep, keep)], names, names, label="cross-company contact matrix"),
     ]
     met = np.bincount(m.companies_met) if m.companies_met.size else np.zeros(1, dtype=np.int64)
@@ -158,7 +162,7 @@ def render_report(
         f"<p>{m.people} people with contacts ({len(people)} known) in {len(m.companies)} companies; "
         f"{m.contacts} contacts (20 s windows) between {m.pairs} distinct pairs.</p>",
     ]
-    body += _mixing_sections(m, relative, top, bin_s)
+    body += _mixing_sections(m, relative, top, bin_s, min_size)
     say("huddles")
     alerts = store.alerts()
     body += _huddle_sections(store, list(alerts))

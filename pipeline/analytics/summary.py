@@ -69,7 +69,7 @@ def summarize_mixing(
         r_unweighted=assortativity(e_u),
         within_weighted=within_share(e_w),
         within_unweighted=within_share(e_u),
-        insularity=insularity(e_w, list(companies), sizes, min_size=min_size),
+        insularity=insularity(e_w, list(companies), sizes, min_size=min_size) if companies else [],
         bins=bins,
         mixing_index=index,
         bin_contacts=counts,

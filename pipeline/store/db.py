@@ -160,19 +160,30 @@ class EventStore:
         return deleted
 
     def apply_retention(self, now: float) -> int:
-        """Delete rows older than ``now - retention_s``; returns rows deleted (0 without a retention)."""
+        """Delete rows older than ``now - retention_s``; returns rows deleted (0 without a retention).
+
+        Raises :class:`StoreError` for a store whose times are not Unix times (an imported
+        SocioPatterns study counts seconds from its start: every row would look decades old)."""
         if self.retention_s is None:
             return 0
+        if self.meta().get("source") == "sociopatterns":
+            raise StoreError(
+                f"{self.path}: its times count seconds from the study's start, not Unix time: "
+                "retention cannot date its rows (use forget for one badge, or delete the file)"
+            )
         cutoff = now - self.retention_s
         deleted = 0
-        with self.conn:
-            for table, column in TIME_COLUMNS:
-                deleted += self.conn.execute(f"DELETE FROM {table} WHERE {column} < ?", (cutoff,)).rowcount
-            for sql in (
-                "DELETE FROM episode_members WHERE episode NOT IN (SELECT id FROM episodes)",
-                "DELETE FROM alert_members WHERE alert NOT IN (SELECT id FROM alerts)",
-            ):
-                deleted += self.conn.execute(sql).rowcount
+        try:
+            with self.conn:
+                for table, column in TIME_COLUMNS:
+                    deleted += self.conn.execute(f"DELETE FROM {table} WHERE {column} < ?", (cutoff,)).rowcount
+                for sql in (
+                    "DELETE FROM episode_members WHERE episode NOT IN (SELECT id FROM episodes)",
+                    "DELETE FROM alert_members WHERE alert NOT IN (SELECT id FROM alerts)",
+                ):
+                    deleted += self.conn.execute(sql).rowcount
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
         return deleted
 
 

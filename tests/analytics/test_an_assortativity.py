@@ -64,6 +64,10 @@ def test_insularity_ranks_and_pools_small_companies() -> None:
     assert rows[2].share == pytest.approx(1.0) and rows[2].companies == 2 and rows[2].size == 6
     # the boundary: a company of exactly min_size is named
     assert insularity(e, ["acme", "beta", "c", "d"], [5, 5, 5, 5], min_size=5)[-1].company != SMALLER_COMPANIES
+    # a pool of one small delegation, or of too few people, would name it by another name
+    names = ["acme", "beta", "c", "d"]
+    assert [r.company for r in insularity(e, names, [5, 6, 2, 5], min_size=5)] == ["d", "acme", "beta"]
+    assert SMALLER_COMPANIES not in [r.company for r in insularity(e, names, [5, 6, 2, 2], min_size=5)]
 
 
 def test_mixing_index_over_time_bins() -> None:

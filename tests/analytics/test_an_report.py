@@ -101,6 +101,10 @@ def test_import_cli(tmp_path: Path) -> None:
     assert mingle("import-sociopatterns", str(tmp_path / "t.dat"), str(tmp_path / "m.txt"), "--store", str(db)) == 0
     with EventStore(db, readonly=True) as s:
         assert s.people() == {"sp-1": "A", "sp-2": "A", "sp-3": "B"} and s.count("contacts") == 2
+    # Its times count seconds from the study's start: retention cannot date them, and says so.
+    assert mingle("forget", "--older-than-days", "3650", "--store", str(db)) == 1
+    with EventStore(db, readonly=True) as s:
+        assert s.count("contacts") == 2
     (tmp_path / "bad.dat").write_text("oops\n", encoding="utf-8")
     assert mingle("import-sociopatterns", str(tmp_path / "bad.dat"), str(tmp_path / "m.txt"), "--store", str(db)) == 1
 
@@ -124,3 +128,21 @@ def test_with_no_nudge_effect_the_arms_do_not_differ_whoever_the_policy_picks() 
     diff, lo, hi = eff.joined_diff
     assert diff == 0.0 and lo <= 0.0 <= hi and not eff.too_little_data  # (it read −0.25, CI all below 0)
     assert bootstrap_share_diff([(1, 4)] * 5, [(1, 4)] * 5) == (0.0, 0.0, 0.0)
+
+
+def test_a_report_of_a_store_with_nothing_in_it_yet_renders(tmp_path: Path) -> None:
+    from pipeline.store import StoreSink
+
+    db = tmp_path / "empty.db"
+    StoreSink(db, meta={"site": "expo"}).close()
+    html = tmp_path / "r.html"
+    assert mingle("report", "--store", str(db), "--out", str(html)) == 0
+    assert "Mixing report" in html.read_text(encoding="utf-8")
+
+
+def test_the_report_names_no_delegation_smaller_than_min_size(store: Path, tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    assert mingle("report", "--store", str(store), "--out", str(html), "--min-company-size", "3") == 0
+    text = html.read_text(encoding="utf-8")
+    assert ">acme<" in text  # three people: named
+    assert "beta" not in text  # two: in no chart, no matrix cell, no pool of its own

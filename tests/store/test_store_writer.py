@@ -167,5 +167,7 @@ def test_retention(tmp_path: Path) -> None:
         assert [a["id"] for a in s.alerts()] == []
     with EventStore(path) as s:
         assert s.apply_retention(T0 + 10**9) == 0  # no retention set: keep everything
+    with EventStore(path, readonly=True, retention_s=60) as s, pytest.raises(StoreError):
+        s.apply_retention(T0 + 10**9)  # sqlite's own error ("read-only"), translated
     with pytest.raises(ValueError, match="retention_s"):
         EventStore(path, retention_s=0)
