@@ -1,4 +1,6 @@
-"""``mingle export``: the store's contacts, episodes, alerts and nudges as CSV (and Parquet if pyarrow is there)."""
+"""``mingle export``: the store's people, contacts, episodes, alerts (with their members, hold-outs,
+nudges and acknowledgements) as CSV, and Parquet if pyarrow is there: everything the report
+computes from, so an analyst can reproduce it (positions, the bulk of a store, stay in it)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,15 @@ from ..store.db import EventStore
 __all__ = ["TABLES", "export_store"]
 
 TABLES: dict[str, tuple[str, ...]] = {
+    "people": ("badge", "company"),
     "contacts": ("t", "a", "b"),
     "episodes": ("id", "start", "end", "company", "homogeneity", "max_size", "x", "y", "mix"),
     "episode_members": ("episode", "badge", "first", "last"),
     "alerts": ("id", "ts", "cluster", "company", "since", "held_out", "zone", "x", "y"),
+    "alert_members": ("alert", "badge"),
+    "holdouts": ("alert", "ts"),
     "nudges": ("alert", "badge", "ts"),
+    "acknowledgements": ("alert", "badge", "ts"),
 }
 
 

@@ -74,7 +74,7 @@ def test_export_and_forget(store: Path, tmp_path: Path) -> None:
     assert mingle("export", "--store", str(store), "--out", str(out)) == 0
     import pyarrow.parquet as pq
 
-    for name in ("contacts", "episodes", "episode_members", "alerts", "nudges"):
+    for name in ("people", "contacts", "episodes", "episode_members", "alerts", "alert_members", "holdouts", "nudges"):
         with (out / f"{name}.csv").open(encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
         assert rows[0] and len(rows) > 1, name
