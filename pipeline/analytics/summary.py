@@ -73,7 +73,10 @@ def summarize_mixing(
         bins=bins,
         mixing_index=index,
         bin_contacts=counts,
-        companies_met=companies_met(contacts.a, contacts.b, comp),
+        # Everyone known, not only those with contacts: an attendee who met nobody met no company.
+        companies_met=np.r_[
+            companies_met(contacts.a, contacts.b, comp), np.zeros(len(everyone) - len(contacts.badges), np.int64)
+        ],
         contacts=int(contacts.t.shape[0]),
         pairs=int(lo.shape[0]),
         people=len(contacts.badges),

@@ -146,3 +146,14 @@ def test_the_report_names_no_delegation_smaller_than_min_size(store: Path, tmp_p
     text = html.read_text(encoding="utf-8")
     assert ">acme<" in text  # three people: named
     assert "beta" not in text  # two: in no chart, no matrix cell, no pool of its own
+
+
+def test_companies_met_counts_the_attendees_who_met_nobody(store: Path) -> None:
+    from pipeline.analytics.summary import summarize_mixing
+
+    with EventStore(store, readonly=True) as s:
+        contacts, people = s.contacts(), s.people()
+    extra = {**people, "z-1": "zeta", "z-2": "zeta"}  # on the roster, never in contact with anyone
+    plain, more = summarize_mixing(contacts, people), summarize_mixing(contacts, extra)
+    assert more.companies_met.shape[0] == plain.companies_met.shape[0] + 2
+    assert sorted(more.companies_met.tolist()) == sorted([*plain.companies_met.tolist(), 0, 0])
