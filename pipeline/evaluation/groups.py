@@ -1,7 +1,7 @@
 """Per-tick group detection scoring: the F-formation measure (Setti et al., PLoS ONE 2015).
 
 Definition, at an overlap threshold ``T`` (the evaluator reports ``T = 2/3`` and ``T = 1``).
-Each frame is paired with the truth second ``round(frame.ts)``; a frame with no truth line
+Each frame is paired with the truth second of ``frame.ts`` (rounded half up); a frame with no truth line
 whose ``t`` is within 0.5 s (inclusive) of ``frame.ts`` is skipped. In a paired frame:
 
 - the detected groups ``D`` are the frame's clusters with their members restricted to the

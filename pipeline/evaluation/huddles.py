@@ -12,7 +12,7 @@ Definition (every alert score rests on it). For each truth second and each truth
   company's share of the counted members is ``>= policy.homogeneity`` (both inclusive; the
   share is compared with a 1e-9 tolerance) and (``zone is None`` or ``zone.nudges``).
 
-An *episode* is a maximal run of consecutive truth seconds (``round(t)`` rising by exactly
+An *episode* is a maximal run of consecutive truth seconds (``t`` rounded half up, rising by exactly
 1) in which the same group id meets the condition with the same dominant company. A
 missing second, a second on which the group is absent or fails the condition, or a change
 of dominant company ends it. ``start`` and ``end`` are the ``t`` of its first and last

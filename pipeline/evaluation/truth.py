@@ -15,7 +15,9 @@ A truth file for 300 people over 30 minutes is about 30 MB of text. It is parsed
 compact per-second values: badge ids are interned strings (one object per badge for the
 whole file) and positions live in one ``(n, 2)`` float array per second.
 
-A second is identified by ``round(t)``; seconds must strictly increase from line to line.
+A second is identified by ``t`` rounded half up (``floor(t + 0.5)``: Python's ``round`` takes
+halves to the even neighbour, which would key ``0.5, 1.5, 2.5`` as ``0, 2, 2``); seconds must
+strictly increase from line to line.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ from mingle_wire import open_text
 
 from .errors import InputError
 
-__all__ = ["Truth", "TruthGroup", "TruthTick", "load_truth", "parse_truth"]
+__all__ = ["Truth", "TruthGroup", "TruthTick", "load_truth", "parse_truth", "second_of"]
+
+
+def second_of(t: float) -> int:
+    """The whole second ``t`` belongs to, rounded half up."""
+    return math.floor(t + 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +77,8 @@ class TruthTick:
 
     @property
     def second(self) -> int:
-        """``round(t)``: the key this tick is looked up by."""
-        return round(self.t)
+        """``t`` rounded half up: the key this tick is looked up by."""
+        return second_of(self.t)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -96,12 +103,13 @@ class Truth:
         return len(self.ticks)
 
     def at(self, ts: float, tolerance_s: float = 0.5) -> TruthTick | None:
-        """The tick of second ``round(ts)`` if its ``t`` is within ``tolerance_s`` (inclusive) of ``ts``."""
-        i = self._index.get(round(ts))
-        if i is None:
-            return None
-        tick = self.ticks[i]
-        return tick if abs(tick.t - ts) <= tolerance_s else None
+        """The tick of second ``ts`` (rounded half up) if its ``t`` is within ``tolerance_s`` (inclusive) of
+        ``ts``; at exactly half a second between two, the later one, else the earlier if it is there."""
+        for second in (second_of(ts), second_of(ts) - 1):
+            i = self._index.get(second)
+            if i is not None and abs(self.ticks[i].t - ts) <= tolerance_s:
+                return self.ticks[i]
+        return None
 
 
 _NUMBERS: Final = frozenset({int, float})

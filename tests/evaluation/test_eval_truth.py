@@ -43,10 +43,17 @@ def test_badge_ids_are_shared_between_seconds() -> None:
 
 def test_at_pairs_within_half_a_second() -> None:
     truth = truth_of([record(T0, {}, extra=["b-1"]), record(T0 + 1, {}, extra=["b-1"])])
-    assert truth.at(T0 + 0.5) is truth.ticks[0]  # round-half-even: T0 is even
+    assert truth.at(T0 + 0.5) is truth.ticks[1]  # rounded half up
+    assert truth.at(T0 + 0.4) is truth.ticks[0]
     assert truth.at(T0 + 0.6) is truth.ticks[1]
     assert truth.at(T0 - 0.4) is truth.ticks[0]
     assert truth.at(T0 + 5) is None
+
+
+def test_a_truth_on_half_seconds_loads_one_second_per_line() -> None:
+    # (a simulation started at a half second: round-half-even keyed 0.5, 1.5, 2.5 as 0, 2, 2)
+    truth = truth_of([record(T0 + k + 0.5, {}, extra=["b-1"]) for k in range(4)])
+    assert [tick.second for tick in truth.ticks] == [round(T0) + k + 1 for k in range(4)]
 
 
 @pytest.mark.parametrize(
