@@ -150,6 +150,12 @@ def decode_advert(manufacturer_data: Mapping[int, bytes], config: AdvertConfig) 
 
 
 def _decode_mingle(payload: bytes) -> BadgeAdvert | Rejection:
+    # Magic and version first: a newer firmware's payload may have another length, and
+    # "unknown_version" is what tells the organizer the gateways need updating.
+    if len(payload) >= 2 and payload[0] != MAGIC:
+        return Rejection("bad_magic", f"magic {payload[0]:#04x}, expected {MAGIC:#04x}")
+    if len(payload) >= 2 and payload[1] != VERSION:
+        return Rejection("unknown_version", f"version {payload[1]}")
     extra = len(payload) - PAYLOAD_LEN
     if extra < 0 or extra % _NEIGHBOUR.size or extra // _NEIGHBOUR.size > MAX_NEIGHBOURS:
         return Rejection(

@@ -17,7 +17,7 @@ from typing import Any
 from mingle_wire import Topics, encode_contacts, encode_readings
 
 from .advert import AdvertConfig, BadgeAdvert, decode_advert
-from .batcher import Batcher, BatcherConfig, clock_set
+from .batcher import HUDDLE_FRESH_S, Batcher, BatcherConfig, clock_set
 from .buffer import Outbound, StoreAndForward
 from .contacts import RELAY_MIN_DBM, ContactBatcher
 from .huddle import HuddleButton
@@ -29,6 +29,8 @@ __all__ = ["GatewayConfig", "GatewayCore"]
 MAX_DEVICES = 5000
 #: Badges at or below this battery percent are listed in the status.
 LOW_BATTERY_PCT = 20
+#: Rejections of adverts from other devices (phones, other vendors' beacons): not faults, not counted.
+FOREIGN = frozenset({"wrong_company", "no_payload", "not_ibeacon", "wrong_uuid"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ class GatewayCore:
         self.rejections: Counter[str] = Counter()
         self.huddle_button = HuddleButton(config.topics)
         self._devices: OrderedDict[str, Any] = OrderedDict()
-        self._battery: dict[str, int] = {}
+        self._battery: dict[str, tuple[int, float]] = {}  # badge -> (battery %, when heard)
         self._next_status = now + STATUS_PERIOD_S
 
     def advert(self, device: Any, manufacturer_data: Mapping[int, bytes], rssi_dbm: float, now: float) -> None:
@@ -75,7 +77,7 @@ class GatewayCore:
             return
         result = decode_advert(manufacturer_data, self.config.advert)
         if not isinstance(result, BadgeAdvert):
-            if result.reason != "wrong_company":  # other vendors' adverts are not faults
+            if result.reason not in FOREIGN:  # other devices' adverts are not faults
                 self.rejections[result.reason] += 1
                 self.meter.reject()
             return
@@ -90,7 +92,9 @@ class GatewayCore:
         self._devices[result.badge] = device
         self._devices.move_to_end(result.badge)
         if result.battery_pct is not None:
-            self._battery[result.badge] = result.battery_pct
+            self._battery[result.badge] = (result.battery_pct, now)
+        else:  # unknown now: an earlier low reading says nothing any more
+            self._battery.pop(result.badge, None)
         if len(self._devices) > MAX_DEVICES:
             evicted, _ = self._devices.popitem(last=False)
             self._battery.pop(evicted, None)
@@ -117,7 +121,13 @@ class GatewayCore:
             rejected=self.meter.rejected,
             duplicate_filtering_suspected=self.watchdog.duplicate_filtering_suspected,
             huddle_badges=tuple(self.batcher.huddle_badges(now))[:500],
-            low_battery_badges=tuple(sorted(b for b, pct in self._battery.items() if pct <= LOW_BATTERY_PCT))[:500],
+            low_battery_badges=tuple(
+                sorted(
+                    b
+                    for b, (pct, heard) in self._battery.items()
+                    if pct <= LOW_BATTERY_PCT and 0 <= now - heard <= HUDDLE_FRESH_S  # (heard lately)
+                )
+            )[:500],
             contacts=self.contacts.accepted,
             contacts_dropped=sum(self.contacts.dropped.values()),
         )

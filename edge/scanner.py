@@ -78,12 +78,20 @@ class BadgeScanner:
 
     def _callback(self, device: Any, advertisement_data: Any) -> None:
         try:
-            data = dict(advertisement_data.manufacturer_data or {})
+            raw = dict(advertisement_data.manufacturer_data or {})
             rssi = int(advertisement_data.rssi)
-        except (AttributeError, TypeError, ValueError):
+        except (AttributeError, TypeError, ValueError, OverflowError):
             self.callback_errors += 1
             return
-        self._on_advert(device, data, rssi)
+        # bleak gives int company ids and bytes; anything else (another backend) is counted, not decoded.
+        data = {k: bytes(v) for k, v in raw.items() if type(k) is int and isinstance(v, (bytes, bytearray, memoryview))}
+        if len(data) != len(raw):
+            self.callback_errors += 1
+        try:
+            self._on_advert(device, data, rssi)
+        except Exception:  # one advert must never take the scanner's callback (bleak's thread) down
+            self.callback_errors += 1
+            log.exception("advert handling failed")
 
     async def start(self) -> None:
         errors: list[str] = []

@@ -48,6 +48,11 @@ def test_invalid_vectors_are_rejected_with_their_reason(vector: dict[str, Any]) 
     assert result.reason == vector["reason"]
 
 
+def test_a_newer_firmwares_payload_is_an_unknown_version_whatever_its_length() -> None:
+    newer = bytes([0x4D, 0x02]) + bytes(10)  # version 2, 12 bytes
+    assert decode_advert({VECTORS["default_company_id"]: newer}, CONFIG).reason == "unknown_version"  # type: ignore[union-attr]
+
+
 def test_badge_id_is_four_digits() -> None:
     assert badge_id(42) == "b-0042"
     assert badge_id(0) == "b-0000"

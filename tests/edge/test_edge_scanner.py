@@ -132,6 +132,38 @@ def test_malformed_advertisement_object_is_counted_not_raised() -> None:
     assert scanner.callback_errors == 1
 
 
+def test_odd_callback_values_and_a_failing_handler_are_counted_not_raised() -> None:
+    made: list[FakeScanner] = []
+
+    def broken(device: Any, data: Any, rssi: int) -> None:
+        raise RuntimeError("a bug in the handler")
+
+    scanner = BadgeScanner(broken, make_factory(set(), made))
+    scanner._callback(None, adv({0xFFFF: b"\x4d\x01"}, -60))  # the handler raises: counted
+    from types import SimpleNamespace
+
+    # Another backend's values (bleak's own are int ids and bytes), and an infinite RSSI.
+    scanner._callback(None, SimpleNamespace(manufacturer_data={"apple": "text", 0xFFFF: None}, rssi=-60))
+    scanner._callback(None, SimpleNamespace(manufacturer_data={}, rssi=float("inf")))
+    assert scanner.callback_errors == 4  # (the odd values are dropped, then the rest still reaches the handler)
+
+
+def test_other_devices_adverts_are_not_counted_as_rejected_and_stale_battery_is_not_reported() -> None:
+    gw = core()
+    gw.advert(None, {0x004C: bytes.fromhex("1005031c0b2b5e")}, -60, T0 + 1)  # an iPhone's Nearby Info
+    gw.advert(None, {}, -60, T0 + 1)  # no manufacturer data (the active-scan fallback hears everything)
+    low = next(
+        v for v in VECTORS["valid"] if v["fields"].get("battery_pct") is not None and v["fields"]["battery_pct"] <= 20
+    )
+    gw.advert(None, {0xFFFF: bytes.fromhex(low["payload_hex"])}, -60, T0 + 1)
+    status, _ = gw.tick(T0 + 10)
+    assert status is not None
+    stats = json.loads(status.payload)["stats"]
+    assert stats["rejected"] == 0 and stats["low_battery_badges"] == [low["fields"]["badge"]]
+    status, _ = gw.tick(T0 + 8 * 3600)  # eight hours on, the badge long gone
+    assert status is not None and json.loads(status.payload)["stats"]["low_battery_badges"] == []
+
+
 def test_status_is_due_every_ten_seconds() -> None:
     gw = core()
     assert gw.tick(T0 + 5)[0] is None
