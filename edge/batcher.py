@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import Literal
 
 from mingle_wire import MAX_ITEMS, RSSI_MAX_DBM, RSSI_MIN_DBM, Reading, ReadingBatch, valid_id
 from mingle_wire.messages import TS_MAX, TS_MIN
 
 from .advert import BadgeAdvert
 
-__all__ = ["HUDDLE_FRESH_S", "NO_RSSI_DBM", "Batcher", "BatcherConfig", "clock_set", "window_end"]
+__all__ = ["HUDDLE_FRESH_S", "NO_RSSI_DBM", "Batcher", "BatcherConfig", "WindowClock", "clock_set", "window_end"]
 
 #: BlueZ's "no RSSI" value; never a measurement.
 NO_RSSI_DBM = -127
@@ -39,6 +40,33 @@ def clock_set(now: float) -> bool:
 def window_end(now: float, window_s: float) -> float:
     """The end (exclusive) of the ``window_s``-long window holding ``now``, both in seconds."""
     return (math.floor(now / window_s) + 1) * window_s
+
+
+class WindowClock:
+    """The windows of ``window_s`` on the gateway's clock: whether the one in progress is over,
+    and whether the clock was set back past it (what was gathered belongs to the old clock)."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self.end: float | None = None
+
+    def begin(self, now: float) -> None:
+        """Start the first window at ``now`` if none has started."""
+        if self.end is None:
+            self.end = window_end(now, self.window_s)
+
+    def tick(self, now: float) -> Literal["running", "over", "restarted"]:
+        """``running``; ``over`` (the next window has begun); or ``restarted``: the first window
+        begins now, or the clock was set back and windows start again from it."""
+        if not clock_set(now):
+            return "running"
+        if self.end is None or now < self.end - self.window_s:
+            self.end = window_end(now, self.window_s)
+            return "restarted"
+        if now < self.end:
+            return "running"
+        self.end = window_end(now, self.window_s)
+        return "over"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +98,15 @@ class Batcher:
         self.dropped: Counter[str] = Counter()
         self.accepted = 0
         self._readings: list[Reading] = []
-        self._window_end: float | None = None
+        self._clock = WindowClock(config.window_s)
         self._huddle: dict[str, tuple[bool, float]] = {}  # badge -> its huddle flag, when last heard
-
-    def _end_of_window(self, now: float) -> float:
-        return window_end(now, self.config.window_s)
 
     def add(self, advert: BadgeAdvert, rssi_dbm: float, now: float) -> bool:
         """Add one advertisement heard at ``now`` (Unix s) with ``rssi_dbm``; False when dropped."""
         if not clock_set(now):
             self.dropped["clock_unset"] += 1
             return False
-        if self._window_end is None:
-            self._window_end = self._end_of_window(now)
+        self._clock.begin(now)
         if rssi_dbm == NO_RSSI_DBM:
             self.dropped["no_rssi"] += 1
             return False
@@ -106,19 +130,14 @@ class Batcher:
 
     def flush(self, now: float) -> ReadingBatch | None:
         """The finished window's batch (possibly empty) once ``now`` reaches its end, else ``None``."""
-        if not clock_set(now):
-            return None
-        if self._window_end is None or now < self._window_end - self.config.window_s:
-            if self._window_end is not None and self._readings:  # the clock was set back
-                self.dropped["clock_stepped_back"] += len(self._readings)
-                self._readings = []
-            self._window_end = self._end_of_window(now)
-            return None
-        if now < self._window_end:
+        state = self._clock.tick(now)
+        if state == "restarted" and self._readings:  # the clock was set back
+            self.dropped["clock_stepped_back"] += len(self._readings)
+            self._readings = []
+        if state != "over":
             return None
         batch = ReadingBatch(self.config.gateway, now, tuple(self._readings))
         self._readings = []
-        self._window_end = self._end_of_window(now)
         return batch
 
     @property

@@ -19,7 +19,7 @@ from collections import Counter, OrderedDict
 from mingle_wire import RSSI_MAX_DBM, RSSI_MIN_DBM, Contact, ContactBatch
 
 from .advert import BadgeAdvert
-from .batcher import NO_RSSI_DBM, BatcherConfig, clock_set, window_end
+from .batcher import NO_RSSI_DBM, BatcherConfig, WindowClock, clock_set
 
 __all__ = ["RELAY_MIN_DBM", "ContactBatcher"]
 
@@ -52,7 +52,7 @@ class ContactBatcher:
         self.weak = 0
         self.dropped: Counter[str] = Counter()
         self._contacts: list[Contact] = []
-        self._window_end: float | None = None
+        self._clock = WindowClock(config.window_s)
         self._last_seq: OrderedDict[str, int] = OrderedDict()
 
     def add(self, advert: BadgeAdvert, now: float, rssi_dbm: float | None = None) -> int:
@@ -60,8 +60,7 @@ class ContactBatcher:
         unknown, relayed only without a ``relay_min_dbm``); the number of contacts added."""
         if not clock_set(now):  # (its readings are counted by the Batcher)
             return 0
-        if self._window_end is None:
-            self._window_end = window_end(now, self.config.window_s)
+        self._clock.begin(now)
         if not advert.near or advert.seq is None:
             return 0
         if self.relay_min_dbm is not None and (
@@ -89,19 +88,14 @@ class ContactBatcher:
 
     def flush(self, now: float) -> ContactBatch | None:
         """The finished window's batch (possibly empty) once ``now`` reaches its end, else ``None``."""
-        if not clock_set(now):
-            return None
-        if self._window_end is None or now < self._window_end - self.config.window_s:
-            if self._window_end is not None and self._contacts:  # the clock was set back
-                self.dropped["clock_stepped_back"] += len(self._contacts)
-                self._contacts = []
-            self._window_end = window_end(now, self.config.window_s)
-            return None
-        if now < self._window_end:
+        state = self._clock.tick(now)
+        if state == "restarted" and self._contacts:  # the clock was set back
+            self.dropped["clock_stepped_back"] += len(self._contacts)
+            self._contacts = []
+        if state != "over":
             return None
         batch = ContactBatch(self.config.gateway, now, tuple(self._contacts))
         self._contacts = []
-        self._window_end = window_end(now, self.config.window_s)
         return batch
 
     @property
