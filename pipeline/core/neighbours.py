@@ -56,11 +56,8 @@ class NeighbourReports:
         """Aligned arrays: ``badge`` heard ``near`` at ``rssi`` dBm, reported at ``ts``. With the
         clock's ``now``, the reports that have left the window by then are dropped, as a query at
         ``now`` would: the store stays bounded when nobody asks (a detector that does not read them)."""
-        if now is not None and self._ts.shape[0]:
-            live = self._ts > now - self.window_s
-            if not live.all():
-                self._ts, self._key = self._ts[live], self._key[live]
-                self._reporter, self._rssi = self._reporter[live], self._rssi[live]
+        if now is not None:
+            self._forget(now)
         if badge.shape[0] == 0:
             return
         lo, hi = np.minimum(badge, near), np.maximum(badge, near)
@@ -70,6 +67,13 @@ class NeighbourReports:
         self._rssi = np.concatenate([self._rssi, rssi.astype(np.float64)])
         self._tables.clear()
         self._ranks.clear()
+
+    def _forget(self, now: float) -> None:
+        """Drop the reports that have left the window at ``now``: reports only age, so for good."""
+        live = self._ts > now - self.window_s
+        if not live.all():
+            self._ts, self._key = self._ts[live], self._key[live]
+            self._reporter, self._rssi = self._reporter[live], self._rssi[live]
 
     def _span(self, span_s: float | None) -> float:
         if span_s is None:
@@ -85,10 +89,7 @@ class NeighbourReports:
         table = self._tables.get(span)
         if table is not None and table[0] == now:
             return table[1], table[2], table[3]
-        live = self._ts > now - self.window_s
-        if not live.all():  # reports only age: what left the window is dropped for good
-            self._ts, self._key = self._ts[live], self._key[live]
-            self._reporter, self._rssi = self._reporter[live], self._rssi[live]
+        self._forget(now)
         due = self._ts <= now  # (a report stamped ahead of now waits for its second)
         if span < self.window_s:
             due &= self._ts > now - span
