@@ -160,19 +160,18 @@ class StoreWriter:
         if not self._rows:
             return
         try:
-            try:
-                with self.conn:
-                    for table, rows in self._buf.items():
-                        if rows:
-                            insert_many(self.conn, _SQL[table], rows)
-            except sqlite3.Error as exc:  # (the commit itself: a full disk)
-                raise StoreError(str(exc)) from exc
-        except StoreError as exc:
+            with self.conn:
+                for table, rows in self._buf.items():
+                    if rows:
+                        insert_many(self.conn, _SQL[table], rows)
+        except (StoreError, sqlite3.Error) as exc:  # (sqlite3.Error: the commit itself, as on a full disk)
             self._failing = True
             self.failures += 1
             if self.failures <= 5 or self.failures % 100 == 0:
                 log.error("store write failed (%d so far; %d rows wait): %s", self.failures, self._rows, exc)
-            raise
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(str(exc)) from exc
         self._failing = False
         self._clear()
         self.flushes += 1
