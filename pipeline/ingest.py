@@ -284,6 +284,56 @@ class Ingest:
         for key in stale:
             del self._reports[key]
 
+    def _without_ahead(self, out: Drained, now: float) -> Drained:
+        """``out`` without what is stamped more than ``AHEAD_S`` after ``now``, each kind rejected
+        as ``ahead_of_clock``."""
+        badge, gateway, ts, rssi, positions, contacts = (
+            out.badge,
+            out.gateway,
+            out.ts,
+            out.rssi,
+            out.positions,
+            out.contacts,
+        )
+        limit = now + AHEAD_S
+        ahead = ts > limit
+        if ahead.any():
+            n = int(ahead.sum())
+            gw = self._gateway_ids[int(gateway[int(np.argmax(ahead))])]
+            self.reject(
+                "ahead_of_clock",
+                f"{n} readings stamped up to {float(ts[ahead].max()) - now:.0f} s ahead of the "
+                f"pipeline's clock (more than {AHEAD_S:.0f} s): is gateway {gw!r}'s clock set?",
+                f"{self.prefix}/{self.site}/readings/{gw}",
+                n,
+            )
+            keep = ~ahead
+            badge, gateway, ts, rssi = badge[keep], gateway[keep], ts[keep], rssi[keep]
+            self.readings -= n
+        late = contacts.ts > limit if contacts is not None else np.zeros(0, dtype=np.bool_)
+        if contacts is not None and late.any():
+            n = int(late.sum())
+            self.reject(
+                "ahead_of_clock",
+                f"{n} neighbour reports stamped more than {AHEAD_S:.0f} s ahead of the clock",
+                f"{self.prefix}/{self.site}/contacts",
+                n,
+            )
+            keep = ~late
+            contacts = Contacts(contacts.badge[keep], contacts.near[keep], contacts.rssi[keep], contacts.ts[keep])
+            self.contacts -= n
+        future = [i for i, p in positions.items() if p.ts > limit]
+        if future:
+            self.reject(
+                "ahead_of_clock",
+                f"{len(future)} positions stamped more than {AHEAD_S:.0f} s ahead of the clock",
+                f"{self.prefix}/{self.site}/positions",
+                len(future),
+            )
+            positions = {i: p for i, p in positions.items() if p.ts <= limit}
+            self.positions -= len(future)
+        return Drained(badge, gateway, ts, rssi, positions, out.pauses, contacts)
+
     def _take_readings(self, columns: ReadingColumns, topic: str) -> None:
         gi = self.gateway_index[columns.gateway]
         found = self.badges.find_all(columns.badge)
@@ -328,49 +378,17 @@ class Ingest:
             contacts = Contacts(c[:, 0].astype(np.int64), c[:, 1].astype(np.int64), c[:, 2], c[:, 3])
             self._c = []
         self._forget_reports(now)
-        badge = np.asarray(self._b, dtype=np.int64)
-        gateway = np.asarray(self._g, dtype=np.int64)
-        ts = np.asarray(self._t, dtype=np.float64)
-        rssi = np.asarray(self._r, dtype=np.float64)
-        positions = self._pos
+        out = Drained(
+            np.asarray(self._b, dtype=np.int64),
+            np.asarray(self._g, dtype=np.int64),
+            np.asarray(self._t, dtype=np.float64),
+            np.asarray(self._r, dtype=np.float64),
+            self._pos,
+            tuple(self._pauses),
+            contacts,
+        )
         if now is not None:
-            limit = now + AHEAD_S
-            ahead = ts > limit
-            if ahead.any():
-                first = int(np.argmax(ahead))
-                gw = self._gateway_ids[int(gateway[first])]
-                self.reject(
-                    "ahead_of_clock",
-                    f"{int(ahead.sum())} readings stamped up to {float(ts[ahead].max()) - now:.0f} s ahead of the "
-                    f"pipeline's clock (more than {AHEAD_S:.0f} s): is gateway {gw!r}'s clock set?",
-                    f"{self.prefix}/{self.site}/readings/{gw}",
-                    int(ahead.sum()),
-                )
-                keep = ~ahead
-                badge, gateway, ts, rssi = badge[keep], gateway[keep], ts[keep], rssi[keep]
-                self.readings -= int(ahead.sum())
-            if contacts is not None and (contacts.ts > limit).any():
-                late = contacts.ts > limit
-                self.reject(
-                    "ahead_of_clock",
-                    f"{int(late.sum())} neighbour reports stamped more than {AHEAD_S:.0f} s ahead of the clock",
-                    f"{self.prefix}/{self.site}/contacts",
-                    int(late.sum()),
-                )
-                keep = ~late
-                contacts = Contacts(contacts.badge[keep], contacts.near[keep], contacts.rssi[keep], contacts.ts[keep])
-                self.contacts -= int(late.sum())
-            future = [i for i, p in positions.items() if p.ts > limit]
-            if future:
-                self.reject(
-                    "ahead_of_clock",
-                    f"{len(future)} positions stamped more than {AHEAD_S:.0f} s ahead of the clock",
-                    f"{self.prefix}/{self.site}/positions",
-                    len(future),
-                )
-                positions = {i: p for i, p in positions.items() if p.ts <= limit}
-                self.positions -= len(future)
-        out = Drained(badge, gateway, ts, rssi, positions, tuple(self._pauses), contacts)
+            out = self._without_ahead(out, now)
         self._b, self._g, self._t, self._r, self._pos = [], [], [], [], {}
         self._pauses = []
         return out
