@@ -287,14 +287,8 @@ class Ingest:
     def _without_ahead(self, out: Drained, now: float) -> Drained:
         """``out`` without what is stamped more than ``AHEAD_S`` after ``now``, each kind rejected
         as ``ahead_of_clock``."""
-        badge, gateway, ts, rssi, positions, contacts = (
-            out.badge,
-            out.gateway,
-            out.ts,
-            out.rssi,
-            out.positions,
-            out.contacts,
-        )
+        badge, gateway, ts, rssi = out.badge, out.gateway, out.ts, out.rssi
+        positions, contacts = out.positions, out.contacts
         limit = now + AHEAD_S
         ahead = ts > limit
         if ahead.any():
