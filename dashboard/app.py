@@ -221,6 +221,14 @@ def create_app(
 
         return guarded
 
+    def same_site(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        """A post from another site's page changes nothing here (see ``_cross_site``)."""
+
+        async def guarded(request: Request) -> Response:
+            return _refused() if _cross_site(request) else await fn(request)
+
+        return guarded
+
     async def index(request: Request) -> Response:
         if not dash.logged_in(request.cookies.get(COOKIE)):
             return RedirectResponse("/login", status_code=303)
@@ -231,9 +239,8 @@ def create_app(
             return RedirectResponse("/", status_code=303)
         return login_page()
 
+    @same_site
     async def login(request: Request) -> Response:
-        if _cross_site(request):
-            return _refused()
         client = request.client.host if request.client else "?"
         body = await _small_body(request)
         if body is None:
@@ -266,9 +273,8 @@ def create_app(
         )
         return resp
 
+    @same_site
     async def logout(request: Request) -> Response:
-        if _cross_site(request):
-            return _refused()
         dash.sessions.revoke(request.cookies.get(COOKIE))
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=config.secure_cookies)
@@ -298,9 +304,8 @@ def create_app(
         return Response(data, media_type="application/json")
 
     @organizer
+    @same_site
     async def ack(request: Request) -> Response:
-        if _cross_site(request):
-            return _refused()
         if not dash.state.ack(request.path_params["alert"], dash.clock()):
             return JSONResponse({"error": "no such alert"}, status_code=404)
         dash.hub.publish(dash.clock())
@@ -360,8 +365,6 @@ def create_app(
         return _no_store(JSONResponse(dash.state.attendee_view(badge, dash.clock())))
 
     async def pause_for(request: Request, seconds: float) -> Response:
-        if _cross_site(request):
-            return _refused()
         badge = attendee(request)
         if badge is None:
             return _not_found()
@@ -374,9 +377,11 @@ def create_app(
         dash.state.pause(badge, until)
         return _no_store(JSONResponse(dash.state.attendee_view(badge, now)))
 
+    @same_site
     async def me_pause(request: Request) -> Response:
         return await pause_for(request, config.pause_s)
 
+    @same_site
     async def me_resume(request: Request) -> Response:
         return await pause_for(request, 0.0)
 
