@@ -23,13 +23,13 @@ from mingle_wire.messages import TS_MAX, TS_MIN
 
 from .advert import BadgeAdvert
 
-__all__ = ["HUDDLE_FRESH_S", "NO_RSSI_DBM", "Batcher", "BatcherConfig", "WindowClock", "clock_set", "window_end"]
+__all__ = ["FRESH_S", "NO_RSSI_DBM", "Batcher", "BatcherConfig", "WindowClock", "clock_set", "window_end"]
 
 #: BlueZ's "no RSSI" value; never a measurement.
 NO_RSSI_DBM = -127
 
-#: A badge's huddle flag is reported while it was heard this recently (s).
-HUDDLE_FRESH_S = 60.0
+#: A badge's flags (its huddle button, its battery) are reported while it was heard this recently (s).
+FRESH_S = 60.0
 
 
 def clock_set(now: float) -> bool:
@@ -123,9 +123,9 @@ class Batcher:
         return True
 
     def huddle_badges(self, now: float) -> list[str]:
-        """The badges heard with their huddle flag on within the last ``HUDDLE_FRESH_S`` (sorted);
+        """The badges heard with their huddle flag on within the last ``FRESH_S`` (sorted);
         older flags are forgotten."""
-        self._huddle = {b: v for b, v in self._huddle.items() if 0 <= now - v[1] <= HUDDLE_FRESH_S}
+        self._huddle = {b: v for b, v in self._huddle.items() if 0 <= now - v[1] <= FRESH_S}
         return sorted(b for b, (on, _) in self._huddle.items() if on)
 
     def flush(self, now: float) -> ReadingBatch | None:

@@ -17,7 +17,7 @@ from typing import Any
 from mingle_wire import Topics, encode_contacts, encode_readings
 
 from .advert import AdvertConfig, BadgeAdvert, decode_advert
-from .batcher import HUDDLE_FRESH_S, Batcher, BatcherConfig, clock_set
+from .batcher import FRESH_S, Batcher, BatcherConfig, clock_set
 from .buffer import Outbound, StoreAndForward
 from .contacts import RELAY_MIN_DBM, ContactBatcher
 from .huddle import HuddleButton
@@ -125,7 +125,7 @@ class GatewayCore:
                 sorted(
                     b
                     for b, (pct, heard) in self._battery.items()
-                    if pct <= LOW_BATTERY_PCT and 0 <= now - heard <= HUDDLE_FRESH_S  # (heard lately)
+                    if pct <= LOW_BATTERY_PCT and 0 <= now - heard <= FRESH_S  # (heard lately)
                 )
             )[:500],
             contacts=self.contacts.accepted,
