@@ -177,8 +177,8 @@ class RssiWindows:
             self._t = t
             # Readings still pending from before the step are stamped for the old clock.
             stamped = [(key, ts, rssi, ts <= t + self._ahead + 1) for key, ts, rssi in self._pending]
-            self.too_old += sum(int((~now).sum()) for *_, now in stamped)
-            self._pending = [(key[now], ts[now], rssi[now]) for key, ts, rssi, now in stamped]
+            self.too_old += sum(int((~keep).sum()) for *_, keep in stamped)
+            self._pending = [(key[keep], ts[keep], rssi[keep]) for key, ts, rssi, keep in stamped]
             return
         if t <= self._t:
             return
