@@ -51,6 +51,15 @@ CONTACT_COPY_S = 30.0
 #: report stamped ahead would stop the report keys from being forgotten.
 AHEAD_S = 30.0
 
+#: A feed sends a badge's position a few times a second at most; of more between two drains,
+#: the oldest are let go (the newest not stamped ahead is the one a drain hands on).
+POSITIONS_HELD = 16
+
+
+def _stamp(p: Position) -> float:
+    return p.ts
+
+
 log = logging.getLogger("mingle.ingest")
 
 LOG_FIRST = 5
@@ -152,7 +161,7 @@ class Ingest:
         self._g: list[int] = []
         self._t: list[float] = []
         self._r: list[float] = []
-        self._pos: dict[int, Position] = {}
+        self._pos: dict[int, list[Position]] = {}  # this drain's positions per badge, in arrival order
         self._pauses: list[Pause] = []
         self._c: list[tuple[int, int, float, float]] = []  # (badge, near, rssi, ts)
         self._reports: dict[tuple[str, int], float] = {}  # (badge id, seq) -> first seen ts, in arrival order
@@ -238,12 +247,13 @@ class Ingest:
         if isinstance(batch, PositionBatch):
             for p in batch.positions:
                 idx = self._badge(p.badge, topic)
-                if idx is None:
+                if idx is None:  # refused beyond capacity (and counted so)
                     continue
-                prev = self._pos.get(idx)
-                if prev is None or p.ts >= prev.ts:
-                    self._pos[idx] = p
-            self.positions += len(batch.positions)
+                held = self._pos.setdefault(idx, [])
+                held.append(p)
+                if len(held) > POSITIONS_HELD:  # the oldest goes: it would be chosen last
+                    held.remove(min(held, key=_stamp))
+                self.positions += 1
 
     def _take_contacts(self, columns: ContactColumns, topic: str) -> None:
         """Buffer a batch's contacts, each report once: the first gateway's copy is kept (a
@@ -288,7 +298,7 @@ class Ingest:
         """``out`` without what is stamped more than ``AHEAD_S`` after ``now``, each kind rejected
         as ``ahead_of_clock``."""
         badge, gateway, ts, rssi = out.badge, out.gateway, out.ts, out.rssi
-        positions, contacts = out.positions, out.contacts
+        contacts = out.contacts
         limit = now + AHEAD_S
         ahead = ts > limit
         if ahead.any():
@@ -316,17 +326,31 @@ class Ingest:
             keep = ~late
             contacts = Contacts(contacts.badge[keep], contacts.near[keep], contacts.rssi[keep], contacts.ts[keep])
             self.contacts -= n
-        future = [i for i, p in positions.items() if p.ts > limit]
-        if future:
+        return Drained(badge, gateway, ts, rssi, out.positions, out.pauses, contacts)
+
+    def _latest_positions(self, limit: float) -> dict[int, Position]:
+        """Each badge's newest position of this drain stamped at most ``limit``; those stamped
+        later are rejected as ``ahead_of_clock``, and do not hide an earlier one that is not."""
+        out: dict[int, Position] = {}
+        ahead = 0
+        for idx, held in self._pos.items():
+            best = None
+            for p in held:  # the newest; of equal stamps, the last to arrive
+                if p.ts > limit:
+                    ahead += 1
+                elif best is None or p.ts >= best.ts:
+                    best = p
+            if best is not None:
+                out[idx] = best
+        if ahead:
             self.reject(
                 "ahead_of_clock",
-                f"{len(future)} positions stamped more than {AHEAD_S:.0f} s ahead of the clock",
+                f"{ahead} positions stamped more than {AHEAD_S:.0f} s ahead of the clock",
                 f"{self.prefix}/{self.site}/positions",
-                len(future),
+                ahead,
             )
-            positions = {i: p for i, p in positions.items() if p.ts <= limit}
-            self.positions -= len(future)
-        return Drained(badge, gateway, ts, rssi, positions, out.pauses, contacts)
+            self.positions -= ahead
+        return out
 
     def _take_readings(self, columns: ReadingColumns, topic: str) -> None:
         gi = self.gateway_index[columns.gateway]
@@ -377,7 +401,7 @@ class Ingest:
             np.asarray(self._g, dtype=np.int64),
             np.asarray(self._t, dtype=np.float64),
             np.asarray(self._r, dtype=np.float64),
-            self._pos,
+            self._latest_positions(math.inf if now is None else now + AHEAD_S),
             tuple(self._pauses),
             contacts,
         )

@@ -195,6 +195,45 @@ def test_input_stamped_far_ahead_of_the_clock_is_rejected_counted_and_logged(
     assert ingest.drain().badge.shape == (2,)
 
 
+def feed(*positions: tuple[str, float, float]) -> bytes:
+    """A positions message: (badge, x, ts) each."""
+    ps = [{"badge": b, "x": x, "y": 1.0, "ts": ts} for b, x, ts in positions]
+    sent = max(ts for _, _, ts in positions)  # (a stamp far from its message's is refused)
+    return json.dumps({"v": 1, "source": "uwb-1", "sent": sent, "positions": ps}).encode()
+
+
+@pytest.mark.parametrize("ahead_first", [True, False])
+def test_a_position_stamped_ahead_does_not_hide_a_good_one_in_the_same_drain(ingest: Ingest, ahead_first: bool) -> None:
+    good, ahead = ("b-03", 2.0, T0), ("b-03", 9.0, T0 + 86400)
+    for p in [ahead, good] if ahead_first else [good, ahead]:
+        ingest.accept("mingle/expo/positions/uwb-1", feed(p))
+    ingest.accept("mingle/expo/positions/uwb-1", feed(("b-03", 1.0, T0 - 1)))  # older: not the one
+    out = ingest.drain(T0 + 1)
+    assert [(p.badge, p.x) for p in out.positions.values()] == [("b-03", 2.0)]
+    assert dict(ingest.rejected) == {"ahead_of_clock": 1}
+    assert ingest.positions == 2  # three taken, one of them then rejected
+    # Without a clock nothing is ahead: the newest wins.
+    ingest.accept("mingle/expo/positions/uwb-1", feed(good))
+    ingest.accept("mingle/expo/positions/uwb-1", feed(ahead))
+    assert [p.x for p in ingest.drain().positions.values()] == [9.0]
+
+
+def test_positions_refused_beyond_capacity_are_not_counted_as_taken(ingest: Ingest) -> None:
+    strangers = [(f"visitor-{k}", 1.0, T0) for k in range(40)]
+    ingest.accept("mingle/expo/positions/uwb-1", feed(*strangers))
+    refused = ingest.rejected["badge_capacity"]
+    assert refused > 0
+    assert ingest.positions == 40 - refused == len(ingest.drain(T0).positions)
+
+
+def test_a_flood_of_positions_for_one_badge_is_held_bounded_and_the_newest_kept(ingest: Ingest) -> None:
+    for k in range(100):
+        ingest.accept("mingle/expo/positions/uwb-1", feed(("b-03", float(k), T0 + k / 100)))
+    assert max(len(held) for held in ingest._pos.values()) <= 16
+    assert [p.x for p in ingest.drain(T0 + 1).positions.values()] == [99.0]
+    assert ingest.positions == 100 and not ingest.rejected
+
+
 def test_a_report_stamped_ahead_neither_pins_the_report_keys_nor_blocks_a_rebooted_badge(ingest: Ingest) -> None:
     ahead = contact(badge="b-03", seq=999, ts=T0 + 86400)
     ingest.accept("mingle/expo/contacts/gw-02", contacts("gw-02", ahead, sent=T0 + 86400))
