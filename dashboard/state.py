@@ -121,7 +121,7 @@ class _AlertEntry:
 @dataclass(slots=True)
 class _GatewayHealth:
     state: str
-    received: float
+    at: float  # the status's own ``ts``, no later than its arrival
     adverts_per_s: float | None
     badges_heard: int | None
 
@@ -246,16 +246,31 @@ class DashboardState:
         return True
 
     def apply_gateway_status(self, gateway: str, payload: Mapping[str, Any], now: float) -> bool:
+        """Keep a ``gateways/<gateway>/status``; False when it is not kept (not a venue gateway,
+        another gateway's payload, or no finite ``ts``).
+
+        The status ages from its own ``ts``, not from its arrival: it is retained, so a
+        dashboard that (re)subscribes gets a dead gateway's last ``online`` at once, however
+        old. A ``ts`` ahead of ``now`` (a gateway clock running fast) counts as ``now``, so
+        it cannot keep a gateway fresh beyond ``gateway_stale_s`` after it arrived. Nor does
+        a status move "last heard" back: the last will's ``offline`` carries the time the
+        gateway set it up (at start), not the time it was last heard.
+        """
         if gateway not in self._gateway_ids or payload.get("gateway") != gateway:
+            return False
+        ts = payload.get("ts")
+        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
             return False
         state = payload.get("state")
         stats = payload.get("stats")
         stats = stats if isinstance(stats, Mapping) else {}
         rate = stats.get("adverts_per_s")
         heard = stats.get("badges_heard")
+        at = min(float(ts), now)
+        before = self._gateways.get(gateway)
         self._gateways[gateway] = _GatewayHealth(
             state=state if state in ("online", "offline") else "unknown",
-            received=now,
+            at=at if before is None else max(at, before.at),
             adverts_per_s=float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None,
             badges_heard=heard if isinstance(heard, int) and not isinstance(heard, bool) else None,
         )
@@ -413,7 +428,7 @@ class DashboardState:
             if h is None:
                 state, age, rate = "unknown", None, None
             else:
-                age = round(max(0.0, now - h.received), 1)
+                age = round(max(0.0, now - h.at), 1)
                 state = h.state if h.state == "offline" or age <= self.config.gateway_stale_s else "stale"
                 rate = h.adverts_per_s
             out.append(

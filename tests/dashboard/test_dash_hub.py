@@ -9,6 +9,7 @@ from dash_helpers import HUDDLE_SPOTS, T0, alert, frame, venue_and_roster
 
 from dashboard.hub import Hub, LatestSlot
 from dashboard.state import DashboardState
+from edge.status import encode_status
 from mingle_wire import Topics, encode_alert, encode_frame
 
 TOPICS = Topics("expo")
@@ -45,6 +46,15 @@ def test_hub_routes_messages_and_renders_one_view_for_every_tab(hub: Hub) -> Non
     assert va is vb  # rendered once, shared
     view = json.loads(va or b"")
     assert len(view["frame"]["badges"]) == 4 and view["alerts"][0]["id"] == "a-1"
+
+
+def test_a_retained_status_of_a_gateway_gone_for_hours_shows_stale_on_the_map(hub: Hub) -> None:
+    # A restarted dashboard subscribes; the broker hands over gw-01's retained "online" of three hours ago.
+    now = T0 + 3 * 3600
+    hub.receive(TOPICS.gateway_status("gw-01"), encode_status("gw-01", "online", T0, version="0.1.0", adapter="hci0"))
+    assert hub.drain(now)
+    gw01 = {g["id"]: g for g in json.loads(hub.live)["gateways"]}["gw-01"]
+    assert gw01["state"] == "stale" and gw01["last_heard_s"] == 10800.0
 
 
 def test_hub_inbox_drops_oldest_and_counts(hub: Hub) -> None:

@@ -227,6 +227,42 @@ def test_gateway_health_online_stale_offline_and_unknown(state: DashboardState) 
     assert state.pipeline_health(T0 + 5) == {"state": "online", "last_heard_s": 5.0}
 
 
+def test_a_gateway_status_ages_from_its_own_timestamp_not_its_arrival(state: DashboardState) -> None:
+    # The dashboard restarts three hours after gw-01 last spoke; the broker hands over its retained "online".
+    now = T0 + 3 * 3600
+    retained = {"v": 1, "gateway": "gw-01", "state": "online", "ts": T0, "stats": {"adverts_per_s": 212.4}}
+    assert state.apply_gateway_status("gw-01", retained, now)
+    gw01 = {g["id"]: g for g in state.gateway_health(now)}["gw-01"]
+    assert gw01["state"] == "stale" and gw01["last_heard_s"] == 10800.0
+
+
+def test_a_gateway_status_from_the_future_counts_from_its_arrival(state: DashboardState) -> None:
+    # gw-01's clock runs an hour ahead: its status is as fresh as its arrival, and no fresher for longer.
+    ahead = {"v": 1, "gateway": "gw-01", "state": "online", "ts": T0 + 3600}
+    assert state.apply_gateway_status("gw-01", ahead, T0)
+    assert {g["id"]: g for g in state.gateway_health(T0)}["gw-01"]["last_heard_s"] == 0.0
+    assert {g["id"]: g for g in state.gateway_health(T0 + 30)}["gw-01"]["state"] == "online"
+    assert {g["id"]: g for g in state.gateway_health(T0 + 30.1)}["gw-01"]["state"] == "stale"
+
+
+def test_a_last_will_does_not_move_last_heard_back(state: DashboardState) -> None:
+    # The will's "offline" carries the time the gateway started (when it set the will up).
+    online = {"v": 1, "gateway": "gw-01", "state": "online", "ts": T0 + 3600}
+    assert state.apply_gateway_status("gw-01", online, T0 + 3600)
+    assert state.apply_gateway_status("gw-01", {**online, "state": "offline", "ts": T0}, T0 + 3645)
+    gw01 = {g["id"]: g for g in state.gateway_health(T0 + 3645)}["gw-01"]
+    assert gw01["state"] == "offline" and gw01["last_heard_s"] == 45.0
+
+
+@pytest.mark.parametrize("ts", [None, "1764140000", True, float("nan"), float("inf")])
+def test_a_gateway_status_without_a_usable_timestamp_is_not_kept(state: DashboardState, ts: object) -> None:
+    status: dict[str, object] = {"v": 1, "gateway": "gw-01", "state": "online"}
+    if ts is not None:
+        status["ts"] = ts
+    assert not state.apply_gateway_status("gw-01", status, T0)
+    assert {g["id"]: g for g in state.gateway_health(T0)}["gw-01"]["state"] == "unknown"
+
+
 def test_config_validates_itself() -> None:
     with pytest.raises(ValueError, match="history_every_s"):
         StateConfig(history_every_s=0)
