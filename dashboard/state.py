@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mingle_wire import Alert, Frame, dumps, valid_id
+from mingle_wire import Alert, DecodeError, Frame, dumps, valid_id
 from pipeline.roster import Roster
 from pipeline.venue import Venue
 
@@ -246,8 +246,8 @@ class DashboardState:
         return True
 
     def apply_gateway_status(self, gateway: str, payload: Mapping[str, Any], now: float) -> bool:
-        """Keep a ``gateways/<gateway>/status``; False when it is not kept (not a venue gateway,
-        another gateway's payload, or no finite ``ts``).
+        """Keep a ``gateways/<gateway>/status``; one not from a venue gateway, naming another
+        gateway or without a finite ``ts`` raises ``DecodeError`` (the hub counts and logs it).
 
         The status ages from its own ``ts``, not from its arrival: it is retained, so a
         dashboard that (re)subscribes gets a dead gateway's last ``online`` at once, however
@@ -256,11 +256,13 @@ class DashboardState:
         a status move "last heard" back: the last will's ``offline`` carries the time the
         gateway set it up (at start), not the time it was last heard.
         """
-        if gateway not in self._gateway_ids or payload.get("gateway") != gateway:
-            return False
+        if gateway not in self._gateway_ids:
+            raise DecodeError("unknown_gateway", f"gateway {gateway[:60]!r} is not in the venue")
+        if payload.get("gateway") != gateway:
+            raise DecodeError("gateway_mismatch", f"payload names gateway {str(payload.get('gateway'))[:60]!r}")
         ts = payload.get("ts")
         if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
-            return False
+            raise DecodeError("bad_ts", f"status ts {str(ts)[:40]!r} is not a finite number")
         state = payload.get("state")
         stats = payload.get("stats")
         stats = stats if isinstance(stats, Mapping) else {}

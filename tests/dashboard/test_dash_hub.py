@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,20 @@ def test_hub_counts_and_survives_hostile_messages(hub: Hub) -> None:
     for topic, payload in bad:
         hub.receive(topic, payload)
     assert not hub.drain(T0)
-    assert hub.rejected == 4 and hub.state.frame is None and hub.state.alert_feed() == []
+    assert hub.rejected == 5 and hub.state.frame is None and hub.state.alert_feed() == []
     hub.receive(TOPICS.frames, encode_frame(frame(T0, HUDDLE_SPOTS)))
     assert hub.drain(T0)
+
+
+def test_a_bad_gateway_status_is_counted_and_logged_not_dropped_silently(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    no_ts = {"v": 1, "gateway": "gw-01", "state": "online"}
+    unknown = {"v": 1, "gateway": "gw-99", "state": "online", "ts": T0}
+    with caplog.at_level(logging.WARNING, logger="mingle.dashboard"):
+        hub.receive(TOPICS.gateway_status("gw-01"), json.dumps(no_ts).encode())
+        hub.receive(TOPICS.gateway_status("gw-99"), json.dumps(unknown).encode())
+        assert not hub.drain(T0)
+    assert hub.rejected == 2
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("gw-99" in m and "not in the venue" in m for m in logged), logged

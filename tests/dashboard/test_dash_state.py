@@ -9,7 +9,7 @@ from dash_helpers import HUDDLE_SPOTS, T0, alert, cluster, frame, venue_and_rost
 
 from dashboard.state import DashboardState, StateConfig
 from dashboard.wording import suggestion_words
-from mingle_wire import Frame, FrameBadge
+from mingle_wire import DecodeError, Frame, FrameBadge
 
 
 @pytest.fixture
@@ -216,8 +216,10 @@ def test_gateway_health_online_stale_offline_and_unknown(state: DashboardState) 
     online = {"v": 1, "gateway": "gw-01", "state": "online", "ts": T0, "stats": {"adverts_per_s": 212.4}}
     assert state.apply_gateway_status("gw-01", online, T0)
     assert state.apply_gateway_status("gw-02", {**online, "gateway": "gw-02", "state": "offline"}, T0)
-    assert not state.apply_gateway_status("gw-99", {**online, "gateway": "gw-99"}, T0)  # not in the venue
-    assert not state.apply_gateway_status("gw-03", online, T0)  # payload names another gateway
+    with pytest.raises(DecodeError, match="not in the venue"):
+        state.apply_gateway_status("gw-99", {**online, "gateway": "gw-99"}, T0)
+    with pytest.raises(DecodeError, match="names gateway"):
+        state.apply_gateway_status("gw-03", online, T0)
     state.apply_pipeline_status({"v": 1, "state": "online", "stats": {"gateways_silent": ["gw-02"]}}, T0)
     by_id = {g["id"]: g for g in state.gateway_health(T0 + 30)}
     assert by_id["gw-01"]["state"] == "online" and by_id["gw-01"]["adverts_per_s"] == 212.4
@@ -255,11 +257,12 @@ def test_a_last_will_does_not_move_last_heard_back(state: DashboardState) -> Non
 
 
 @pytest.mark.parametrize("ts", [None, "1764140000", True, float("nan"), float("inf")])
-def test_a_gateway_status_without_a_usable_timestamp_is_not_kept(state: DashboardState, ts: object) -> None:
+def test_a_gateway_status_without_a_usable_timestamp_is_refused(state: DashboardState, ts: object) -> None:
     status: dict[str, object] = {"v": 1, "gateway": "gw-01", "state": "online"}
     if ts is not None:
         status["ts"] = ts
-    assert not state.apply_gateway_status("gw-01", status, T0)
+    with pytest.raises(DecodeError, match="ts"):
+        state.apply_gateway_status("gw-01", status, T0)
     assert {g["id"]: g for g in state.gateway_health(T0)}["gw-01"]["state"] == "unknown"
 
 
