@@ -55,9 +55,21 @@ class Zone:
     name: str
     polygon: tuple[tuple[float, float], ...]
     nudges: bool = True
+    # Where a point cannot be inside, told before any edge is looked at: (min x - 1, max x + 1,
+    # min y, max y). No edge crosses a level at or beyond the y range, and left or right of the
+    # x range (with a metre to spare for rounding) a level is crossed an even number of times.
+    _box: tuple[float, float, float, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        xs = [p[0] for p in self.polygon] or [math.nan]
+        ys = [p[1] for p in self.polygon] or [math.nan]
+        object.__setattr__(self, "_box", (min(xs) - 1.0, max(xs) + 1.0, min(ys), max(ys)))
 
     def contains(self, x: float, y: float) -> bool:
         """Even-odd ray casting; points on an edge may fall either way."""
+        x0, x1, y0, y1 = self._box
+        if not (y0 <= y < y1 and x0 < x < x1):
+            return False
         inside = False
         pts = self.polygon
         j = len(pts) - 1

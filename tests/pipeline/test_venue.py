@@ -84,3 +84,30 @@ def test_policy_boundaries() -> None:
     for bad in ({"min_size": 1}, {"homogeneity": 0.5}, {"holdout_fraction": 1.01}, {"dwell_s": -1}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             Policy(**bad)  # type: ignore[arg-type]
+
+
+def test_a_zone_tells_inside_from_outside_as_plain_ray_casting_does() -> None:
+    """Zone.contains rules out points beyond its box before the edges: never a different answer."""
+    import random
+
+    from pipeline.venue import Zone
+
+    def ray_cast(poly: tuple[tuple[float, float], ...], x: float, y: float) -> bool:
+        inside, j = False, len(poly) - 1
+        for i, (xi, yi) in enumerate(poly):
+            xj, yj = poly[j]
+            if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+                inside = not inside
+            j = i
+        return inside
+
+    rng = random.Random(3)
+    for _ in range(300):
+        cx, cy = rng.uniform(0, 50), rng.uniform(0, 50)
+        poly = tuple((cx + rng.uniform(-5, 5), cy + rng.uniform(-5, 5)) for _ in range(rng.randint(3, 8)))
+        zone = Zone("z", poly)
+        points = [(rng.uniform(cx - 8, cx + 8), rng.uniform(cy - 8, cy + 8)) for _ in range(100)]
+        points += [p for p in poly]  # on its corners
+        assert [zone.contains(x, y) for x, y in points] == [ray_cast(poly, x, y) for x, y in points]
+    square = Zone("sq", ((0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0)))
+    assert square.contains(2.0, 2.0) and not square.contains(4.5, 2.0) and not square.contains(2.0, -0.1)
