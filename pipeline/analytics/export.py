@@ -33,7 +33,7 @@ def export_store(store: EventStore, out: Path, *, parquet: bool | None = None) -
         parquet = importlib.util.find_spec("pyarrow") is not None
     written = []
     for table, cols in TABLES.items():
-        rows: list[tuple[Any, ...]] = store.query(f"SELECT {', '.join(cols)} FROM {table} ORDER BY 1, 2")
+        rows: list[tuple[Any, ...]] = store.query(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {', '.join(cols)}")
         path = out / f"{table}.csv"
         with open(path, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)

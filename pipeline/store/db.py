@@ -1,7 +1,9 @@
 """Opening, reading and trimming the event store (embedded SQLite, WAL mode, one file per site).
 
 Exceptions: :class:`StoreError` (a ``RuntimeError``) for a file that is not a Mingle store
-or has a newer schema; ``sqlite3`` errors are translated into it at this boundary.
+or has a newer schema; ``sqlite3`` errors are translated into it at this boundary. A store
+of an older schema is migrated when opened for writing, read as it is when read-only
+(``pipeline/store/schema.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .schema import PERSONAL_COLUMNS, SCHEMA, SCHEMA_VERSION, TIME_COLUMNS
+from .schema import MIGRATIONS, PERSONAL_COLUMNS, SCHEMA, SCHEMA_VERSION, TIME_COLUMNS
 
 __all__ = ["ContactRows", "EventStore", "StoreError", "open_store"]
 
@@ -38,6 +40,7 @@ class ContactRows:
 def open_store(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open (creating unless ``readonly``) the store at ``path`` in WAL mode and check its schema."""
     name = str(path)
+    conn: sqlite3.Connection | None = None
     try:
         if readonly:
             if not Path(path).exists():
@@ -48,16 +51,40 @@ def open_store(path: str | Path, *, readonly: bool = False) -> sqlite3.Connectio
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
-            if conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
-                conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-                conn.commit()
+            _stamp_or_migrate(conn)
         row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
         raise StoreError(f"{name}: not a Mingle store ({exc})") from exc
     if row is None or row[0] is None or int(row[0]) > SCHEMA_VERSION:
         conn.close()
         raise StoreError(f"{name}: schema version {row and row[0]!r}, this Mingle reads up to {SCHEMA_VERSION}")
     return conn
+
+
+def _version(conn: sqlite3.Connection) -> int | None:
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _stamp_or_migrate(conn: sqlite3.Connection) -> None:
+    """Stamp a new store with :data:`SCHEMA_VERSION`, or bring an older one up to it in one
+    transaction (each step's version is added to ``schema_version``). A newer one is left
+    alone, for the caller to refuse."""
+    version = _version(conn)
+    if version is not None and version >= SCHEMA_VERSION:
+        return
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")  # (a second writer opening the same old store waits, then finds it done)
+        version = _version(conn)
+        if version is None:
+            conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            return
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for sql in MIGRATIONS[step]:
+                conn.execute(sql)
+            conn.execute("INSERT INTO schema_version VALUES (?)", (step,))
 
 
 class EventStore:

@@ -1,12 +1,22 @@
-"""The event store's SQLite schema (one file per site), versioned in ``schema_version``."""
+"""The event store's SQLite schema (one file per site), versioned in ``schema_version``.
+
+A store written by an older schema is brought up to date when it is opened for writing, by
+the steps in :data:`MIGRATIONS` (one transaction); opened read-only it is read as it is, so
+every reader must cope with each version's tables. A newer store than this code knows is
+refused (``pipeline.store.db.open_store``).
+
+Versions: 1, the first; 2, ``acknowledgements`` keyed by rowid, not ``(alert, badge)``:
+every delivered acknowledgement is a row (one without an alert id has ``alert = ''``, and
+the second such ack of a badge replaced the first; two gateways' acks of one nudge did too).
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["PERSONAL_COLUMNS", "SCHEMA", "SCHEMA_VERSION", "TIME_COLUMNS"]
+__all__ = ["MIGRATIONS", "PERSONAL_COLUMNS", "SCHEMA", "SCHEMA_VERSION", "TIME_COLUMNS"]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -30,9 +40,18 @@ CREATE TABLE IF NOT EXISTS alert_members (alert TEXT NOT NULL, badge TEXT NOT NU
 CREATE TABLE IF NOT EXISTS holdouts (alert TEXT PRIMARY KEY, ts REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nudges (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL,
     PRIMARY KEY (alert, badge));
-CREATE TABLE IF NOT EXISTS acknowledgements (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL,
-    PRIMARY KEY (alert, badge));
+CREATE TABLE IF NOT EXISTS acknowledgements (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL);
 """
+
+#: version -> the statements that bring a store of the version before up to it.
+MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
+    2: (
+        "CREATE TABLE acknowledgements_v2 (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL)",
+        "INSERT INTO acknowledgements_v2 SELECT alert, badge, ts FROM acknowledgements ORDER BY ts, alert, badge",
+        "DROP TABLE acknowledgements",
+        "ALTER TABLE acknowledgements_v2 RENAME TO acknowledgements",
+    ),
+}
 
 #: (table, column) pairs holding a badge id: ``forget`` deletes every row matching one.
 PERSONAL_COLUMNS: Final = (

@@ -46,7 +46,7 @@ _SQL = {
     "alert_members": "INSERT OR IGNORE INTO alert_members VALUES (?, ?)",
     "holdouts": "INSERT OR REPLACE INTO holdouts VALUES (?, ?)",
     "nudges": "INSERT OR REPLACE INTO nudges VALUES (?, ?, ?)",
-    "acknowledgements": "INSERT OR REPLACE INTO acknowledgements VALUES (?, ?, ?)",
+    "acknowledgements": "INSERT INTO acknowledgements VALUES (?, ?, ?)",  # every one kept (schema v2)
 }
 
 

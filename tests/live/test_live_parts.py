@@ -92,6 +92,26 @@ def test_ticks_and_delivered_acks_reach_the_sink(venue_file: Path, roster_file: 
     assert service.last_status["rejected"] == {"bad_ack": 1, "bad_json": 1, "topic_mismatch": 1} and status.retain
 
 
+def test_every_delivered_ack_reaches_the_store_those_without_an_alert_id_too(
+    venue_file: Path, roster_file: Path, tmp_path: Path
+) -> None:
+    from pipeline.store import EventStore, StoreSink
+
+    sink = StoreSink(tmp_path / "expo.db")
+    service = LiveService(PipelineState(load_venue(venue_file), load_roster(roster_file)), sink=sink)
+    ack = b'{"v":1,"badge":"b-01","alert":null,"gateway":"gw-01","ts":5.0,"status":"delivered","reason":null}'
+    service.receive("mingle/expo/nudges/b-01/ack", ack, 1764140005.0)
+    service.receive("mingle/expo/nudges/b-01/ack", ack.replace(b"gw-01", b"gw-02"), 1764140006.0)
+    service.tick(1764140010.0)
+    sink.close()
+    with EventStore(tmp_path / "expo.db", readonly=True) as store:
+        assert store.query("SELECT alert, badge, ts FROM acknowledgements ORDER BY ts") == [
+            ("", "b-01", 1764140005.0),
+            ("", "b-01", 1764140006.0),
+        ]
+    assert service.acks == 2
+
+
 def test_a_failing_store_costs_no_alert_or_nudge(
     venue_file: Path, roster_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from storekit import COMPANY, T0, fill, tick
 
+from pipeline.analytics.export import export_store
 from pipeline.store import EventStore, StoreError, StoreSink, StoreWriter
 from pipeline.store.schema import PERSONAL_COLUMNS, SCHEMA_VERSION
 
@@ -171,3 +172,59 @@ def test_retention(tmp_path: Path) -> None:
         s.apply_retention(T0 + 10**9)  # sqlite's own error ("read-only"), translated
     with pytest.raises(ValueError, match="retention_s"):
         EventStore(path, retention_s=0)
+
+
+def test_every_acknowledgement_is_kept_those_without_an_alert_id_too(tmp_path: Path) -> None:
+    path = tmp_path / "expo.db"
+    sink = StoreSink(path, company_of=COMPANY)
+    sink.acknowledge("", "a-1", T0 + 5)  # a nudge relayed without an alert id: acked with "alert": null
+    sink.acknowledge("", "a-1", T0 + 65)  # a later one, for the same badge
+    sink.acknowledge("al-1", "a-2", T0 + 31)
+    sink.acknowledge("al-1", "a-2", T0 + 32)  # two gateways in the nudge's via both buzzed it
+    sink.close()
+    with EventStore(path, readonly=True) as s:
+        assert s.query("SELECT alert, badge, ts FROM acknowledgements ORDER BY ts") == [
+            ("", "a-1", T0 + 5),
+            ("al-1", "a-2", T0 + 31),
+            ("al-1", "a-2", T0 + 32),
+            ("", "a-1", T0 + 65),
+        ]
+
+
+def test_a_version_1_store_is_read_as_it_is_and_migrated_when_written(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    fill(path)
+    conn = sqlite3.connect(path)
+    with conn:  # what schema version 1 wrote: one acknowledgement per (alert, badge)
+        conn.execute("DROP TABLE acknowledgements")
+        conn.execute(
+            "CREATE TABLE acknowledgements (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL,"
+            " PRIMARY KEY (alert, badge))"
+        )
+        conn.execute("INSERT INTO acknowledgements VALUES ('al-1', 'a-1', ?)", (T0 + 31,))
+        conn.execute("UPDATE schema_version SET version = 1")
+    conn.close()
+    with EventStore(path, readonly=True) as s:  # a reader leaves it as it is, and export reads it
+        assert s.query("SELECT version FROM schema_version") == [(1,)]
+        export_store(s, tmp_path / "v1", parquet=False)
+    assert (tmp_path / "v1" / "acknowledgements.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        f"al-1,a-1,{T0 + 31}"
+    ]
+    sink = StoreSink(path, company_of=COMPANY)  # the live service restarted on it
+    sink.acknowledge("", "a-1", T0 + 200)
+    sink.acknowledge("", "a-1", T0 + 260)
+    sink.close()
+    with EventStore(path, readonly=True) as s:
+        assert s.query("SELECT version FROM schema_version ORDER BY version") == [(1,), (SCHEMA_VERSION,)]
+        assert s.query("SELECT alert, badge, ts FROM acknowledgements ORDER BY ts") == [
+            ("al-1", "a-1", T0 + 31),
+            ("", "a-1", T0 + 200),
+            ("", "a-1", T0 + 260),
+        ]
+        export_store(s, tmp_path / "v2", parquet=False)
+    assert (tmp_path / "v2" / "acknowledgements.csv").read_text(encoding="utf-8").splitlines() == [
+        "alert,badge,ts",
+        f",a-1,{T0 + 200}",
+        f",a-1,{T0 + 260}",
+        f"al-1,a-1,{T0 + 31}",
+    ]
