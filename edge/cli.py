@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mingle import __version__
+from mingle.tasks import Crew
 from mingle_wire import RecordingError, Topics, dumps, read_recording, valid_id
 
 from .advert import DEFAULT_COMPANY_ID, AdvertConfig
@@ -147,6 +148,10 @@ def _bridge(core: GatewayCore, broker: BrokerConfig, **kwargs: Any) -> Bridge:
 
 
 async def live(config: GatewayConfig, broker: BrokerConfig, stop: asyncio.Event | None = None) -> int:
+    """Run the gateway until ``stop`` (SIGINT/SIGTERM): 0. If its broker bridge or nudge relay
+    ends first (a bug: each runs until the stop), the death is logged with the task's name, the
+    gateway stops as on SIGTERM (the bridge, if alive, publishes ``offline``) and returns 1, which
+    systemd's ``Restart=on-failure`` restarts (``hardware/gateway/mingle-edge.service``)."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     core = GatewayCore(config, time.time())
@@ -178,10 +183,9 @@ async def live(config: GatewayConfig, broker: BrokerConfig, stop: asyncio.Event 
     except ScannerError as exc:
         log.error("cannot scan: %s", exc)
         return 1
-    tasks = [
-        asyncio.create_task(bridge.run(stop, final=lambda: [_offline(core)])),
-        asyncio.create_task(_relay_worker(relay, nudges, stop)),
-    ]
+    crew = Crew(stop, log)
+    crew.start(bridge.run(stop, final=lambda: [_offline(core)]), "broker bridge")
+    crew.start(_relay_worker(relay, nudges, stop), "nudge relay")
     try:
         while not stop.is_set():
             now = time.time()
@@ -200,8 +204,8 @@ async def live(config: GatewayConfig, broker: BrokerConfig, stop: asyncio.Event 
     finally:
         stop.set()
         await scanner.stop()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    return 0
+        await crew.join()
+    return 1 if crew.died else 0
 
 
 def _offline(core: GatewayCore) -> Outbound:
@@ -259,7 +263,8 @@ def _has_ts(item: object) -> bool:
 async def replay(
     recording: Path, config: GatewayConfig, broker: BrokerConfig, stop: asyncio.Event | None = None
 ) -> int:
-    """Publish the gateway's recorded readings and contacts batches in real time, re-stamped to now."""
+    """Publish the gateway's recorded readings and contacts batches in real time, re-stamped to now:
+    0; 1 for a recording with nothing for the gateway, or when the broker bridge dies (logged)."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     gateway = config.batcher.gateway
@@ -269,7 +274,8 @@ async def replay(
         return 1
     core = GatewayCore(config, time.time())
     bridge = _bridge(core, broker)
-    task = asyncio.create_task(bridge.run(stop, final=lambda: [_offline(core)]))
+    crew = Crew(stop, log)
+    crew.start(bridge.run(stop, final=lambda: [_offline(core)]), "broker bridge")
     offset = time.time() - messages[0][0]
     topics = {"readings": config.topics.readings(gateway), "contacts": config.topics.contacts(gateway)}
     for t, kind, payload in messages:
@@ -286,6 +292,6 @@ async def replay(
     while len(core.buffer) and not stop.is_set() and (bridge.connects or time.monotonic() < give_up):
         await asyncio.sleep(0.05)
     stop.set()
-    await task
+    await crew.join()
     log.info("replayed %d batches (%d dropped)", core.buffer.delivered, core.buffer.dropped)
-    return 0
+    return 1 if crew.died else 0

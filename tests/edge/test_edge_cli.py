@@ -174,3 +174,50 @@ def test_live_gateway_publishes_readings_and_relays_a_nudge(monkeypatch: pytest.
     ack = listener.of("/nudges/b-0042/ack")[0]
     assert ack["status"] == "delivered" and ack["gateway"] == "gw-01" and FakeClient.writes
     assert [s["state"] for s in listener.of("/gateways/gw-01/status")][::-1][0] == "offline"
+
+
+@pytest.mark.mqtt
+def test_a_background_task_that_dies_stops_the_gateway_cleanly_with_exit_1(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = f"t{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(
+        cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: RepeatingScanner(cb, ADVERT)
+    )
+
+    async def broken_worker(*args: object) -> None:
+        await asyncio.sleep(0.5)  # the gateway is up and publishing by then
+        raise KeyError("b-0042")
+
+    monkeypatch.setattr(cli, "_relay_worker", broken_worker)
+    listener = Listener(f"mingle/{site}/#")
+    try:
+        with caplog.at_level("ERROR", logger="edge.cli"):
+            code = asyncio.run(asyncio.wait_for(cli.live(config(site), BrokerConfig(client_id=f"gw-{site}")), 10))
+        time.sleep(0.2)
+    finally:
+        listener.close()
+    assert code == 1  # (systemd's Restart=on-failure restarts it)
+    [died] = [r for r in caplog.records if "died" in r.getMessage()]
+    assert "nudge relay" in died.getMessage() and "KeyError" in died.getMessage() and died.exc_info
+    assert [s["state"] for s in listener.of("/gateways/gw-01/status")][-1] == "offline"  # a clean stop
+
+
+def test_a_replay_whose_bridge_dies_ends_with_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    rec = tmp_path / "rec.jsonl"
+    with RecordingWriter(rec) as w:
+        for i in range(50):  # 5 s of batches: the replay must not play them all to a dead bridge
+            body = {"v": 1, "gateway": "gw-01", "sent": 1e9 + i * 0.1, "readings": []}
+            w.write("mingle/expo/readings/gw-01", body, 1e9 + i * 0.1)
+
+    async def broken_run(self: object, stop: asyncio.Event, final: object = None) -> None:
+        raise RuntimeError("paho broke")
+
+    monkeypatch.setattr(cli.Bridge, "run", broken_run)
+    start = time.monotonic()
+    with caplog.at_level("ERROR", logger="edge.cli"):
+        assert asyncio.run(cli.replay(rec, config("expo"), BrokerConfig(port=1, timeout_s=1.0))) == 1
+    assert time.monotonic() - start < 3
+    assert any("broker bridge died: RuntimeError: paho broke" in r.getMessage() for r in caplog.records)
