@@ -219,12 +219,19 @@ def _bleak_client(device: Any, timeout_s: float) -> Any:
 
 
 async def _relay_worker(relay: NudgeRelay, nudges: asyncio.Queue[bytes], stop: asyncio.Event) -> None:
+    """Relay queued nudges until ``stop``. A nudge whose relaying raises (a bug: BLE failures are
+    acknowledged as ``failed``, bad payloads ignored) is logged with its traceback and skipped:
+    nudges are independent and the worker keeps no state, so it goes on with the next one rather
+    than dying, and the gateway (its readings) is not restarted for one nudge."""
     while not stop.is_set():
         try:
             payload = await asyncio.wait_for(nudges.get(), 0.5)
         except TimeoutError:
             continue
-        await relay.handle(payload)
+        try:
+            await relay.handle(payload)
+        except Exception:
+            log.exception("nudge relay: relaying %r failed; skipped", payload[:200])
 
 
 REPLAYED_KINDS = ("readings", "contacts")

@@ -221,3 +221,32 @@ def test_a_replay_whose_bridge_dies_ends_with_exit_1(
         assert asyncio.run(cli.replay(rec, config("expo"), BrokerConfig(port=1, timeout_s=1.0))) == 1
     assert time.monotonic() - start < 3
     assert any("broker bridge died: RuntimeError: paho broke" in r.getMessage() for r in caplog.records)
+
+
+def test_a_nudge_whose_relaying_raises_is_logged_and_the_relay_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    handled: list[bytes] = []
+
+    class Relay:
+        async def handle(self, payload: bytes) -> str | None:
+            if payload == b"poison":
+                raise KeyError("b-0042")  # a bug, not a delivery failure (those are acks)
+            handled.append(payload)
+            return "delivered"
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        nudges: asyncio.Queue[bytes] = asyncio.Queue(4)
+        for payload in (b"poison", b"next"):
+            nudges.put_nowait(payload)
+        worker = asyncio.create_task(cli._relay_worker(Relay(), nudges, stop))  # type: ignore[arg-type]
+        deadline = time.monotonic() + 5
+        while not handled and not worker.done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(worker, 2)
+
+    with caplog.at_level("ERROR", logger="edge.cli"):
+        asyncio.run(main())
+    assert handled == [b"next"]
+    [error] = caplog.records
+    assert "nudge relay" in error.getMessage() and "poison" in error.getMessage() and error.exc_info
