@@ -154,9 +154,17 @@ class Link:
             self._on_message(msg.topic, bytes(msg.payload))
 
     async def _misc_loop(self) -> None:
+        """paho's keepalive, once a second. It ends by failing the link, never by raising: an
+        exception kept in this task would stop the pings unseen, then escape :meth:`close`."""
         while True:
             await asyncio.sleep(1.0)
-            if self._client.loop_misc() != mqtt.MQTT_ERR_SUCCESS:
+            try:
+                rc = self._client.loop_misc()
+            except Exception as exc:  # paho, or our own socket callbacks it calls: drop the link
+                log.error("keepalive failed: %s: %s; dropping the link", type(exc).__name__, exc, exc_info=exc)
+                self._fail(LinkDownError(f"keepalive failed: {type(exc).__name__}: {exc}"))
+                return
+            if rc != mqtt.MQTT_ERR_SUCCESS:
                 self._fail(LinkDownError("keepalive lost"))
                 return
 
@@ -200,7 +208,7 @@ class Link:
             self._misc.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._misc
-        if not self.closed.done():
+        if not self.closed.done() or self._client.socket() is not None:  # (a link we failed ourselves)
             self._client.disconnect()
             self._client.loop_write()  # flush DISCONNECT now: paho then closes the socket
         self._fail(LinkDownError("closed"))

@@ -241,3 +241,29 @@ def test_last_will_marks_a_vanished_gateway_offline(broker: Broker) -> None:
     finally:
         sub.close()
     assert sub.payloads(status) == [b"offline"]  # retained, so a late subscriber sees it
+
+
+@pytest.mark.mqtt
+def test_a_keepalive_task_that_raises_drops_the_link_for_the_bridge_to_reconnect(
+    broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        from edge.mqtt import Link, LinkDownError
+
+        link = Link(BrokerConfig("127.0.0.1", broker.port, client_id="edge-test-misc"))
+        await link.connect()
+
+        def broken() -> int:
+            raise OSError(9, "Bad file descriptor")
+
+        link._client.loop_misc = broken  # type: ignore[method-assign]
+        with pytest.raises(LinkDownError, match="keepalive"):  # the Bridge sees this and reconnects
+            await asyncio.wait_for(asyncio.shield(link.closed), 3)
+        await link.close()  # and closing does not raise what the keepalive task raised
+        await asyncio.sleep(0.1)
+        assert link._client.socket() is None  # nor leaves the connection open
+
+    with caplog.at_level("ERROR", logger="edge.mqtt"):
+        asyncio.run(main())
+    [error] = [r for r in caplog.records if "keepalive" in r.getMessage()]
+    assert "Bad file descriptor" in error.getMessage() and error.exc_info
