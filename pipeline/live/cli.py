@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from mingle.tasks import TaskDiedError
 from mingle_wire import Topics, WireError
 from pipeline.allocator import keep_freed_memory
 from pipeline.detector import DETECTORS
@@ -182,5 +183,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         print(f"mingle demo: {exc} (--port 0 picks a free port)", file=sys.stderr)
+        return 1
+    except TaskDiedError as exc:
+        print(f"mingle demo: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from mingle.tasks import Crew
 from mingle_wire import Topics, dumps
 from pipeline.roster import Roster
 from pipeline.sim import ScenarioConfig, Simulation
@@ -40,6 +41,8 @@ from .service import LiveService, Outbound
 __all__ = ["DEMO_DWELL_S", "MapOptions", "embedded_broker", "play", "run_demo", "scenario_for"]
 
 Say = Callable[[str], None]
+
+log = logging.getLogger("mingle.live")
 
 #: The demo's huddle dwell (seconds): short, so an alert shows within about a minute.
 DEMO_DWELL_S = 45.0
@@ -180,7 +183,12 @@ async def run_demo(
     contacts: bool = True,
 ) -> LiveService:
     """Run the demo until ``stop``; with ``map_options`` the dashboard serves the live map too;
-    ``contacts``: the badges scan and report their neighbours (false: gateways' readings only)."""
+    ``contacts``: the badges scan and report their neighbours (false: gateways' readings only).
+
+    The virtual gateways (:func:`play`) are the demo's only input, and a simulation that raised
+    cannot be resumed: should they die, that is logged with the traceback, the demo stops as on
+    Ctrl-C and then raises :class:`~mingle.tasks.TaskDiedError` (``mingle demo`` exits 1),
+    rather than showing a venue that has silently frozen."""
     start = float(math.floor(time.time()))
     config = scenario_for(attendees, seed, start, contacts)
     sim = Simulation(config)
@@ -220,19 +228,20 @@ async def run_demo(
         gateways = await stack.enter_async_context(MqttLink(where))
         if map_options is not None:
             await _serve_map(stack, map_options, venue, sim.roster, where, ticker, links, say)
-        player = asyncio.create_task(play(sim, gateways, ticker, stop))
+        crew = Crew(stop, log)
+        player = crew.start(play(sim, gateways, ticker, stop), "the demo's virtual gateways")
         try:
             await run_service(service, where, ticker, stop=stop, on_tick=on_tick)
         finally:
             player.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await player
+            await crew.join()
             topics = Topics(venue.site)
             for g in venue.gateways:  # a real gateway's last will does this; keep a shared broker truthful
                 gateways.publish(
                     topics.gateway_status(g.id), _gateway_status(g.id, "offline", ticker.now(), 0.0), qos=1, retain=True
                 )
     say(f"demo: stopped after {state.ticks} ticks, {service.published_alerts} alerts")
+    crew.check()
     return service
 
 

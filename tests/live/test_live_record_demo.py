@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from live_helpers import publisher, until
 
+from mingle.tasks import TaskDiedError
 from mingle_wire import Topics, read_recording
 from pipeline.live import BrokerConfig
 from pipeline.live.demo import run_demo
@@ -65,3 +66,36 @@ def test_demo_runs_and_stops_cleanly() -> None:
     # The demo's badges scan, as the shipped firmware's do: their neighbour reports arrive too.
     assert contacts > 100 and "scanning badges" in lines[0]
     assert lines[0].startswith("demo: ") and lines[-1].startswith("demo: stopped")
+
+
+@pytest.mark.timeout(90)
+def test_a_demo_whose_virtual_gateways_die_stops_cleanly_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("amqtt")
+    import pipeline.live.demo as demo
+    from mingle.cli import main as mingle
+
+    async def broken_play(sim: object, link: BrokerConfig, *args: object, **kwargs: object) -> None:
+        await link.connected.wait()  # type: ignore[attr-defined]
+        await asyncio.sleep(0.5)  # the service is running by then
+        raise ValueError("the simulation broke")
+
+    monkeypatch.setattr(demo, "play", broken_play)
+    lines: list[str] = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        with pytest.raises(TaskDiedError, match="virtual gateways"):  # it stops on its own, cleanly
+            await asyncio.wait_for(
+                run_demo(attendees=40, speed=20.0, seed=3, broker=None, stop=stop, say=lines.append), 30
+            )
+        assert stop.is_set()
+
+    with caplog.at_level("ERROR", logger="mingle.live"):
+        asyncio.run(main())
+    [died] = [r for r in caplog.records if "died" in r.getMessage()]
+    assert "virtual gateways died: ValueError: the simulation broke" in died.getMessage() and died.exc_info
+    assert lines[-1].startswith("demo: stopped")
+    assert mingle(["demo", "--no-map", "--attendees", "40", "--speed", "20"]) == 1
+    assert "virtual gateways died" in capsys.readouterr().err
