@@ -279,8 +279,17 @@ class DashboardState:
         return True
 
     def apply_pipeline_status(self, payload: Mapping[str, Any], now: float) -> None:
+        """Keep a ``pipeline/status``. With a finite ``ts`` it ages from that (retained, it may be
+        old when a restarted dashboard gets it), no later than ``now`` and never moving "last
+        heard" back; without one (the connect-time ``online``, the last will) from its arrival."""
+        ts = payload.get("ts")
+        at = now
+        if not isinstance(ts, bool) and isinstance(ts, (int, float)) and math.isfinite(ts):
+            at = min(float(ts), now)
+            if self._pipeline_received is not None:
+                at = max(at, self._pipeline_received)
         self._pipeline = dict(payload)
-        self._pipeline_received = now
+        self._pipeline_received = at
 
     def ack(self, alert_id: str, now: float) -> bool:
         """An organizer acknowledged an alert; False when there is no such alert in the feed."""

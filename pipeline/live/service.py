@@ -135,8 +135,13 @@ class LiveService:
             self._store_failed(exc)
         self.acks += 1
 
-    def status_payload(self, state: str, stats: dict[str, object] | None = None) -> bytes:
+    def status_payload(self, state: str, stats: dict[str, object] | None = None, ts: float | None = None) -> bytes:
+        """A ``pipeline/status`` body; ``ts`` (pipeline time) is when it was true: it is retained,
+        so a dashboard that subscribes later can tell how old it is (the connect-time ``online``
+        and the last will, made before they are sent, carry none)."""
         body: dict[str, object] = {"v": 1, "site": self.topics.site, "state": state}
+        if ts is not None:
+            body["ts"] = round(ts, 3)
         if stats is not None:
             body["stats"] = stats
         return dumps(body)
@@ -197,7 +202,7 @@ class LiveService:
     def status(self, now: float, **extra: object) -> Outbound:
         """The retained ``online`` status with the live statistics."""
         if self.stats is None:
-            return Outbound(self.topics.pipeline_status, self.status_payload("online"), 1, True)
+            return Outbound(self.topics.pipeline_status, self.status_payload("online", ts=now), 1, True)
         inbox = self.inbox
         report = self.stats.report(
             now,
@@ -213,4 +218,4 @@ class LiveService:
             **extra,
         )
         self.last_status = report
-        return Outbound(self.topics.pipeline_status, self.status_payload("online", report), 1, True)
+        return Outbound(self.topics.pipeline_status, self.status_payload("online", report, now), 1, True)

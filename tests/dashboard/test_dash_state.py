@@ -273,3 +273,15 @@ def test_config_validates_itself() -> None:
         StateConfig(worked_hold_s=400)
     with pytest.raises(ValueError, match="nudges_per_badge"):
         StateConfig(nudges_per_badge=0)
+
+
+def test_a_retained_pipeline_status_ages_from_its_own_timestamp(state: DashboardState) -> None:
+    now = T0 + 3 * 3600  # the dashboard restarts; the pipeline last spoke three hours ago
+    state.apply_pipeline_status({"v": 1, "state": "online", "ts": T0, "stats": {}}, now)
+    assert state.pipeline_health(now) == {"state": "online", "last_heard_s": 10800.0}
+    state.apply_pipeline_status({"v": 1, "state": "online", "ts": now + 600}, now + 1)  # a clock ahead: arrival
+    assert state.pipeline_health(now + 1)["last_heard_s"] == 0.0
+    state.apply_pipeline_status({"v": 1, "state": "online", "ts": T0}, now + 2)  # an old copy: not back in time
+    assert state.pipeline_health(now + 2)["last_heard_s"] == 1.0
+    state.apply_pipeline_status({"v": 1, "state": "offline"}, now + 5)  # the last will has no ts: its arrival
+    assert state.pipeline_health(now + 7) == {"state": "offline", "last_heard_s": 2.0}

@@ -159,3 +159,13 @@ def test_while_every_tick_fails_the_status_still_reports_it(
     assert [s["tick_errors"] for s in stats][:2] == [3, 5]
     assert service.tick_errors == 6
     assert service.stats is not None and len(service.stats.queue_lag_s) <= 5
+
+
+def test_the_retained_status_says_when_it_was_true(venue_file: Path, roster_file: Path) -> None:
+    """A dashboard that subscribes later gets the retained status: its ts tells how old it is."""
+    service = LiveService(PipelineState(load_venue(venue_file), load_roster(roster_file)))
+    assert orjson.loads(service.status(1764140000.0).payload)["ts"] == 1764140000.0  # before the first tick
+    service.tick(1764140001.0)
+    body = orjson.loads(service.status(1764140002.5).payload)
+    assert body["ts"] == 1764140002.5 and body["state"] == "online" and "stats" in body
+    assert "ts" not in orjson.loads(service.status_payload("offline"))  # the last will: made before it is sent
