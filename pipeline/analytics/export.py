@@ -22,7 +22,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "alert_members": ("alert", "badge"),
     "holdouts": ("alert", "ts"),
     "nudges": ("alert", "badge", "ts"),
-    "acknowledgements": ("alert", "badge", "ts"),
+    "acknowledgements": ("alert", "badge", "ts", "gateway", "sent"),
 }
 
 
@@ -33,7 +33,14 @@ def export_store(store: EventStore, out: Path, *, parquet: bool | None = None) -
         parquet = importlib.util.find_spec("pyarrow") is not None
     written = []
     for table, cols in TABLES.items():
-        rows: list[tuple[Any, ...]] = store.query(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {', '.join(cols)}")
+        # (A column an older schema lacks is exported empty: acknowledgements' gateway and sent
+        # before version 2.)
+        have = {row[1] for row in store.query(f"PRAGMA table_info({table})")}
+        picked = [c if c in have else f"NULL AS {c}" for c in cols]
+        order = [c for c in cols if c in have]
+        rows: list[tuple[Any, ...]] = store.query(
+            f"SELECT {', '.join(picked)} FROM {table} ORDER BY {', '.join(order)}"
+        )
         path = out / f"{table}.csv"
         with open(path, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)

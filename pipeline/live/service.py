@@ -7,7 +7,9 @@ so tests (and the demo) drive it with any clock they like.
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,13 +26,17 @@ __all__ = ["LiveService", "Outbound"]
 
 log = logging.getLogger("mingle.live")
 
+#: Nudge acknowledgements remembered to tell a broker's second delivery from a new ack (a few
+#: minutes of a 2,000-person expo's nudges).
+ACKS_REMEMBERED = 4096
+
 
 class TickSink(Protocol):
     """What records the live event (``pipeline.store.StoreSink``)."""
 
     def on_tick(self, result: TickResult) -> None: ...
 
-    def acknowledge(self, alert: str, badge: str, ts: float) -> None: ...
+    def acknowledge(self, alert: str, badge: str, ts: float, gateway: str = "", sent: float | None = None) -> None: ...
 
     def close(self) -> None: ...
 
@@ -83,6 +89,11 @@ class LiveService:
         self.acks = 0
         self.failed_acks = 0
         self.bad_acks = 0
+        self.ack_copies = 0
+        # Acknowledgements lately counted, by (status, alert, badge, gateway, the gateway's ts): a
+        # copy the broker delivers again (QoS 1: the gateway resends one whose receipt it lost) is
+        # neither counted nor recorded twice.
+        self._acks_seen: OrderedDict[tuple[str, str, str, str, float], None] = OrderedDict()
 
     @property
     def subscriptions(self) -> list[tuple[str, int]]:
@@ -125,12 +136,24 @@ class LiveService:
             reject("topic_mismatch", f"badge {body.get('badge')!r} on the ack topic of {badge!r}", topic)
             self.bad_acks += 1
             return
+        alert, gateway = body.get("alert"), body.get("gateway")
+        alert = alert if isinstance(alert, str) else ""
+        gateway = gateway if isinstance(gateway, str) else ""
+        sent = body.get("ts")
+        if isinstance(sent, bool) or not isinstance(sent, (int, float)) or not math.isfinite(sent):
+            sent = t  # (no time of its own: it cannot be told from a copy)
+        key = (status, alert, badge, gateway, float(sent))
+        if key in self._acks_seen:
+            self.ack_copies += 1
+            return
+        self._acks_seen[key] = None
+        if len(self._acks_seen) > ACKS_REMEMBERED:
+            self._acks_seen.popitem(last=False)
         if status == "failed":  # the gateway could not buzz it (out of range, BLE error)
             self.failed_acks += 1
             return
-        alert = body.get("alert")
         try:
-            self.sink.acknowledge(alert if isinstance(alert, str) else "", badge, t)
+            self.sink.acknowledge(alert, badge, t, gateway, float(sent))
         except StoreError as exc:  # (the store's to recover from; the tick goes on)
             self._store_failed(exc)
         self.acks += 1
@@ -213,7 +236,11 @@ class LiveService:
             nudges=self.published_nudges,
             tick_errors=self.tick_errors,
             store_errors=self.store_errors,
-            **({"acks": {"delivered": self.acks, "failed": self.failed_acks}} if self.sink is not None else {}),
+            **(
+                {"acks": {"delivered": self.acks, "failed": self.failed_acks, "copies": self.ack_copies}}
+                if self.sink is not None
+                else {}
+            ),
             **(self.status_extra() if self.status_extra is not None else {}),
             **extra,
         )

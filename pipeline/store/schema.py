@@ -5,9 +5,12 @@ the steps in :data:`MIGRATIONS` (one transaction); opened read-only it is read a
 every reader must cope with each version's tables. A newer store than this code knows is
 refused (``pipeline.store.db.open_store``).
 
-Versions: 1, the first; 2, ``acknowledgements`` keyed by rowid, not ``(alert, badge)``:
-every delivered acknowledgement is a row (one without an alert id has ``alert = ''``, and
-the second such ack of a badge replaced the first; two gateways' acks of one nudge did too).
+Versions: 1, the first; 2, ``acknowledgements`` gain the acknowledging ``gateway`` and the
+gateway's own time ``sent``, and are keyed by ``(alert, badge, gateway, sent)``, not
+``(alert, badge)``: every delivered acknowledgement is a row (under version 1 a second ack
+without an alert id, ``alert = ''``, replaced the badge's first, and a second gateway's ack of
+one nudge did too), while a copy the broker delivers again (QoS 1) is the same row. Rows
+migrated from version 1 have ``gateway = ''`` and ``sent = ts``.
 """
 
 from __future__ import annotations
@@ -40,14 +43,17 @@ CREATE TABLE IF NOT EXISTS alert_members (alert TEXT NOT NULL, badge TEXT NOT NU
 CREATE TABLE IF NOT EXISTS holdouts (alert TEXT PRIMARY KEY, ts REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nudges (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL,
     PRIMARY KEY (alert, badge));
-CREATE TABLE IF NOT EXISTS acknowledgements (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS acknowledgements (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL,
+    gateway TEXT NOT NULL, sent REAL NOT NULL, PRIMARY KEY (alert, badge, gateway, sent));
 """
 
 #: version -> the statements that bring a store of the version before up to it.
 MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     2: (
-        "CREATE TABLE acknowledgements_v2 (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL)",
-        "INSERT INTO acknowledgements_v2 SELECT alert, badge, ts FROM acknowledgements ORDER BY ts, alert, badge",
+        "CREATE TABLE acknowledgements_v2 (alert TEXT NOT NULL, badge TEXT NOT NULL, ts REAL NOT NULL,"
+        " gateway TEXT NOT NULL, sent REAL NOT NULL, PRIMARY KEY (alert, badge, gateway, sent))",
+        "INSERT INTO acknowledgements_v2 SELECT alert, badge, ts, '', ts FROM acknowledgements"
+        " ORDER BY ts, alert, badge",
         "DROP TABLE acknowledgements",
         "ALTER TABLE acknowledgements_v2 RENAME TO acknowledgements",
     ),

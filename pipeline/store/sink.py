@@ -116,9 +116,10 @@ class StoreSink:
         row = {**ep, "x": ep["xs"] / ep["n"], "y": ep["ys"] / ep["n"], "mix": dict(sorted(mix.items()))}
         self.writer.episode(row, members)
 
-    def acknowledge(self, alert: str, badge: str, ts: float) -> None:
-        """Record that ``badge`` acknowledged the nudge of ``alert`` (this run's id) at ``ts``."""
-        self.writer.acknowledgement(self.prefix + alert if alert else alert, badge, ts)
+    def acknowledge(self, alert: str, badge: str, ts: float, gateway: str = "", sent: float | None = None) -> None:
+        """Record that ``badge`` acknowledged the nudge of ``alert`` (this run's id), received at
+        ``ts``, from ``gateway`` at its own time ``sent``."""
+        self.writer.acknowledgement(self.prefix + alert if alert else alert, badge, ts, gateway, sent)
 
     def close(self) -> None:
         for cid in list(self._open):

@@ -46,7 +46,8 @@ _SQL = {
     "alert_members": "INSERT OR IGNORE INTO alert_members VALUES (?, ?)",
     "holdouts": "INSERT OR REPLACE INTO holdouts VALUES (?, ?)",
     "nudges": "INSERT OR REPLACE INTO nudges VALUES (?, ?, ?)",
-    "acknowledgements": "INSERT INTO acknowledgements VALUES (?, ?, ?)",  # every one kept (schema v2)
+    # Every ack a row; a copy delivered again by the broker is the same row (schema v2).
+    "acknowledgements": "INSERT OR IGNORE INTO acknowledgements VALUES (?, ?, ?, ?, ?)",
 }
 
 
@@ -141,8 +142,10 @@ class StoreWriter:
         for badge in alert.nudge:
             self._add("nudges", (alert.id, badge, alert.ts))
 
-    def acknowledgement(self, alert: str, badge: str, ts: float) -> None:
-        self._add("acknowledgements", (alert, badge, ts))
+    def acknowledgement(self, alert: str, badge: str, ts: float, gateway: str = "", sent: float | None = None) -> None:
+        """``badge``'s nudge of ``alert`` acknowledged, received at ``ts``; ``gateway`` buzzed it
+        and said so at its own time ``sent`` (default ``ts``)."""
+        self._add("acknowledgements", (alert, badge, ts, gateway, ts if sent is None else sent))
 
     def tick(self) -> None:
         """Count a tick; flushes every ``flush_every`` ticks."""

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+import orjson
 import pytest
 
 from mingle_wire import Suggestion
@@ -62,13 +63,13 @@ def test_ticks_and_delivered_acks_reach_the_sink(venue_file: Path, roster_file: 
     class Sink:
         def __init__(self) -> None:
             self.ticks: list[float] = []
-            self.acks: list[tuple[str, str, float]] = []
+            self.acks: list[tuple[str, str, float, str, float | None]] = []
 
         def on_tick(self, result: object) -> None:
             self.ticks.append(result.frame.ts)  # type: ignore[attr-defined]
 
-        def acknowledge(self, alert: str, badge: str, ts: float) -> None:
-            self.acks.append((alert, badge, ts))
+        def acknowledge(self, alert: str, badge: str, ts: float, gateway: str = "", sent: float | None = None) -> None:
+            self.acks.append((alert, badge, ts, gateway, sent))
 
         def close(self) -> None:
             pass
@@ -83,12 +84,12 @@ def test_ticks_and_delivered_acks_reach_the_sink(venue_file: Path, roster_file: 
     service.receive("mingle/expo/nudges/b-01/ack", b"{", 1764140007.0)
     service.receive("mingle/expo/nudges/b-05/ack", ack, 1764140008.0)  # b-01's body on b-05's topic
     service.tick(1764140010.0)
-    assert sink.acks == [("a-3", "b-01", 1764140005.0)]
+    assert sink.acks == [("a-3", "b-01", 1764140005.0, "gw-01", 5.0)]
     assert (service.acks, service.failed_acks, service.bad_acks) == (1, 1, 3)
     assert dict(service.state.ingest.rejected) == {"bad_ack": 1, "bad_json": 1, "topic_mismatch": 1}
     assert sink.ticks == [1764140010.0] and len(service.inbox) == 0
     status = service.status(1764140011.0)
-    assert service.last_status is not None and service.last_status["acks"] == {"delivered": 1, "failed": 1}
+    assert service.last_status is not None and service.last_status["acks"] == {"delivered": 1, "failed": 1, "copies": 0}
     assert service.last_status["rejected"] == {"bad_ack": 1, "bad_json": 1, "topic_mismatch": 1} and status.retain
 
 
@@ -102,14 +103,20 @@ def test_every_delivered_ack_reaches_the_store_those_without_an_alert_id_too(
     ack = b'{"v":1,"badge":"b-01","alert":null,"gateway":"gw-01","ts":5.0,"status":"delivered","reason":null}'
     service.receive("mingle/expo/nudges/b-01/ack", ack, 1764140005.0)
     service.receive("mingle/expo/nudges/b-01/ack", ack.replace(b"gw-01", b"gw-02"), 1764140006.0)
+    service.receive("mingle/expo/nudges/b-01/ack", ack, 1764140007.0)  # gw-01's, delivered again (QoS 1)
+    failed = b'{"v":1,"badge":"b-01","alert":"a-9","gateway":"gw-03","ts":6.0,"status":"failed","reason":"timeout"}'
+    service.receive("mingle/expo/nudges/b-01/ack", failed, 1764140008.0)
+    service.receive("mingle/expo/nudges/b-01/ack", failed, 1764140009.0)  # ... and a failure, again
     service.tick(1764140010.0)
     sink.close()
     with EventStore(tmp_path / "expo.db", readonly=True) as store:
-        assert store.query("SELECT alert, badge, ts FROM acknowledgements ORDER BY ts") == [
-            ("", "b-01", 1764140005.0),
-            ("", "b-01", 1764140006.0),
+        assert store.query("SELECT alert, badge, ts, gateway, sent FROM acknowledgements ORDER BY ts") == [
+            ("", "b-01", 1764140005.0, "gw-01", 5.0),
+            ("", "b-01", 1764140006.0, "gw-02", 5.0),
         ]
-    assert service.acks == 2
+    assert (service.acks, service.failed_acks, service.ack_copies) == (2, 1, 2)
+    stats = orjson.loads(service.status(1764140010.0).payload)["stats"]
+    assert stats["acks"] == {"delivered": 2, "failed": 1, "copies": 2}
 
 
 def test_a_failing_store_costs_no_alert_or_nudge(
@@ -130,7 +137,7 @@ def test_a_failing_store_costs_no_alert_or_nudge(
         def on_tick(self, result: object) -> None:
             raise StoreError("database is locked")
 
-        def acknowledge(self, alert: str, badge: str, ts: float) -> None:
+        def acknowledge(self, alert: str, badge: str, ts: float, gateway: str = "", sent: float | None = None) -> None:
             raise StoreError("database is locked")
 
         def close(self) -> None: ...

@@ -179,15 +179,16 @@ def test_every_acknowledgement_is_kept_those_without_an_alert_id_too(tmp_path: P
     sink = StoreSink(path, company_of=COMPANY)
     sink.acknowledge("", "a-1", T0 + 5)  # a nudge relayed without an alert id: acked with "alert": null
     sink.acknowledge("", "a-1", T0 + 65)  # a later one, for the same badge
-    sink.acknowledge("al-1", "a-2", T0 + 31)
-    sink.acknowledge("al-1", "a-2", T0 + 32)  # two gateways in the nudge's via both buzzed it
+    sink.acknowledge("al-1", "a-2", T0 + 31, "gw-01", T0 + 30)
+    sink.acknowledge("al-1", "a-2", T0 + 32, "gw-02", T0 + 30)  # two gateways in the nudge's via both buzzed it
+    sink.acknowledge("al-1", "a-2", T0 + 40, "gw-01", T0 + 30)  # gw-01's ack delivered again by the broker
     sink.close()
     with EventStore(path, readonly=True) as s:
-        assert s.query("SELECT alert, badge, ts FROM acknowledgements ORDER BY ts") == [
-            ("", "a-1", T0 + 5),
-            ("al-1", "a-2", T0 + 31),
-            ("al-1", "a-2", T0 + 32),
-            ("", "a-1", T0 + 65),
+        assert s.query("SELECT alert, badge, ts, gateway, sent FROM acknowledgements ORDER BY ts") == [
+            ("", "a-1", T0 + 5, "", T0 + 5),
+            ("al-1", "a-2", T0 + 31, "gw-01", T0 + 30),
+            ("al-1", "a-2", T0 + 32, "gw-02", T0 + 30),
+            ("", "a-1", T0 + 65, "", T0 + 65),
         ]
 
 
@@ -207,8 +208,9 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_when_written(tmp_path: 
     with EventStore(path, readonly=True) as s:  # a reader leaves it as it is, and export reads it
         assert s.query("SELECT version FROM schema_version") == [(1,)]
         export_store(s, tmp_path / "v1", parquet=False)
-    assert (tmp_path / "v1" / "acknowledgements.csv").read_text(encoding="utf-8").splitlines()[1:] == [
-        f"al-1,a-1,{T0 + 31}"
+    assert (tmp_path / "v1" / "acknowledgements.csv").read_text(encoding="utf-8").splitlines() == [
+        "alert,badge,ts,gateway,sent",
+        f"al-1,a-1,{T0 + 31},,",  # (columns version 1 did not have: empty)
     ]
     sink = StoreSink(path, company_of=COMPANY)  # the live service restarted on it
     sink.acknowledge("", "a-1", T0 + 200)
@@ -216,15 +218,15 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_when_written(tmp_path: 
     sink.close()
     with EventStore(path, readonly=True) as s:
         assert s.query("SELECT version FROM schema_version ORDER BY version") == [(1,), (SCHEMA_VERSION,)]
-        assert s.query("SELECT alert, badge, ts FROM acknowledgements ORDER BY ts") == [
-            ("al-1", "a-1", T0 + 31),
-            ("", "a-1", T0 + 200),
-            ("", "a-1", T0 + 260),
+        assert s.query("SELECT alert, badge, ts, gateway, sent FROM acknowledgements ORDER BY ts") == [
+            ("al-1", "a-1", T0 + 31, "", T0 + 31),
+            ("", "a-1", T0 + 200, "", T0 + 200),
+            ("", "a-1", T0 + 260, "", T0 + 260),
         ]
         export_store(s, tmp_path / "v2", parquet=False)
     assert (tmp_path / "v2" / "acknowledgements.csv").read_text(encoding="utf-8").splitlines() == [
-        "alert,badge,ts",
-        f",a-1,{T0 + 200}",
-        f",a-1,{T0 + 260}",
-        f"al-1,a-1,{T0 + 31}",
+        "alert,badge,ts,gateway,sent",
+        f",a-1,{T0 + 200},,{T0 + 200}",
+        f",a-1,{T0 + 260},,{T0 + 260}",
+        f"al-1,a-1,{T0 + 31},,{T0 + 31}",
     ]
