@@ -166,6 +166,7 @@ class Ingest:
         self._c: list[tuple[int, int, float, float]] = []  # (badge, near, rssi, ts)
         self._reports: dict[tuple[str, int], float] = {}  # (badge id, seq) -> first seen ts, in arrival order
         self._newest_report = -math.inf
+        self._clock: float | None = None  # the last drain's clock
 
     def reject(self, reason: str, detail: str, topic: str, count: int = 1) -> None:
         before = self.rejected[reason]
@@ -245,7 +246,14 @@ class Ingest:
             return
         batch = decoded.batch
         if isinstance(batch, PositionBatch):
+            # Stamped ahead of the clock as the last drain knew it: rejected at once, so a flood
+            # of them cannot take every place held for a badge (the drain rejects the rest).
+            limit = math.inf if self._clock is None else self._clock + AHEAD_S
+            ahead = 0
             for p in batch.positions:
+                if p.ts > limit:
+                    ahead += 1
+                    continue
                 idx = self._badge(p.badge, topic)
                 if idx is None:  # refused beyond capacity (and counted so)
                     continue
@@ -254,6 +262,13 @@ class Ingest:
                 if len(held) > POSITIONS_HELD:  # the oldest goes: it would be chosen last
                     held.remove(min(held, key=_stamp))
                 self.positions += 1
+            if ahead:
+                self.reject(
+                    "ahead_of_clock",
+                    f"{ahead} positions stamped more than {AHEAD_S:.0f} s ahead of the clock",
+                    topic,
+                    ahead,
+                )
 
     def _take_contacts(self, columns: ContactColumns, topic: str) -> None:
         """Buffer a batch's contacts, each report once: the first gateway's copy is kept (a
@@ -407,6 +422,7 @@ class Ingest:
         )
         if now is not None:
             out = self._without_ahead(out, now)
+            self._clock = now
         self._b, self._g, self._t, self._r, self._pos = [], [], [], [], {}
         self._pauses = []
         return out

@@ -205,6 +205,11 @@ def feed(*positions: tuple[str, float, float]) -> bytes:
 @pytest.mark.parametrize("ahead_first", [True, False])
 def test_a_position_stamped_ahead_does_not_hide_a_good_one_in_the_same_drain(ingest: Ingest, ahead_first: bool) -> None:
     good, ahead = ("b-03", 2.0, T0), ("b-03", 9.0, T0 + 86400)
+    # Before the first drain there is no clock to be ahead of: the newest wins.
+    ingest.accept("mingle/expo/positions/uwb-1", feed(good))
+    ingest.accept("mingle/expo/positions/uwb-1", feed(ahead))
+    assert [p.x for p in ingest.drain().positions.values()] == [9.0]
+    ingest.positions = 0
     for p in [ahead, good] if ahead_first else [good, ahead]:
         ingest.accept("mingle/expo/positions/uwb-1", feed(p))
     ingest.accept("mingle/expo/positions/uwb-1", feed(("b-03", 1.0, T0 - 1)))  # older: not the one
@@ -212,10 +217,15 @@ def test_a_position_stamped_ahead_does_not_hide_a_good_one_in_the_same_drain(ing
     assert [(p.badge, p.x) for p in out.positions.values()] == [("b-03", 2.0)]
     assert dict(ingest.rejected) == {"ahead_of_clock": 1}
     assert ingest.positions == 2  # three taken, one of them then rejected
-    # Without a clock nothing is ahead: the newest wins.
-    ingest.accept("mingle/expo/positions/uwb-1", feed(good))
-    ingest.accept("mingle/expo/positions/uwb-1", feed(ahead))
-    assert [p.x for p in ingest.drain().positions.values()] == [9.0]
+
+
+def test_a_flood_of_positions_stamped_ahead_cannot_push_out_a_good_one(ingest: Ingest) -> None:
+    ingest.drain(T0)  # the clock, as the ingest last knew it
+    ingest.accept("mingle/expo/positions/uwb-1", feed(("b-03", 2.0, T0 + 1)))
+    for k in range(40):  # the feed's host clock jumps a day ahead
+        ingest.accept("mingle/expo/positions/uwb-1", feed(("b-03", 9.0, T0 + 86400 + k)))
+    assert [p.x for p in ingest.drain(T0 + 1).positions.values()] == [2.0]
+    assert dict(ingest.rejected) == {"ahead_of_clock": 40} and ingest.positions == 1
 
 
 def test_positions_refused_beyond_capacity_are_not_counted_as_taken(ingest: Ingest) -> None:
