@@ -107,7 +107,7 @@ class Hub:
             topic, payload = self.inbox.popleft()
             try:
                 changed |= self._apply(topic, payload, now)
-            except (DecodeError, TypeError, ValueError, KeyError) as exc:
+            except (DecodeError, TypeError, ValueError, KeyError, OverflowError) as exc:
                 self.rejected += 1
                 if self.rejected <= 5 or self.rejected % 1000 == 0:
                     log.warning("ignored a message on %s: %s (%d so far)", topic, exc, self.rejected)

@@ -126,6 +126,18 @@ class _GatewayHealth:
     badges_heard: int | None
 
 
+def _finite(value: object) -> float | None:
+    """``value`` as a float when it is a finite JSON number, else None (a bool is no number; an
+    integer too large for a float is none either)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        f = float(value)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
 class DashboardState:
     """The dashboard's memory; every method takes ``now`` (Unix seconds) where time matters."""
 
@@ -260,20 +272,19 @@ class DashboardState:
             raise DecodeError("unknown_gateway", f"gateway {gateway[:60]!r} is not in the venue")
         if payload.get("gateway") != gateway:
             raise DecodeError("gateway_mismatch", f"payload names gateway {str(payload.get('gateway'))[:60]!r}")
-        ts = payload.get("ts")
-        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
-            raise DecodeError("bad_ts", f"status ts {str(ts)[:40]!r} is not a finite number")
+        ts = _finite(payload.get("ts"))
+        if ts is None:
+            raise DecodeError("bad_ts", f"status ts {str(payload.get('ts'))[:40]!r} is not a finite number")
         state = payload.get("state")
         stats = payload.get("stats")
         stats = stats if isinstance(stats, Mapping) else {}
-        rate = stats.get("adverts_per_s")
         heard = stats.get("badges_heard")
-        at = min(float(ts), now)
+        at = min(ts, now)
         before = self._gateways.get(gateway)
         self._gateways[gateway] = _GatewayHealth(
             state=state if state in ("online", "offline") else "unknown",
             at=at if before is None else max(at, before.at),
-            adverts_per_s=float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None,
+            adverts_per_s=_finite(stats.get("adverts_per_s")),
             badges_heard=heard if isinstance(heard, int) and not isinstance(heard, bool) else None,
         )
         return True
@@ -282,10 +293,10 @@ class DashboardState:
         """Keep a ``pipeline/status``. With a finite ``ts`` it ages from that (retained, it may be
         old when a restarted dashboard gets it), no later than ``now`` and never moving "last
         heard" back; without one (the connect-time ``online``, the last will) from its arrival."""
-        ts = payload.get("ts")
+        ts = _finite(payload.get("ts"))
         at = now
-        if not isinstance(ts, bool) and isinstance(ts, (int, float)) and math.isfinite(ts):
-            at = min(float(ts), now)
+        if ts is not None:
+            at = min(ts, now)
             if self._pipeline_received is not None:
                 at = max(at, self._pipeline_received)
         self._pipeline = dict(payload)

@@ -256,7 +256,7 @@ def test_a_last_will_does_not_move_last_heard_back(state: DashboardState) -> Non
     assert gw01["state"] == "offline" and gw01["last_heard_s"] == 45.0
 
 
-@pytest.mark.parametrize("ts", [None, "1764140000", True, float("nan"), float("inf")])
+@pytest.mark.parametrize("ts", [None, "1764140000", True, float("nan"), float("inf"), 10**400])
 def test_a_gateway_status_without_a_usable_timestamp_is_refused(state: DashboardState, ts: object) -> None:
     status: dict[str, object] = {"v": 1, "gateway": "gw-01", "state": "online"}
     if ts is not None:
@@ -285,3 +285,8 @@ def test_a_retained_pipeline_status_ages_from_its_own_timestamp(state: Dashboard
     assert state.pipeline_health(now + 2)["last_heard_s"] == 1.0
     state.apply_pipeline_status({"v": 1, "state": "offline"}, now + 5)  # the last will has no ts: its arrival
     assert state.pipeline_health(now + 7) == {"state": "offline", "last_heard_s": 2.0}
+
+
+def test_a_pipeline_status_with_an_absurd_ts_counts_from_its_arrival(state: DashboardState) -> None:
+    state.apply_pipeline_status({"v": 1, "state": "online", "ts": 10**400}, T0)  # (no float holds it)
+    assert state.pipeline_health(T0 + 3) == {"state": "online", "last_heard_s": 3.0}
