@@ -278,7 +278,7 @@ def centres(rows: list[list[int]], xy: np.ndarray) -> tuple[list[float], list[fl
         first = np.cumsum(k) - k
         at[np.repeat(np.arange(small.shape[0]), k), np.arange(flat.shape[0]) - np.repeat(first, k)] = flat
         vals = np.vstack([xy, [(-0.0, -0.0)]])[at]  # (groups, columns, 2)
-        total = vals[:, 0].copy()
+        total = vals[:, 0] + 0.0  # (numpy's sum starts from +0.0: a lone -0.0 sums to +0.0)
         for j in range(1, _SEQUENTIAL - 1):
             total += vals[:, j]
         x[small] = total[:, 0] / k

@@ -307,7 +307,15 @@ def test_group_centres_are_bit_for_bit_numpys_means() -> None:
         xy = rng.uniform(0, 1, (n, 2)) * rng.choice([0.01, 1.0, 80.0, 1e5])
         groups = [rng.choice(n, int(rng.integers(1, min(n, 20) + 1)), replace=False).tolist() for _ in range(9)]
         x, y = centres(groups, xy)
-        assert x == [float(xy[g, 0].mean()) for g in groups]
-        assert y == [float(xy[g, 1].mean()) for g in groups]
+        # (bit for bit: == would take -0.0 for 0.0)
+        assert np.array(x).tobytes() == np.array([xy[g, 0].mean() for g in groups]).tobytes()
+        assert np.array(y).tobytes() == np.array([xy[g, 1].mean() for g in groups]).tobytes()
+    signed = np.array([[-0.0, 0.0], [-0.0, -0.0], [0.0, -0.0]])
+    groups = [[0], [0, 1], [1, 2], [0, 1, 2]]
+    x, y = centres(groups, signed)
+    assert (
+        np.array(x + y).tobytes()
+        == np.array([signed[g, 0].mean() for g in groups] + [signed[g, 1].mean() for g in groups]).tobytes()
+    )
     with pytest.raises(ValueError, match="without members"):
         centres([[0], []], np.zeros((2, 2)))
