@@ -63,7 +63,9 @@ class StoreSink:
         self._seen_at: dict[str, float] = {}
         runs = self.writer.conn.execute("SELECT value FROM meta WHERE key = 'runs'").fetchone()
         run = int(runs[0]) + 1 if runs else 1
-        self.prefix = "" if run == 1 else f"r{run}-"
+        self.run = run
+        self.prefix = _prefix(run)
+        self._alerted: set[str] = set()  # this run's alert ids (as the pipeline numbers them)
         self.writer.set_meta({**(meta or {}), "runs": str(run)})
         if self.company_of:
             self.writer.people(self.company_of)
@@ -103,6 +105,7 @@ class StoreSink:
         for cid in [k for k in self._open if k not in seen and ts - self._seen_at[k] > EPISODE_GAP_S]:
             self._write_episode(cid)
         for alert in result.alerts:
+            self._alerted.add(alert.id)
             if self.prefix:
                 alert = replace(alert, id=self.prefix + alert.id, cluster=self.prefix + alert.cluster)
             self.writer.alert(alert)
@@ -117,9 +120,14 @@ class StoreSink:
         self.writer.episode(row, members)
 
     def acknowledge(self, alert: str, badge: str, ts: float, gateway: str = "", sent: float | None = None) -> None:
-        """Record that ``badge`` acknowledged the nudge of ``alert`` (this run's id), received at
-        ``ts``, from ``gateway`` at its own time ``sent``."""
-        self.writer.acknowledgement(self.prefix + alert if alert else alert, badge, ts, gateway, sent)
+        """Record that ``badge`` acknowledged the nudge of ``alert``, received at ``ts``, from
+        ``gateway`` at its own time ``sent``. An alert id this run has not raised is the run
+        before's (a pipeline restarted while the ack was on its way, or in a gateway's buffer:
+        alerts are recorded before their nudges go out, so this run's acks always find theirs)."""
+        if alert:
+            run = self.run if alert in self._alerted or self.run == 1 else self.run - 1
+            alert = _prefix(run) + alert
+        self.writer.acknowledgement(alert, badge, ts, gateway, sent)
 
     def close(self) -> None:
         for cid in list(self._open):
@@ -127,3 +135,8 @@ class StoreSink:
         for contact in self.contacts.flush():
             self.writer.contact(contact)
         self.writer.close()
+
+
+def _prefix(run: int) -> str:
+    """How run ``run`` marks its cluster and alert ids in the store (the first run does not)."""
+    return "" if run == 1 else f"r{run}-"

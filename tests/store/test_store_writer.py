@@ -230,3 +230,22 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_when_written(tmp_path: 
         f",a-1,{T0 + 260},,{T0 + 260}",
         f"al-1,a-1,{T0 + 31},,{T0 + 31}",
     ]
+
+
+def test_an_ack_of_the_run_before_a_restart_is_filed_under_that_runs_alert(tmp_path: Path) -> None:
+    path = tmp_path / "expo.db"
+    fill(path)  # run 1 raised al-1 and al-2, and nudged
+    fill(path)  # run 2 raised them again (as r2-al-1 and r2-al-2)
+    sink = StoreSink(path, company_of=COMPANY)  # run 3 has just started: it has raised nothing yet
+    sink.acknowledge("al-2", "a-1", T0 + 300, "gw-01", T0 + 100)  # run 2's nudge, acked from a gateway's buffer
+    sink.on_tick(tick(0))  # run 3 raises nothing at its first second
+    sink.close()
+    with EventStore(path, readonly=True) as s:
+        assert s.query("SELECT alert FROM acknowledgements") == [("r2-al-2",)]
+    sink = StoreSink(path, company_of=COMPANY)  # run 4: its own alert's ack stays its own
+    for k in range(120):
+        sink.on_tick(tick(k))
+    sink.acknowledge("al-1", "a-1", T0 + 400, "gw-01", T0 + 399)  # run 4 raised al-1 (as run 1 did)
+    sink.close()
+    with EventStore(path, readonly=True) as s:
+        assert ("r4-al-1",) in s.query("SELECT alert FROM acknowledgements")
