@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,7 @@ class Link:
 
     def __init__(self, config: BrokerConfig, *, will: Outbound | None = None, on_message: MessageHandler | None = None):
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._config = config
         self._on_message = on_message
         self._pending: dict[int, asyncio.Future[None]] = {}
@@ -109,19 +111,38 @@ class Link:
         c.on_socket_unregister_write = self._on_unregister_write
         self._client = c
 
-    # paho callbacks (socket_open may run in the executor thread: hop onto the loop)
+    # paho's socket callbacks. paho calls them from the thread that drives it: the loop's own
+    # (reads, writes, keepalive, close) or, during connect(), the executor's. On the loop's thread
+    # they act at once, in paho's order: close() makes paho ask for a write watch (DISCONNECT
+    # queued), then flushes and closes the socket; an add_writer put off with call_soon ran only
+    # after that, on the closed socket, and asyncio logged "Exception in callback add_writer ...
+    # Invalid file descriptor: -1". From the executor they must hop onto the loop, and a socket
+    # closed (or no longer paho's) by the time they run is left alone.
+    def _on_loop_thread(self, action: Callable[..., None], sock: Any, *args: Any) -> None:
+        if threading.get_ident() == self._loop_thread:
+            self._if_open(action, sock, *args)
+        else:
+            self._loop.call_soon_threadsafe(self._if_open, action, sock, *args)
+
+    def _if_open(self, action: Callable[..., None], sock: Any, *args: Any) -> None:
+        if sock.fileno() >= 0 and self._client.socket() is sock:
+            action(sock, *args)
+
     def _on_socket_open(self, client: Any, userdata: Any, sock: Any) -> None:
-        self._loop.call_soon_threadsafe(self._loop.add_reader, sock, client.loop_read)
+        self._on_loop_thread(self._loop.add_reader, sock, client.loop_read)
 
     def _on_socket_close(self, client: Any, userdata: Any, sock: Any) -> None:
-        self._loop.remove_reader(sock)
-        self._loop.remove_writer(sock)
+        # (paho has let go of the socket and closes it next; one closed already was unwatched first)
+        if sock.fileno() >= 0:
+            self._loop.remove_reader(sock)
+            self._loop.remove_writer(sock)
 
     def _on_register_write(self, client: Any, userdata: Any, sock: Any) -> None:
-        self._loop.call_soon_threadsafe(self._loop.add_writer, sock, client.loop_write)
+        self._on_loop_thread(self._loop.add_writer, sock, client.loop_write)
 
     def _on_unregister_write(self, client: Any, userdata: Any, sock: Any) -> None:
-        self._loop.remove_writer(sock)
+        if sock.fileno() >= 0:
+            self._loop.remove_writer(sock)
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if self._connected.done():

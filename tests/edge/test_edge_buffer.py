@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.buffer import Outbound, StoreAndForward
-from edge.mqtt import Backoff, Bridge, BrokerConfig
+from edge.mqtt import Backoff, Bridge, BrokerConfig, Link
 
 
 def msg(i: int, topic: str = "t/readings/gw-01") -> Outbound:
@@ -267,3 +269,23 @@ def test_a_keepalive_task_that_raises_drops_the_link_for_the_bridge_to_reconnect
         asyncio.run(main())
     [error] = [r for r in caplog.records if "keepalive" in r.getMessage()]
     assert "Bad file descriptor" in error.getMessage() and error.exc_info
+
+
+@pytest.mark.mqtt
+def test_a_clean_close_logs_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    """close() queues a DISCONNECT (paho asks for the socket to be watched for writing) and
+    flushes it at once (paho then closes the socket): nothing may be left to run on the
+    closed socket, such as asyncio's "Exception in callback add_writer ... Invalid file
+    descriptor: -1"."""
+
+    async def main() -> None:
+        link = Link(BrokerConfig(client_id=f"edge-test-close-{uuid.uuid4().hex[:8]}", timeout_s=3))
+        await link.connect()
+        await link.publish(Outbound(f"t{uuid.uuid4().hex[:8]}/x", b"1", 1))
+        await link.close()
+        await asyncio.sleep(0.1)  # whatever close() left scheduled runs now
+        assert link._client.socket() is None
+
+    with caplog.at_level("WARNING"):
+        asyncio.run(main())
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
