@@ -150,8 +150,9 @@ def _bridge(core: GatewayCore, broker: BrokerConfig, **kwargs: Any) -> Bridge:
 async def live(config: GatewayConfig, broker: BrokerConfig, stop: asyncio.Event | None = None) -> int:
     """Run the gateway until ``stop`` (SIGINT/SIGTERM): 0. If its broker bridge or nudge relay
     ends first (a bug: each runs until the stop), the death is logged with the task's name, the
-    gateway stops as on SIGTERM (the bridge, if alive, publishes ``offline``) and returns 1, which
-    systemd's ``Restart=on-failure`` restarts (``hardware/gateway/mingle-edge.service``)."""
+    gateway stops as on SIGTERM (the bridge, if alive, publishes ``offline``; a dead one dropped
+    its connection without a DISCONNECT, so the broker publishes the will, ``offline``) and
+    returns 1, which systemd's ``Restart=on-failure`` restarts (``hardware/gateway/mingle-edge.service``)."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     core = GatewayCore(config, time.time())

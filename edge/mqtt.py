@@ -225,17 +225,39 @@ class Link:
         await self._await_mid(rc, mid or 0, f"subscribe to {topic}")
 
     async def close(self) -> None:
+        """End the connection cleanly, with a DISCONNECT: the broker discards the will, so
+        whoever closes must have published what the will would have said (``offline``)."""
+        await self._stop_misc()
+        if self._open_socket() is not None:  # (also a link we failed ourselves: keepalive)
+            self._client.disconnect()
+            self._client.loop_write()  # flush DISCONNECT now: paho then closes the socket
+        self._finish("closed")
+
+    async def abort(self) -> None:
+        """Drop the connection without a DISCONNECT, so the broker publishes the will: for a
+        connection that ends without its ``offline`` said (a bug, a cancellation, a dead link)."""
+        await self._stop_misc()
+        sock = self._open_socket()
+        if sock is not None:
+            self._loop.remove_reader(sock)
+            self._loop.remove_writer(sock)
+            sock.close()  # (paho keeps the closed socket; its callbacks skip it, and nobody uses it)
+        self._finish("aborted")
+
+    def _open_socket(self) -> Any | None:
+        sock = self._client.socket()
+        return sock if sock is not None and sock.fileno() >= 0 else None
+
+    async def _stop_misc(self) -> None:
         if self._misc is not None:
             self._misc.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._misc
-        if not self.closed.done() or self._client.socket() is not None:  # (a link we failed ourselves)
-            self._client.disconnect()
-            self._client.loop_write()  # flush DISCONNECT now: paho then closes the socket
-        self._fail(LinkDownError("closed"))
-        for fut in (self._connected,):
-            if fut.done() and not fut.cancelled():
-                fut.exception()
+
+    def _finish(self, why: str) -> None:
+        self._fail(LinkDownError(why))
+        if self._connected.done() and not self._connected.cancelled():
+            self._connected.exception()  # mark retrieved
 
 
 class Bridge:
@@ -272,9 +294,16 @@ class Bridge:
         self.wakeup.set()
 
     async def run(self, stop: asyncio.Event, final: Callable[[], Iterable[Outbound]] = tuple) -> None:
-        """Until ``stop`` is set; then publish ``final()`` (e.g. retained ``offline``) and disconnect."""
+        """Until ``stop`` is set; then publish ``final()`` (e.g. retained ``offline``) and disconnect.
+
+        Only that clean stop sends a DISCONNECT. Every other end of a connection (it dropped, an
+        exception out of here, a cancellation) drops it without one, so the broker publishes the
+        will: a DISCONNECT would discard it, and the retained status would read ``online`` until
+        the next connect, for ever if the gateway dies. Relying on the will rather than publishing
+        ``offline`` from here asks nothing of a link in an unknown state, and cannot hang."""
         while not stop.is_set():
             link = Link(self.config, will=self.will, on_message=self._on_message)
+            clean = False
             try:
                 await link.connect()
                 self.link, self.connects = link, self.connects + 1
@@ -288,11 +317,12 @@ class Bridge:
                 await self._drain(link, stop)
                 for message in final():
                     await link.publish(message)
+                clean = True
             except LinkDownError as exc:
                 log.warning("broker link down: %s", exc)
             finally:
                 self.link = None
-                await link.close()
+                await (link.close() if clean else link.abort())
             if not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.backoff.next())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import socket
@@ -127,13 +128,13 @@ class Subscriber:
     loop, so the gateway cannot publish before this subscriber listens.
     """
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, topic: str = "t/#") -> None:
         self.got: list[tuple[str, bytes, bool]] = []
         self.lock = threading.Lock()
         self.closed = False
         subscribed = threading.Event()
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"edge-test-sub-{id(self)}")
-        c.on_connect = lambda cl, u, f, rc, p: cl.subscribe("t/#", 1)
+        c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(topic, 1)
         c.on_subscribe = lambda cl, u, mid, rcs, p: subscribed.set()
         c.on_message = self._on_message
         c.connect("127.0.0.1", port, keepalive=5)
@@ -289,3 +290,38 @@ def test_a_clean_close_logs_no_error(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING"):
         asyncio.run(main())
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.mqtt
+def test_a_cancelled_bridge_leaves_its_will_and_a_stopped_one_its_final_word() -> None:
+    """Only the clean stop (``final`` published) disconnects; any other end drops the connection
+    without a DISCONNECT, so the broker publishes the will instead of discarding it."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    sub = Subscriber(1883, f"{prefix}/#")
+
+    async def run_bridge(name: str, cancel: bool) -> None:
+        status = f"{prefix}/{name}/status"
+        bridge = Bridge(
+            BrokerConfig(client_id=f"edge-test-{prefix}-{name}", timeout_s=3),
+            StoreAndForward(5),
+            will=Outbound(status, b"will", 1, True),
+            on_connect=lambda: [Outbound(status, b"online", 1, True)],
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop, final=lambda: [Outbound(status, b"final", 1, True)]))
+        await until(lambda: sub.payloads(status) == [b"online"])
+        if cancel:
+            task.cancel()
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+        await until(lambda: len(sub.payloads(status)) == 2, 3.0)
+        await asyncio.sleep(0.2)  # (nothing more comes)
+
+    try:
+        asyncio.run(run_bridge("cancelled", cancel=True))
+        asyncio.run(run_bridge("stopped", cancel=False))
+    finally:
+        sub.close()
+    assert sub.payloads(f"{prefix}/cancelled/status") == [b"online", b"will"]
+    assert sub.payloads(f"{prefix}/stopped/status") == [b"online", b"final"]  # the will discarded

@@ -16,6 +16,7 @@ from edge_helpers import Listener, RepeatingScanner
 
 from edge import cli
 from edge.batcher import BatcherConfig
+from edge.buffer import Outbound, StoreAndForward
 from edge.gateway import GatewayConfig
 from edge.mqtt import BrokerConfig
 from mingle_wire import RecordingWriter, Topics, decode_contacts
@@ -201,6 +202,43 @@ def test_a_background_task_that_dies_stops_the_gateway_cleanly_with_exit_1(
     [died] = [r for r in caplog.records if "died" in r.getMessage()]
     assert "nudge relay" in died.getMessage() and "KeyError" in died.getMessage() and died.exc_info
     assert [s["state"] for s in listener.of("/gateways/gw-01/status")][-1] == "offline"  # a clean stop
+
+
+@pytest.mark.mqtt
+def test_a_gateway_whose_bridge_dies_is_left_offline_by_its_will(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = f"t{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(
+        cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: RepeatingScanner(cb, ADVERT)
+    )
+
+    def broken_ack(self: StoreAndForward, message: Outbound) -> None:
+        raise RuntimeError("buffer bug")  # out of the bridge, once the first batch is published
+
+    monkeypatch.setattr(StoreAndForward, "ack", broken_ack)
+    status = f"mingle/{site}/gateways/gw-01/status"
+    listener = Listener(status)
+    try:
+        with caplog.at_level("ERROR", logger="edge.cli"):
+            code = asyncio.run(asyncio.wait_for(cli.live(config(site), BrokerConfig(client_id=f"gw-{site}")), 10))
+        deadline = time.monotonic() + 3
+        while [s["state"] for s in listener.of("/status")][-1:] != ["offline"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        listener.close()
+    assert code == 1 and any("broker bridge died: RuntimeError" in r.getMessage() for r in caplog.records)
+    # The bridge that died could not say offline; it dropped the connection without a DISCONNECT,
+    # so the broker published the will (a DISCONNECT would have discarded it, leaving online).
+    assert [s["state"] for s in listener.of("/status")] == ["online", "offline"]
+    late = Listener(status)
+    try:
+        deadline = time.monotonic() + 3
+        while not late.of("/status") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        late.close()
+    assert [s["state"] for s in late.of("/status")] == ["offline"]  # retained
 
 
 def test_a_replay_whose_bridge_dies_ends_with_exit_1(
