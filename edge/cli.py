@@ -220,10 +220,11 @@ def _bleak_client(device: Any, timeout_s: float) -> Any:
 
 
 async def _relay_worker(relay: NudgeRelay, nudges: asyncio.Queue[bytes], stop: asyncio.Event) -> None:
-    """Relay queued nudges until ``stop``. A nudge whose relaying raises (a bug: BLE failures are
-    acknowledged as ``failed``, bad payloads ignored) is logged with its traceback and skipped:
-    nudges are independent and the worker keeps no state, so it goes on with the next one rather
-    than dying, and the gateway (its readings) is not restarted for one nudge."""
+    """Relay queued nudges until ``stop``. The relay acknowledges a nudge it identified as
+    ``failed`` even when relaying it raises (a bug; logged there); what still raises out of it (a
+    bug before the badge is known, or in sending the ack) is logged here with its traceback and
+    skipped: nudges are independent and the worker keeps no state, so it goes on with the next
+    one rather than dying, and the gateway (its readings) is not restarted for one nudge."""
     while not stop.is_set():
         try:
             payload = await asyncio.wait_for(nudges.get(), 0.5)

@@ -10,6 +10,10 @@ the buzz characteristic with a timeout, retries, and answers on ``nudges/<badge>
 
     {"v": 1, "badge": ..., "alert": <the nudge's alert id or null>, "gateway": ..., "ts": ...,
      "status": "delivered" | "failed", "reason": ...}
+
+A nudge whose relaying raises (a bug) is logged with its traceback and acknowledged ``failed``
+with ``reason`` ``relay_error: <exception type>``, so the pipeline counts it; one that cannot
+even be read that far (its badge unknown) is left to the caller to log.
 """
 
 from __future__ import annotations
@@ -134,7 +138,11 @@ class NudgeRelay:
             return None
         if self.config.gateway not in nudge.via:
             return None
-        reason = await self._buzz(nudge)
+        try:
+            reason = await self._buzz(nudge)
+        except Exception as exc:  # a bug (BLE failures are reasons already): answered, not left unanswered
+            log.exception("relaying the nudge for %s failed", nudge.badge)
+            reason = f"relay_error: {type(exc).__name__}"
         status = "delivered" if reason is None else "failed"
         if reason is None:
             self.delivered += 1

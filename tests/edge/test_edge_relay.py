@@ -98,6 +98,29 @@ def test_unheard_badge_fails_without_connecting() -> None:
     assert json.loads(sent[0].payload)["reason"] == "badge_not_heard"
 
 
+def test_a_relaying_that_raises_is_acknowledged_failed_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    class BrokenDevices(dict[str, Any]):
+        def get(self, badge: str, default: Any = None) -> Any:
+            raise KeyError(badge)  # a bug, not a delivery failure: those are reasons already
+
+    relay, sent, writes = make_relay([], BrokenDevices())
+    with caplog.at_level("ERROR", logger="edge.relay"):
+        assert asyncio.run(relay.handle(nudge(alert="a-7"))) == "failed"
+    assert writes == [] and relay.failed == 1 and relay.delivered == 0
+    assert len(sent) == 1 and sent[0].topic == "mingle/expo/nudges/b-0042/ack"
+    assert json.loads(sent[0].payload) == {
+        "v": 1,
+        "badge": "b-0042",
+        "alert": "a-7",
+        "gateway": "gw-01",
+        "ts": T0,
+        "status": "failed",
+        "reason": "relay_error: KeyError",
+    }
+    [error] = caplog.records
+    assert "b-0042" in error.getMessage() and error.exc_info  # the traceback is the bug's only record
+
+
 def test_nudges_for_other_gateways_and_bad_payloads_are_ignored() -> None:
     relay, sent, writes = make_relay([], {"b-0042": "dev-42"})
     assert asyncio.run(relay.handle(nudge(via=["gw-02"]))) is None
