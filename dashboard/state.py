@@ -42,12 +42,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mingle_wire import Alert, DecodeError, Frame, dumps, valid_id
+from mingle_wire import Alert, Frame, dumps, valid_id
 from pipeline.roster import Roster
 from pipeline.venue import Venue
 
 from .checks import check_alert, check_frame
 from .geometry import convex_hull
+from .health import Health
 from .outcomes import NudgeOutcomes
 from .wording import suggestion_words
 
@@ -118,26 +119,6 @@ class _AlertEntry:
     acked_at: float | None = None
 
 
-@dataclass(slots=True)
-class _GatewayHealth:
-    state: str
-    at: float  # the status's own ``ts``, no later than its arrival
-    adverts_per_s: float | None
-    badges_heard: int | None
-
-
-def _finite(value: object) -> float | None:
-    """``value`` as a float when it is a finite JSON number, else None (a bool is no number; an
-    integer too large for a float is none either)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        f = float(value)
-    except OverflowError:
-        return None
-    return f if math.isfinite(f) else None
-
-
 class DashboardState:
     """The dashboard's memory; every method takes ``now`` (Unix seconds) where time matters."""
 
@@ -151,7 +132,6 @@ class DashboardState:
         self.companies: tuple[str, ...] = tuple(companies)
         self._company_index = {c: i for i, c in enumerate(companies)}
         self._exempt = frozenset(venue.policy.exempt_roles)
-        self._gateway_ids = frozenset(g.id for g in venue.gateways)
         self._alerts: OrderedDict[str, _AlertEntry] = OrderedDict()
         self._nudges: dict[str, deque[NudgeRecord]] = {}
         # Per roster badge, the alert ids of its last NUDGE_IDS_KEPT nudges (a QoS 1 copy is no new nudge).
@@ -165,9 +145,7 @@ class DashboardState:
             max_open=cfg.pending_max,
         )
         self._paused: dict[str, float] = {}
-        self._gateways: dict[str, _GatewayHealth] = {}
-        self._pipeline: dict[str, Any] | None = None
-        self._pipeline_received: float | None = None
+        self._health = Health([g.id for g in venue.gateways], stale_s=cfg.gateway_stale_s)
         self._history_ts: list[float] = []
         self._history: list[bytes] = []
         self.dropped_nudges = 0
@@ -258,49 +236,12 @@ class DashboardState:
         return True
 
     def apply_gateway_status(self, gateway: str, payload: Mapping[str, Any], now: float) -> bool:
-        """Keep a ``gateways/<gateway>/status``; one not from a venue gateway, naming another
-        gateway or without a finite ``ts`` raises ``DecodeError`` (the hub counts and logs it).
-
-        The status ages from its own ``ts``, not from its arrival: it is retained, so a
-        dashboard that (re)subscribes gets a dead gateway's last ``online`` at once, however
-        old. A ``ts`` ahead of ``now`` (a gateway clock running fast) counts as ``now``, so
-        it cannot keep a gateway fresh beyond ``gateway_stale_s`` after it arrived. Nor does
-        a status move "last heard" back: the last will's ``offline`` carries the time the
-        gateway set it up (at start), not the time it was last heard.
-        """
-        if gateway not in self._gateway_ids:
-            raise DecodeError("unknown_gateway", f"gateway {gateway[:60]!r} is not in the venue")
-        if payload.get("gateway") != gateway:
-            raise DecodeError("gateway_mismatch", f"payload names gateway {str(payload.get('gateway'))[:60]!r}")
-        ts = _finite(payload.get("ts"))
-        if ts is None:
-            raise DecodeError("bad_ts", f"status ts {str(payload.get('ts'))[:40]!r} is not a finite number")
-        state = payload.get("state")
-        stats = payload.get("stats")
-        stats = stats if isinstance(stats, Mapping) else {}
-        heard = stats.get("badges_heard")
-        at = min(ts, now)
-        before = self._gateways.get(gateway)
-        self._gateways[gateway] = _GatewayHealth(
-            state=state if state in ("online", "offline") else "unknown",
-            at=at if before is None else max(at, before.at),
-            adverts_per_s=_finite(stats.get("adverts_per_s")),
-            badges_heard=heard if isinstance(heard, int) and not isinstance(heard, bool) else None,
-        )
-        return True
+        """Keep a ``gateways/<gateway>/status`` (:meth:`.Health.apply_gateway_status`)."""
+        return self._health.apply_gateway_status(gateway, payload, now)
 
     def apply_pipeline_status(self, payload: Mapping[str, Any], now: float) -> None:
-        """Keep a ``pipeline/status``. With a finite ``ts`` it ages from that (retained, it may be
-        old when a restarted dashboard gets it), no later than ``now`` and never moving "last
-        heard" back; without one (the connect-time ``online``, the last will) from its arrival."""
-        ts = _finite(payload.get("ts"))
-        at = now
-        if ts is not None:
-            at = min(ts, now)
-            if self._pipeline_received is not None:
-                at = max(at, self._pipeline_received)
-        self._pipeline = dict(payload)
-        self._pipeline_received = at
+        """Keep a ``pipeline/status`` (:meth:`.Health.apply_pipeline_status`)."""
+        self._health.apply_pipeline_status(payload, now)
 
     def ack(self, alert_id: str, now: float) -> bool:
         """An organizer acknowledged an alert; False when there is no such alert in the feed."""
@@ -439,39 +380,10 @@ class DashboardState:
         return out
 
     def gateway_health(self, now: float) -> list[dict[str, Any]]:
-        silent: set[str] = set()
-        if self._pipeline is not None:
-            stats = self._pipeline.get("stats")
-            if isinstance(stats, Mapping) and isinstance(stats.get("gateways_silent"), list):
-                silent = {str(g) for g in stats["gateways_silent"]}
-        out = []
-        for g in self.venue.gateways:
-            h = self._gateways.get(g.id)
-            if h is None:
-                state, age, rate = "unknown", None, None
-            else:
-                age = round(max(0.0, now - h.at), 1)
-                state = h.state if h.state == "offline" or age <= self.config.gateway_stale_s else "stale"
-                rate = h.adverts_per_s
-            out.append(
-                {
-                    "id": g.id,
-                    "state": state,
-                    "last_heard_s": age,
-                    "adverts_per_s": rate,
-                    "silent": g.id in silent,
-                }
-            )
-        return out
+        return self._health.gateway_health(now)
 
     def pipeline_health(self, now: float) -> dict[str, Any]:
-        if self._pipeline is None or self._pipeline_received is None:
-            return {"state": "unknown", "last_heard_s": None}
-        state = self._pipeline.get("state")
-        return {
-            "state": state if state in ("online", "offline") else "unknown",
-            "last_heard_s": round(max(0.0, now - self._pipeline_received), 1),
-        }
+        return self._health.pipeline_health(now)
 
     def live_view(self, now: float) -> dict[str, Any]:
         """Everything the map shows now (the WebSocket message)."""
