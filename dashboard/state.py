@@ -33,22 +33,21 @@ suggestion are :mod:`.wording`'s.
 
 from __future__ import annotations
 
-import bisect
 import math
 import statistics
-import zlib
 from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mingle_wire import Alert, Frame, dumps, valid_id
+from mingle_wire import Alert, Frame, valid_id
 from pipeline.roster import Roster
 from pipeline.venue import Venue
 
 from .checks import check_alert, check_frame
 from .geometry import convex_hull
 from .health import Health
+from .history import FrameHistory
 from .outcomes import NudgeOutcomes
 from .wording import suggestion_words
 
@@ -146,8 +145,7 @@ class DashboardState:
         )
         self._paused: dict[str, float] = {}
         self._health = Health([g.id for g in venue.gateways], stale_s=cfg.gateway_stale_s)
-        self._history_ts: list[float] = []
-        self._history: list[bytes] = []
+        self._history = FrameHistory(span_s=cfg.history_s, every_s=cfg.history_every_s)
         self.dropped_nudges = 0
 
     # --- who may be shown ---------------------------------------------------------------
@@ -187,20 +185,11 @@ class DashboardState:
                 return  # an old frame overtaken in transit (frames are QoS 0)
             # Far older: the pipeline's clock was set back (or it was restarted on another
             # clock). The map follows it; the slider's history, in the old time, is dropped.
-            self._history_ts.clear()
             self._history.clear()
         self.frame = frame
         self.frame_received = now
         self._outcomes.judge(frame, self.venue.policy.homogeneity, self._members_of)
-        cfg = self.config
-        if not self._history_ts or frame.ts - self._history_ts[-1] >= cfg.history_every_s:
-            self._history_ts.append(frame.ts)
-            view = dumps({"type": "history", "frame": self.frame_view(frame)})
-            self._history.append(zlib.compress(view, 1))
-        cut = bisect.bisect_left(self._history_ts, frame.ts - cfg.history_s)
-        if cut:
-            del self._history_ts[:cut]
-            del self._history[:cut]
+        self._history.add(frame.ts, lambda: self.frame_view(frame))
 
     def apply_alert(self, alert: Alert, now: float) -> None:
         check_alert(alert)
@@ -395,11 +384,7 @@ class DashboardState:
             "alerts": self.alert_feed(),
             "gateways": self.gateway_health(now),
             "pipeline": self.pipeline_health(now),
-            "history": {
-                "from": self._history_ts[0] if self._history_ts else None,
-                "to": self._history_ts[-1] if self._history_ts else None,
-                "frames": len(self._history_ts),
-            },
+            "history": self._history.span(),
         }
 
     def venue_view(self) -> dict[str, Any]:
@@ -421,15 +406,12 @@ class DashboardState:
 
     def history_at(self, ts: float) -> bytes | None:
         """The kept frame at or just before ``ts`` (the earliest one for an earlier time)."""
-        if not self._history_ts:
-            return None
-        i = bisect.bisect_right(self._history_ts, ts) - 1
-        return zlib.decompress(self._history[max(i, 0)])
+        return self._history.at(ts)
 
     @property
     def history_bytes(self) -> int:
         """Memory held by the history's frames (compressed)."""
-        return sum(len(h) for h in self._history)
+        return self._history.nbytes
 
     def attendee_view(self, badge: str, now: float) -> dict[str, Any]:
         """One attendee's own nudges, newest first, and their pause; nothing about anyone else."""
