@@ -40,7 +40,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mingle_wire import Alert, Frame, valid_id
+from mingle_wire import Alert, Frame
 from pipeline.roster import Roster
 from pipeline.venue import Venue
 
@@ -48,18 +48,15 @@ from .checks import check_alert, check_frame
 from .geometry import convex_hull
 from .health import Health
 from .history import FrameHistory
+from .nudges import NudgeInbox, NudgeRecord
 from .outcomes import NudgeOutcomes
 from .wording import suggestion_words
 
-__all__ = ["FRAME_REORDER_S", "NUDGE_IDS_KEPT", "DashboardState", "NudgeRecord", "StateConfig"]
+__all__ = ["FRAME_REORDER_S", "DashboardState", "StateConfig"]
 
 #: A frame older than the newest by at most this (s) was overtaken in transit and is dropped;
 #: one older still means the pipeline's clock went back, and the map follows it.
 FRAME_REORDER_S = 30.0
-
-#: Per badge, the alert ids of this many latest nudges are remembered to drop copies (a QoS 1
-#: redelivery); nudges to one badge come a cooldown apart, so copies come long before.
-NUDGE_IDS_KEPT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,23 +91,6 @@ class StateConfig:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class NudgeRecord:
-    """One nudge as an attendee's phone shows it: the alert id, when, and the words."""
-
-    alert: str
-    ts: float
-    text: str
-
-    def __post_init__(self) -> None:
-        if not valid_id(self.alert):
-            raise ValueError(f"alert must be an id, got {self.alert!r}")
-        if isinstance(self.ts, bool) or not isinstance(self.ts, (int, float)) or not math.isfinite(self.ts):
-            raise TypeError(f"ts must be a finite number, got {self.ts!r}")
-        if not isinstance(self.text, str) or not self.text or len(self.text) > 1000:
-            raise ValueError(f"text must be 1–1000 characters, got {str(self.text)[:40]!r}")
-
-
 @dataclass(slots=True)
 class _AlertEntry:
     alert: Alert
@@ -132,9 +112,7 @@ class DashboardState:
         self._company_index = {c: i for i, c in enumerate(companies)}
         self._exempt = frozenset(venue.policy.exempt_roles)
         self._alerts: OrderedDict[str, _AlertEntry] = OrderedDict()
-        self._nudges: dict[str, deque[NudgeRecord]] = {}
-        # Per roster badge, the alert ids of its last NUDGE_IDS_KEPT nudges (a QoS 1 copy is no new nudge).
-        self._nudge_ids: dict[str, deque[str]] = {}
+        self._inbox = NudgeInbox(per_badge=self.config.nudges_per_badge)
         self.nudges_sent = 0
         cfg = self.config
         self._outcomes = NudgeOutcomes(
@@ -143,7 +121,6 @@ class DashboardState:
             radius_m=cfg.huddle_radius_m,
             max_open=cfg.pending_max,
         )
-        self._paused: dict[str, float] = {}
         self._health = Health([g.id for g in venue.gateways], stale_s=cfg.gateway_stale_s)
         self._history = FrameHistory(span_s=cfg.history_s, every_s=cfg.history_every_s)
         self.dropped_nudges = 0
@@ -214,13 +191,9 @@ class DashboardState:
         except (KeyError, TypeError, ValueError):
             self.dropped_nudges += 1
             return False
-        seen = self._nudge_ids.setdefault(badge, deque(maxlen=NUDGE_IDS_KEPT))
-        if record.alert in seen:
+        if not self._inbox.add(badge, record):
             return False
-        seen.append(record.alert)
         self.nudges_sent += 1
-        box = self._nudges.setdefault(badge, deque(maxlen=self.config.nudges_per_badge))
-        box.append(record)
         self._outcomes.add(badge, attendee.company, record.alert, float(record.ts))
         return True
 
@@ -244,7 +217,7 @@ class DashboardState:
     def pause(self, badge: str, until: float) -> None:
         """Remember an attendee's pause (the pipeline is told over MQTT; this is for their page)."""
         if badge in self.roster:
-            self._paused[badge] = until
+            self._inbox.pause(badge, until)
 
     def _members_of(self, alert_id: str) -> tuple[str, ...] | None:
         entry = self._alerts.get(alert_id)
@@ -415,9 +388,10 @@ class DashboardState:
 
     def attendee_view(self, badge: str, now: float) -> dict[str, Any]:
         """One attendee's own nudges, newest first, and their pause; nothing about anyone else."""
-        until = self._paused.get(badge)
-        return {
-            "nudges": [{"id": n.alert, "ts": n.ts, "text": n.text} for n in reversed(self._nudges.get(badge, ()))],
-            "paused_until": until if until is not None and until > now else None,
-            "now": now,
-        }
+        return self._inbox.attendee_view(badge, now)
+
+    @property
+    def _nudge_ids(self) -> dict[str, deque[str]]:
+        # The inbox's copy filter, under the name tests/dashboard/test_dash_state.py reads to
+        # check it stays bounded.
+        return self._inbox.ids

@@ -171,7 +171,7 @@ def test_nudges_are_kept_per_roster_badge_bounded_and_deduplicated(venue_file: P
 
 
 def test_what_deduplicates_nudges_stays_bounded_over_a_long_event(venue_file: Path, roster_file: Path) -> None:
-    from dashboard.state import NUDGE_IDS_KEPT
+    from dashboard.nudges import NUDGE_IDS_KEPT
 
     venue, roster = venue_and_roster(venue_file, roster_file)
     st = DashboardState(venue, roster)
