@@ -5,10 +5,8 @@ gateway and pipeline statuses), each with ``now`` (the caller's clock: the wall 
 live, the demo's scaled clock in the demo), and answers with JSON-ready views. It never
 reads a clock, never does I/O and never imports a web framework.
 
-Privacy is applied here, once, so no view can forget it: opted-out attendees have no
-badge id and no name in any view (they are anonymous grey dots and "someone who opted
-out" in the alert feed); badges not on the roster are anonymous too. Views are only ever
-sent to a logged-in organizer; the attendee view holds that attendee's own nudges only.
+Privacy is applied once, by :class:`~dashboard.people.People`, which every view names
+people through.
 
 KPI definitions (``docs/dashboard.md`` has the prose):
 
@@ -36,7 +34,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import OrderedDict, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +48,7 @@ from .health import Health
 from .history import FrameHistory
 from .nudges import NudgeInbox, NudgeRecord
 from .outcomes import NudgeOutcomes
+from .people import People
 from .wording import suggestion_words
 
 __all__ = ["FRAME_REORDER_S", "DashboardState", "StateConfig"]
@@ -107,10 +106,8 @@ class DashboardState:
         self.config = config if config is not None else StateConfig()
         self.frame: Frame | None = None
         self.frame_received: float | None = None
-        companies = sorted({a.company for a in roster.values()})
-        self.companies: tuple[str, ...] = tuple(companies)
-        self._company_index = {c: i for i, c in enumerate(companies)}
-        self._exempt = frozenset(venue.policy.exempt_roles)
+        self._people = People(roster, exempt_roles=venue.policy.exempt_roles)
+        self.companies = self._people.companies
         self._alerts: OrderedDict[str, _AlertEntry] = OrderedDict()
         self._inbox = NudgeInbox(per_badge=self.config.nudges_per_badge)
         self.nudges_sent = 0
@@ -128,30 +125,10 @@ class DashboardState:
     # --- who may be shown ---------------------------------------------------------------
     def public_id(self, badge: str) -> str | None:
         """The badge id a view may show: ``None`` for opted-out and off-roster badges."""
-        a = self.roster.get(badge)
-        return None if a is None or a.opt_out else badge
+        return self._people.public_id(badge)
 
     def display_name(self, badge: str) -> str:
-        a = self.roster.get(badge)
-        if a is None:
-            return "an unknown badge"
-        if a.opt_out:
-            return "someone who opted out"
-        return a.name or badge
-
-    def _names(self, members: Sequence[str]) -> list[str]:
-        """Display names, the anonymous ones last (members come sorted by badge id: where
-        "someone who opted out" stood among the names would tell who)."""
-        named = [self.display_name(m) for m in members if self._named(m)]
-        return named + [self.display_name(m) for m in members if not self._named(m)]
-
-    def _named(self, badge: str) -> bool:
-        a = self.roster.get(badge)
-        return a is not None and not a.opt_out
-
-    def _counted(self, badge: str) -> bool:
-        a = self.roster.get(badge)
-        return a is not None and a.role not in self._exempt
+        return self._people.display_name(badge)
 
     # --- inputs -------------------------------------------------------------------------
     def apply_frame(self, frame: Frame, now: float) -> None:
@@ -258,15 +235,14 @@ class DashboardState:
 
     def frame_view(self, frame: Frame) -> dict[str, Any]:
         """A frame for the map: badges ``[id or null, x, y, company index or -1]``, clusters with hulls."""
-        ci = self._company_index
         where: dict[str, tuple[float, float]] = {}
         badges: list[list[Any]] = []
         anonymous: list[list[Any]] = []
         for b in frame.badges:
             where[b.badge] = (b.x, b.y)
-            a = self.roster.get(b.badge)
-            if a is not None and not a.opt_out:
-                badges.append([b.badge, round(b.x, 2), round(b.y, 2), ci[a.company]])
+            colour = self._people.colour(b.badge)
+            if colour is not None:
+                badges.append([b.badge, round(b.x, 2), round(b.y, 2), colour])
             else:
                 anonymous.append([None, round(b.x, 2), round(b.y, 2), -1])
         # Anonymous dots after the named ones, in an order of where they stand: in the frame's order
@@ -295,7 +271,7 @@ class DashboardState:
         frame = self.frame
         placed = mixed = huddles = clusters = 0
         if frame is not None:
-            placed_set = {b.badge for b in frame.badges if self._counted(b.badge)}
+            placed_set = {b.badge for b in frame.badges if self._people.counted(b.badge)}
             placed = len(placed_set)
             clusters = len(frame.clusters)
             threshold = self.venue.policy.homogeneity
@@ -332,8 +308,8 @@ class DashboardState:
                     "x": a.x,
                     "y": a.y,
                     "cluster": a.cluster,
-                    "who": self._names(a.members),
-                    "nudged": self._names(a.nudge),
+                    "who": self._people.names(a.members),
+                    "nudged": self._people.names(a.nudge),
                     "held_out": a.held_out,
                     "suggestion": suggestion_words(a),
                     "acked": entry.acked_at is not None,
@@ -370,11 +346,7 @@ class DashboardState:
             "zones": [{"name": z.name, "polygon": [list(p) for p in z.polygon], "nudges": z.nudges} for z in v.zones],
             "gateways": [{"id": g.id, "x": g.x, "y": g.y} for g in v.gateways],
             "companies": list(self.companies),
-            "people": {
-                a.badge: {"name": a.name, "company": a.company, "role": a.role}
-                for a in self.roster.values()
-                if not a.opt_out
-            },
+            "people": self._people.shown(),
         }
 
     def history_at(self, ts: float) -> bytes | None:
