@@ -32,8 +32,7 @@ suggestion are :mod:`.wording`'s.
 from __future__ import annotations
 
 import math
-import statistics
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +41,7 @@ from mingle_wire import Alert, Frame
 from pipeline.roster import Roster
 from pipeline.venue import Venue
 
+from .alerts import AlertFeed
 from .checks import check_alert, check_frame
 from .geometry import convex_hull
 from .health import Health
@@ -49,7 +49,6 @@ from .history import FrameHistory
 from .nudges import NudgeInbox, NudgeRecord
 from .outcomes import NudgeOutcomes
 from .people import People
-from .wording import suggestion_words
 
 __all__ = ["FRAME_REORDER_S", "DashboardState", "StateConfig"]
 
@@ -90,13 +89,6 @@ class StateConfig:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
-@dataclass(slots=True)
-class _AlertEntry:
-    alert: Alert
-    received: float
-    acked_at: float | None = None
-
-
 class DashboardState:
     """The dashboard's memory; every method takes ``now`` (Unix seconds) where time matters."""
 
@@ -108,7 +100,7 @@ class DashboardState:
         self.frame_received: float | None = None
         self._people = People(roster, exempt_roles=venue.policy.exempt_roles)
         self.companies = self._people.companies
-        self._alerts: OrderedDict[str, _AlertEntry] = OrderedDict()
+        self._alerts = AlertFeed(max_alerts=self.config.alert_feed_max)
         self._inbox = NudgeInbox(per_badge=self.config.nudges_per_badge)
         self.nudges_sent = 0
         cfg = self.config
@@ -142,16 +134,12 @@ class DashboardState:
             self._history.clear()
         self.frame = frame
         self.frame_received = now
-        self._outcomes.judge(frame, self.venue.policy.homogeneity, self._members_of)
+        self._outcomes.judge(frame, self.venue.policy.homogeneity, self._alerts.members_of)
         self._history.add(frame.ts, lambda: self.frame_view(frame))
 
     def apply_alert(self, alert: Alert, now: float) -> None:
         check_alert(alert)
-        if alert.id in self._alerts:
-            return
-        self._alerts[alert.id] = _AlertEntry(alert, now)
-        while len(self._alerts) > self.config.alert_feed_max:
-            self._alerts.popitem(last=False)
+        self._alerts.add(alert, now)
 
     def apply_nudge(self, badge: str, payload: Mapping[str, Any], now: float) -> bool:
         """Keep a ``nudges/<badge>`` message for that attendee's phone; False when it is not kept.
@@ -184,54 +172,20 @@ class DashboardState:
 
     def ack(self, alert_id: str, now: float) -> bool:
         """An organizer acknowledged an alert; False when there is no such alert in the feed."""
-        entry = self._alerts.get(alert_id)
-        if entry is None:
-            return False
-        if entry.acked_at is None:
-            entry.acked_at = now
-        return True
+        return self._alerts.ack(alert_id, now)
 
     def pause(self, badge: str, until: float) -> None:
         """Remember an attendee's pause (the pipeline is told over MQTT; this is for their page)."""
         if badge in self.roster:
             self._inbox.pause(badge, until)
 
-    def _members_of(self, alert_id: str) -> tuple[str, ...] | None:
-        entry = self._alerts.get(alert_id)
-        return None if entry is None else entry.alert.members
-
     # --- views --------------------------------------------------------------------------
     def active_huddles(self, frame: Frame) -> list[dict[str, Any]]:
         """Alerted huddles still standing in ``frame`` (see "huddles now" in the module docstring)."""
-        where = {b.badge: (b.x, b.y) for b in frame.badges}
-        need = self.venue.policy.min_size
-        radius2 = self.config.huddle_radius_m**2
-        out: list[dict[str, Any]] = []
-        for entry in self._alerts.values():
-            a = entry.alert
-            if frame.ts - a.ts > self.config.history_s or frame.ts < a.ts:
-                continue
-            pts = [where[m] for m in a.members if m in where]
-            if len(pts) < need:
-                continue
-            cx = statistics.median(p[0] for p in pts)
-            cy = statistics.median(p[1] for p in pts)
-            close = [p for p in pts if (p[0] - cx) ** 2 + (p[1] - cy) ** 2 <= radius2]
-            if len(close) < need:
-                continue
-            out.append(
-                {
-                    "alert": a.id,
-                    "company": a.company,
-                    "x": round(cx, 2),
-                    "y": round(cy, 2),
-                    "hull": [[round(x, 2), round(y, 2)] for x, y in convex_hull(close)],
-                    "size": len(close),
-                    "dwell_s": round(frame.ts - a.since, 1),
-                    "acked": entry.acked_at is not None,
-                }
-            )
-        return out
+        cfg = self.config
+        return self._alerts.standing(
+            frame, min_size=self.venue.policy.min_size, radius_m=cfg.huddle_radius_m, within_s=cfg.history_s
+        )
 
     def frame_view(self, frame: Frame) -> dict[str, Any]:
         """A frame for the map: badges ``[id or null, x, y, company index or -1]``, clusters with hulls."""
@@ -294,28 +248,7 @@ class DashboardState:
 
     def alert_feed(self) -> list[dict[str, Any]]:
         """Newest first: who, where, how long, who was nudged, the suggestion, acknowledged or not."""
-        out = []
-        for entry in reversed(self._alerts.values()):
-            a = entry.alert
-            out.append(
-                {
-                    "id": a.id,
-                    "ts": a.ts,
-                    "since": a.since,
-                    "dwell_s": round(a.ts - a.since, 1),
-                    "company": a.company,
-                    "zone": a.zone,
-                    "x": a.x,
-                    "y": a.y,
-                    "cluster": a.cluster,
-                    "who": self._people.names(a.members),
-                    "nudged": self._people.names(a.nudge),
-                    "held_out": a.held_out,
-                    "suggestion": suggestion_words(a),
-                    "acked": entry.acked_at is not None,
-                }
-            )
-        return out
+        return self._alerts.rows(self._people)
 
     def gateway_health(self, now: float) -> list[dict[str, Any]]:
         return self._health.gateway_health(now)
