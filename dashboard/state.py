@@ -5,25 +5,16 @@ gateway and pipeline statuses), each with ``now`` (the caller's clock: the wall 
 live, the demo's scaled clock in the demo), and answers with JSON-ready views. It never
 reads a clock, never does I/O and never imports a web framework.
 
-Privacy is applied once, by :class:`~dashboard.people.People`, which every view names
-people through.
+It routes each input to the part that owns it and assembles the views from them:
 
-KPI definitions (``docs/dashboard.md`` has the prose):
-
-- **people placed**: roster badges in the latest frame whose role counts (not staff or
-  organizers — the venue policy's ``exempt_roles``).
-- **live mixing index**: the share of placed people standing in a group (a cluster of at
-  least two counted members) that is *not* dominated by one company (its homogeneity is
-  below the venue policy's huddle threshold).
-- **huddles now**: alerted huddles still standing: an alert of the last ``history_s`` at
-  least ``min_size`` of whose members are placed within ``huddle_radius_m`` of the
-  members' median position in the latest frame (4.5 m: RSSI positions are good to
-  2–4 m). Alerts name their own huddle tracks, not the frame's DBSCAN clusters, so the
-  map finds a huddle by its members.
-- **nudges sent**: distinct ``nudges/<badge>`` messages seen.
-- **nudges that worked**: judged by :mod:`.outcomes` with ``worked_within_s`` (5 min),
-  ``worked_hold_s`` (10 s) and ``huddle_radius_m``: the nudged badge left its huddle and
-  stands in no group its company dominates, for 10 s, within 5 minutes.
+- :mod:`.people`: who a view may name (privacy is applied there, once), company colours,
+  who counts in the KPIs;
+- :mod:`.alerts`: the alert feed, acknowledgements, the alerted huddles still standing;
+- :mod:`.nudges`: each attendee's own nudges and pause (the attendee view);
+- :mod:`.outcomes`: whether each nudge worked;
+- :mod:`.health`: gateway and pipeline health;
+- :mod:`.history`: the time slider's kept frames;
+- :mod:`.views`: the map's frame, KPI (their definitions) and venue views.
 
 Decoded values are checked by :mod:`.checks` before any view renders them; the words for a
 suggestion are :mod:`.wording`'s.
@@ -41,9 +32,9 @@ from mingle_wire import Alert, Frame
 from pipeline.roster import Roster
 from pipeline.venue import Venue
 
+from . import views
 from .alerts import AlertFeed
 from .checks import check_alert, check_frame
-from .geometry import convex_hull
 from .health import Health
 from .history import FrameHistory
 from .nudges import NudgeInbox, NudgeRecord
@@ -95,15 +86,15 @@ class DashboardState:
     def __init__(self, venue: Venue, roster: Roster, config: StateConfig | None = None) -> None:
         self.venue = venue
         self.roster = roster
-        self.config = config if config is not None else StateConfig()
+        self.config = cfg = config if config is not None else StateConfig()
         self.frame: Frame | None = None
         self.frame_received: float | None = None
         self._people = People(roster, exempt_roles=venue.policy.exempt_roles)
         self.companies = self._people.companies
-        self._alerts = AlertFeed(max_alerts=self.config.alert_feed_max)
-        self._inbox = NudgeInbox(per_badge=self.config.nudges_per_badge)
+        self._alerts = AlertFeed(max_alerts=cfg.alert_feed_max)
+        self._inbox = NudgeInbox(per_badge=cfg.nudges_per_badge)
         self.nudges_sent = 0
-        cfg = self.config
+        self.dropped_nudges = 0
         self._outcomes = NudgeOutcomes(
             within_s=cfg.worked_within_s,
             hold_s=cfg.worked_hold_s,
@@ -112,7 +103,6 @@ class DashboardState:
         )
         self._health = Health([g.id for g in venue.gateways], stale_s=cfg.gateway_stale_s)
         self._history = FrameHistory(span_s=cfg.history_s, every_s=cfg.history_every_s)
-        self.dropped_nudges = 0
 
     # --- who may be shown ---------------------------------------------------------------
     def public_id(self, badge: str) -> str | None:
@@ -181,70 +171,27 @@ class DashboardState:
 
     # --- views --------------------------------------------------------------------------
     def active_huddles(self, frame: Frame) -> list[dict[str, Any]]:
-        """Alerted huddles still standing in ``frame`` (see "huddles now" in the module docstring)."""
+        """Alerted huddles still standing in ``frame`` (see "huddles now" in :mod:`.views`)."""
         cfg = self.config
         return self._alerts.standing(
             frame, min_size=self.venue.policy.min_size, radius_m=cfg.huddle_radius_m, within_s=cfg.history_s
         )
 
     def frame_view(self, frame: Frame) -> dict[str, Any]:
-        """A frame for the map: badges ``[id or null, x, y, company index or -1]``, clusters with hulls."""
-        where: dict[str, tuple[float, float]] = {}
-        badges: list[list[Any]] = []
-        anonymous: list[list[Any]] = []
-        for b in frame.badges:
-            where[b.badge] = (b.x, b.y)
-            colour = self._people.colour(b.badge)
-            if colour is not None:
-                badges.append([b.badge, round(b.x, 2), round(b.y, 2), colour])
-            else:
-                anonymous.append([None, round(b.x, 2), round(b.y, 2), -1])
-        # Anonymous dots after the named ones, in an order of where they stand: in the frame's order
-        # (by badge id) a dot between two named badges would tell which id it is.
-        badges.extend(sorted(anonymous, key=lambda d: (d[1], d[2])))
-        clusters = []
-        for c in frame.clusters:
-            pts = [where[m] for m in c.members if m in where]
-            hull = convex_hull(pts) if pts else [(c.x, c.y)]
-            clusters.append(
-                {
-                    "id": c.id,
-                    "x": round(c.x, 2),
-                    "y": round(c.y, 2),
-                    "hull": [[round(x, 2), round(y, 2)] for x, y in hull],
-                    "size": len(c.members),
-                    "company": c.company,
-                    "homogeneity": round(c.homogeneity, 3),
-                    "dwell_s": round(max(0.0, frame.ts - c.since), 1),
-                    "zone": c.zone,
-                }
-            )
-        return {"ts": frame.ts, "badges": badges, "clusters": clusters, "huddles": self.active_huddles(frame)}
+        """A frame for the map (:func:`.views.frame_view`), with the huddles standing in it."""
+        return views.frame_view(frame, self._people, self.active_huddles(frame))
 
     def kpis(self) -> dict[str, Any]:
+        """The map's KPIs now (defined in :mod:`.views`)."""
         frame = self.frame
-        placed = mixed = huddles = clusters = 0
-        if frame is not None:
-            placed_set = {b.badge for b in frame.badges if self._people.counted(b.badge)}
-            placed = len(placed_set)
-            clusters = len(frame.clusters)
-            threshold = self.venue.policy.homogeneity
-            for c in frame.clusters:
-                members = [m for m in c.members if m in placed_set]
-                if len(members) >= 2 and c.homogeneity < threshold:
-                    mixed += len(members)
-            huddles = len(self.active_huddles(frame))
-        o = self._outcomes
-        return {
-            "placed": placed,
-            "clusters": clusters,
-            "mixing_index": round(mixed / placed, 3) if placed else None,
-            "huddles": huddles,
-            "nudges_sent": self.nudges_sent,
-            "nudges_worked": o.worked,
-            "nudges_judged": o.worked + o.failed,
-            "nudges_open": o.open,
-        }
+        return views.kpis(
+            frame,
+            self._people,
+            homogeneity=self.venue.policy.homogeneity,
+            huddles=0 if frame is None else len(self.active_huddles(frame)),
+            nudges_sent=self.nudges_sent,
+            outcomes=self._outcomes,
+        )
 
     def alert_feed(self) -> list[dict[str, Any]]:
         """Newest first: who, where, how long, who was nudged, the suggestion, acknowledged or not."""
@@ -271,16 +218,7 @@ class DashboardState:
 
     def venue_view(self) -> dict[str, Any]:
         """The static part of the map: floor, zones, gateways, companies, and who may be named."""
-        v = self.venue
-        return {
-            "site": v.site,
-            "name": v.name,
-            "floor": {"width": v.floor.width, "height": v.floor.height},
-            "zones": [{"name": z.name, "polygon": [list(p) for p in z.polygon], "nudges": z.nudges} for z in v.zones],
-            "gateways": [{"id": g.id, "x": g.x, "y": g.y} for g in v.gateways],
-            "companies": list(self.companies),
-            "people": self._people.shown(),
-        }
+        return views.venue_view(self.venue, self._people)
 
     def history_at(self, ts: float) -> bytes | None:
         """The kept frame at or just before ``ts`` (the earliest one for an earlier time)."""
