@@ -11,7 +11,9 @@ Routes (``docs/dashboard.md``): ``/`` the map, ``/login``, ``/logout``, ``/api/v
 ``/api/state``, ``/api/history?at=TS``, ``/api/alerts/{id}/ack``, ``/api/floor-image``,
 ``/ws`` (organizer only: 401 / redirect / close 4401 otherwise); ``/me/{token}``,
 ``/me/{token}/nudges``, ``/me/{token}/pause``, ``/me/{token}/resume`` (the token is the
-credential; a wrong one is a plain 404); ``/static/...``; ``/healthz``.
+credential; a wrong one is a plain 404); ``/static/...``; ``/healthz``. What every route
+goes through (security headers, the cross-site check on posts, the form size limit) is
+in :mod:`.guards`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mingle_wire import Pause, Topics, encode_pause
@@ -42,6 +43,7 @@ from pipeline.roster import Roster
 from pipeline.venue import Venue
 
 from .auth import LoginLimiter, Sessions, check_password
+from .guards import SecurityHeaders, no_store, plain_not_found, same_site, small_body
 from .hub import Hub
 from .state import DashboardState, StateConfig
 from .tokens import TokenBook
@@ -52,18 +54,7 @@ log = logging.getLogger("mingle.dashboard")
 
 COOKIE = "mingle_session"
 STATIC = Path(__file__).parent / "static"
-MAX_FORM_BYTES = 4096
 Publish = Callable[[str, bytes], bool]
-
-SECURITY_HEADERS = [
-    # Everything is served from here: no CDN, no web fonts, no inline script.
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-     b"connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
-    (b"x-content-type-options", b"nosniff"),
-    # Attendee links carry their token in the path: never send it onward as a referrer.
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,71 +123,8 @@ class Dashboard:
                 log.exception("dashboard update failed")
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware adding :data:`SECURITY_HEADERS` to every HTTP response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
 def _page(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
-
-
-NOT_FOUND = "Not Found"
-
-
-def _not_found() -> PlainTextResponse:
-    return PlainTextResponse(NOT_FOUND, status_code=404, headers={"cache-control": "no-store"})
-
-
-def _no_store(resp: Response) -> Response:
-    resp.headers["cache-control"] = "no-store"
-    return resp
-
-
-def _cross_site(request: Request) -> bool:
-    """Whether a request comes from another site's page: a form posted from elsewhere must change
-    nothing here, not even the login limiter's count (five wrong passwords posted from any page
-    would lock the organizer out). A browser says where a request comes from in
-    ``Sec-Fetch-Site`` (``same-origin`` from our own pages, ``none`` when typed); without it (an
-    older browser, a script) an ``Origin`` naming another host decides. (Our pages' no-referrer
-    policy makes a browser send ``Origin: null`` even on its own forms: no evidence either way.)"""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None:
-        return fetch_site not in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    return origin not in (None, "null") and urlsplit(origin).netloc != request.headers.get("host")
-
-
-def _refused() -> PlainTextResponse:
-    return PlainTextResponse("cross-site request refused", status_code=403, headers={"cache-control": "no-store"})
-
-
-async def _small_body(request: Request) -> bytes | None:
-    """The request's body, or None beyond ``MAX_FORM_BYTES`` (refused on its stated length, and
-    never read past the limit)."""
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
-        return None
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    return body
 
 
 def create_app(
@@ -211,28 +139,20 @@ def create_app(
 
     def login_page(message: str = "", status: int = 200) -> Response:
         body = login_html.replace("{{message}}", html.escape(message))
-        return _no_store(HTMLResponse(body, status_code=status))
+        return no_store(HTMLResponse(body, status_code=status))
 
     def organizer(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def guarded(request: Request) -> Response:
             if not dash.logged_in(request.cookies.get(COOKIE)):
-                return _no_store(JSONResponse({"error": "login required"}, status_code=401))
-            return _no_store(await fn(request))
-
-        return guarded
-
-    def same_site(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        """A post from another site's page changes nothing here (see ``_cross_site``)."""
-
-        async def guarded(request: Request) -> Response:
-            return _refused() if _cross_site(request) else await fn(request)
+                return no_store(JSONResponse({"error": "login required"}, status_code=401))
+            return no_store(await fn(request))
 
         return guarded
 
     async def index(request: Request) -> Response:
         if not dash.logged_in(request.cookies.get(COOKIE)):
             return RedirectResponse("/login", status_code=303)
-        return _no_store(HTMLResponse(map_html))
+        return no_store(HTMLResponse(map_html))
 
     async def login_form(request: Request) -> Response:
         if dash.logged_in(request.cookies.get(COOKIE)):
@@ -242,7 +162,7 @@ def create_app(
     @same_site
     async def login(request: Request) -> Response:
         client = request.client.host if request.client else "?"
-        body = await _small_body(request)
+        body = await small_body(request)
         if body is None:
             return login_page("Request too large.", 413)
         try:
@@ -314,7 +234,7 @@ def create_app(
     @organizer
     async def floor_image(request: Request) -> Response:
         if config.floor_image is None:
-            return _not_found()
+            return plain_not_found()
         return FileResponse(config.floor_image)
 
     async def websocket(ws: WebSocket) -> None:
@@ -355,27 +275,27 @@ def create_app(
 
     async def me_page(request: Request) -> Response:
         if attendee(request) is None:
-            return _not_found()
-        return _no_store(HTMLResponse(me_html))
+            return plain_not_found()
+        return no_store(HTMLResponse(me_html))
 
     async def me_nudges(request: Request) -> Response:
         badge = attendee(request)
         if badge is None:
-            return _not_found()
-        return _no_store(JSONResponse(dash.state.attendee_view(badge, dash.clock())))
+            return plain_not_found()
+        return no_store(JSONResponse(dash.state.attendee_view(badge, dash.clock())))
 
     async def pause_for(request: Request, seconds: float) -> Response:
         badge = attendee(request)
         if badge is None:
-            return _not_found()
+            return plain_not_found()
         if dash.publish is None:
-            return _no_store(JSONResponse({"error": "not connected to the pipeline; try again"}, status_code=503))
+            return no_store(JSONResponse({"error": "not connected to the pipeline; try again"}, status_code=503))
         now = dash.clock()
         until = now + seconds
         if not dash.publish(dash.topics.pause(badge), encode_pause(Pause(badge, until, now))):
-            return _no_store(JSONResponse({"error": "could not reach the pipeline; try again"}, status_code=503))
+            return no_store(JSONResponse({"error": "could not reach the pipeline; try again"}, status_code=503))
         dash.state.pause(badge, until)
-        return _no_store(JSONResponse(dash.state.attendee_view(badge, now)))
+        return no_store(JSONResponse(dash.state.attendee_view(badge, now)))
 
     @same_site
     async def me_pause(request: Request) -> Response:
@@ -391,7 +311,7 @@ def create_app(
     async def not_found(request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code != 404:
             return PlainTextResponse(exc.detail, status_code=exc.status_code)
-        return _not_found()
+        return plain_not_found()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
