@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mingle_wire import Alert
+from pipeline.live.nudges import how_far
 
 __all__ = ["suggestion_words"]
 
@@ -18,10 +19,10 @@ def suggestion_words(alert: Alert) -> str:
     s = alert.suggestion
     if s is None:
         return "no suggestion (nobody suitable nearby)"
-    metres = max(1, round(s.distance_m))
+    where = how_far(s.distance_m)
     if s.kind == "group":
         who = _and(list(s.companies))
-        return f"join the group with {who}, {metres} m away" if who else f"join a mixed group {metres} m away"
+        return f"join the group with {who}, {where}" if who else f"join a mixed group {where}"
     company = s.companies[0] if s.companies else "another company"
     likes = f" (also into {_and(list(s.shared_interests))})" if s.shared_interests else ""
-    return f"meet someone from {company}{likes}, {metres} m away"
+    return f"meet someone from {company}{likes}, {where}"

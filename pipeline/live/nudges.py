@@ -15,7 +15,21 @@ import numpy as np
 from mingle_wire import Alert, Suggestion, alert_to_dict, dumps
 from pipeline.step import PipelineState
 
-__all__ = ["best_gateways", "nudge_payload", "nudge_text"]
+__all__ = ["NEAR_M", "best_gateways", "how_far", "nudge_payload", "nudge_text"]
+
+#: Below this the estimated distance to a suggestion is not told in metres. Measured against
+#: the simulator's truth (stop 20; seeds 2 and 3 with reports, 91 group suggestions), a
+#: suggestion the radio put 0-5 m away was truly 1.5-8.9 m away, a median of 3.7-4.0 m
+#: whatever the estimate: "1 m away" sent people looking beside them for a group 4 m off.
+NEAR_M = 5.0
+
+
+def how_far(distance_m: float) -> str:
+    """An estimated distance in words no more precise than the estimate: "a few steps away"
+    below :data:`NEAR_M`, else "about N m away" in steps of 5 m."""
+    if distance_m < NEAR_M:
+        return "a few steps away"
+    return f"about {5 * max(1, round(distance_m / 5))} m away"
 
 
 def _and(words: list[str]) -> str:
@@ -29,14 +43,14 @@ def nudge_text(company: str, suggestion: Suggestion | None) -> str:
     head = f"Your {company} colleagues will keep."
     if suggestion is None:
         return f"{head} This is a good moment to meet someone new."
-    metres = max(1, round(suggestion.distance_m))
+    where = how_far(suggestion.distance_m)
     if suggestion.kind == "group":
         who = _and(list(suggestion.companies))
         group = f"a group with {who}" if who else "a mixed group"
-        return f"{head} There is {group} {metres} m away — go say hello."
+        return f"{head} There is {group} {where} — go say hello."
     company_of = suggestion.companies[0] if suggestion.companies else "another company"
     likes = f" who is also into {_and(list(suggestion.shared_interests))}" if suggestion.shared_interests else ""
-    return f"{head} Someone from {company_of}{likes} is {metres} m away — go say hello."
+    return f"{head} Someone from {company_of}{likes} is {where} — go say hello."
 
 
 def best_gateways(state: PipelineState, badges: list[str], now: float) -> dict[str, str]:

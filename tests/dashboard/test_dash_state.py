@@ -199,7 +199,7 @@ def test_alert_feed_newest_first_with_acks_and_bounded(venue_file: Path, roster_
     feed = st.alert_feed()
     assert [(a["id"], a["acked"]) for a in feed] == [("a-2", False), ("a-1", True)]
     assert feed[0]["nudged"] == ["Ann"] and feed[0]["dwell_s"] == 102.0
-    assert feed[0]["suggestion"] == "meet someone from Globex (also into ml), 5 m away"
+    assert feed[0]["suggestion"] == "meet someone from Globex (also into ml), about 5 m away"
 
 
 def test_held_out_alert_and_suggestion_words(state: DashboardState) -> None:

@@ -41,13 +41,26 @@ def test_broker_urls() -> None:
 def test_nudge_text_in_plain_words() -> None:
     group = Suggestion("group", 1.0, 2.0, 5.6, cluster="c-9", companies=("Globex", "Initech"))
     assert nudge_text("Acme", group) == (
-        "Your Acme colleagues will keep. There is a group with Globex and Initech 6 m away — go say hello."
+        "Your Acme colleagues will keep. There is a group with Globex and Initech about 5 m away — go say hello."
     )
     person = Suggestion("person", 1.0, 2.0, 0.2, badge="b-5", companies=("Globex",), shared_interests=("ml",))
     assert nudge_text("Acme", person) == (
-        "Your Acme colleagues will keep. Someone from Globex who is also into ml is 1 m away — go say hello."
+        "Your Acme colleagues will keep. Someone from Globex who is also into ml is a few steps away — go say hello."
     )
     assert nudge_text("Acme", None).startswith("Your Acme colleagues will keep.")
+
+
+def test_a_distance_is_told_no_more_precisely_than_the_radio_knows_it() -> None:
+    from pipeline.live.nudges import how_far
+
+    assert [how_far(d) for d in (0.0, 0.3, 4.99)] == ["a few steps away"] * 3
+    assert [how_far(d) for d in (5.0, 7.4, 7.6, 12.6, 24.9)] == [
+        "about 5 m away",
+        "about 5 m away",
+        "about 10 m away",
+        "about 15 m away",
+        "about 25 m away",
+    ]
 
 
 def test_service_tick_without_input(venue_file: Path, roster_file: Path) -> None:
