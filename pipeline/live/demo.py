@@ -35,6 +35,7 @@ from pipeline.step import PipelineState
 from pipeline.venue import Venue
 
 from .broker import BrokerConfig, MqttLink
+from .nudges import how_far
 from .runner import WallTicker, run_service
 from .service import LiveService, Outbound
 
@@ -156,7 +157,7 @@ def _describe(alert: dict[str, object], clock: str) -> str:
     where = ""
     if isinstance(sugg, dict):
         who = ", ".join(map(str, sugg.get("companies") or [])) or "someone new"
-        where = f"; suggests {sugg['kind']} {who} {sugg['distance_m']:.0f} m away"
+        where = f"; suggests {sugg['kind']} {who}, {how_far(float(sugg['distance_m']))}"
     return f"[{clock}] ALERT {alert['id']}: {len(members)} from {alert['company']} together; {what}{where}"
 
 
