@@ -10,6 +10,12 @@ Definitions, over every ``(alert, badge)`` pair with ``badge`` in ``alert.nudge`
   including one that was itself a violation (should be 0).
 
 Badges not on the roster are counted in ``nudges`` only. Held-out alerts nudge nobody.
+
+With the truth, also how well the nudges were *aimed*: a nudge is aimed when, at the truth
+second of the alert (``Truth.at(alert.ts)``), its badge stands in a true group in which the
+alert's company holds at least ``policy.homogeneity`` of the roster members (1e-9
+tolerance) — someone who really was clinging to colleagues. A badge in no true group then,
+in a mixed group, or at a second the truth does not have, is not aimed.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from dataclasses import dataclass
 from mingle_wire import Alert
 from pipeline.roster import Roster
 from pipeline.venue import Policy
+
+from .huddles import SHARE_TOLERANCE
+from .truth import Truth
 
 __all__ = ["NudgeViolations", "nudge_violations"]
 
@@ -32,15 +41,21 @@ class NudgeViolations:
     opt_out: int
     exempt: int
     cooldown: int
+    aimed: int | None = None  # (None without the truth)
 
 
-def nudge_violations(alerts: Iterable[Alert], roster: Roster, policy: Policy) -> NudgeViolations:
-    """Count nudges and their violations (see the module docstring)."""
-    nudges = opt_out = exempt = cooldown = 0
+def nudge_violations(
+    alerts: Iterable[Alert], roster: Roster, policy: Policy, truth: Truth | None = None
+) -> NudgeViolations:
+    """Count nudges and their violations, and with ``truth`` the aimed ones (see the module
+    docstring)."""
+    nudges = opt_out = exempt = cooldown = aimed = 0
     last: dict[str, float] = {}
     for alert in sorted(alerts, key=lambda a: (a.ts, a.id)):
+        clinging = _clinging(alert, truth, roster, policy) if truth is not None and alert.nudge else set()
         for badge in alert.nudge:
             nudges += 1
+            aimed += badge in clinging
             attendee = roster.get(badge)
             if attendee is not None:
                 opt_out += attendee.opt_out
@@ -49,4 +64,20 @@ def nudge_violations(alerts: Iterable[Alert], roster: Roster, policy: Policy) ->
             if previous is not None and alert.ts - previous < policy.cooldown_s:
                 cooldown += 1
             last[badge] = alert.ts
-    return NudgeViolations(nudges=nudges, opt_out=opt_out, exempt=exempt, cooldown=cooldown)
+    return NudgeViolations(
+        nudges=nudges, opt_out=opt_out, exempt=exempt, cooldown=cooldown, aimed=None if truth is None else aimed
+    )
+
+
+def _clinging(alert: Alert, truth: Truth, roster: Roster, policy: Policy) -> set[str]:
+    """The badges standing, at the alert's truth second, in a true group that the alert's
+    company dominates (at least ``policy.homogeneity`` of its roster members)."""
+    tick = truth.at(alert.ts)
+    if tick is None:
+        return set()
+    out: set[str] = set()
+    for group in tick.groups:
+        companies = [roster[m].company for m in group.members if m in roster]
+        if companies and companies.count(alert.company) / len(companies) >= policy.homogeneity - SHARE_TOLERANCE:
+            out.update(group.members)
+    return out

@@ -53,6 +53,7 @@ def evaluation_to_dict(ev: Evaluation) -> dict[str, Any]:
             "opt_out": ev.nudges.opt_out,
             "exempt": ev.nudges.exempt,
             "cooldown": ev.nudges.cooldown,
+            "aimed": ev.nudges.aimed,
         },
     }
 
@@ -86,6 +87,7 @@ _COLUMNS: tuple[tuple[str, int, Callable[[Evaluation], str]], ...] = (
     ("opt-out", 7, lambda e: str(e.nudges.opt_out)),
     ("exempt", 6, lambda e: str(e.nudges.exempt)),
     ("cooldown", 8, lambda e: str(e.nudges.cooldown)),
+    ("aimed", 7, lambda e: "-" if e.nudges.aimed is None else f"{e.nudges.aimed}/{e.nudges.nudges}"),
 )
 
 
@@ -94,7 +96,8 @@ def format_table(rows: Mapping[str, Evaluation]) -> str:
 
     Columns: true huddles, alerts, TP, FP, FN, alert precision, recall and F1, median
     alert latency in seconds (``-`` without a match), group F1 at T = 2/3 and T = 1, and
-    nudges to opt-outs, to exempt roles and within the cooldown.
+    nudges to opt-outs, to exempt roles and within the cooldown, and the nudges aimed at
+    someone truly clinging to colleagues (of all nudges).
     """
     name_width = max([len("detector"), *(len(name) for name in rows)])
     header = "detector".ljust(name_width) + "".join(f"  {title:>{width}}" for title, width, _ in _COLUMNS)

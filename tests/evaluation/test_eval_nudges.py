@@ -43,3 +43,22 @@ def test_a_renudge_within_the_cooldown_is_counted_and_at_the_cooldown_is_not() -
         alert("al-4", T0 + 100.0, "acme", MEMBERS, nudge=["x-1"]),  # another badge: fine
     ]
     assert nudge_violations(alerts, ROSTER, POLICY).cooldown == 1
+
+
+def test_a_nudge_is_aimed_when_its_badge_truly_clings_to_the_alerts_company() -> None:
+    from evalkit import steady, truth_of
+
+    people = roster(*[(f"a-{k}", "acme") for k in range(1, 5)], ("b-1", "beta"), ("b-2", "beta"), ("c-1", "cyan"))
+    # g-1: three acme and a beta (0.75 acme); g-2: an acme with two betas; c-1 and a-9 stand alone.
+    truth = truth_of(steady({"g-1": ["a-1", "a-2", "a-3", "b-1"], "g-2": ["a-4", "b-2", "c-1"]}, 5, extra=["a-9"]))
+    alerts = [
+        # a-1 aimed; a-4 stands in a mixed group
+        alert("al-1", T0 + 1, "acme", ["a-1", "a-2", "a-4"], nudge=["a-1", "a-4"]),
+        alert("al-2", T0 + 2, "acme", ["a-1", "a-2", "a-9"], nudge=["a-9"]),  # alone: not aimed
+        alert("al-3", T0 + 3, "beta", ["b-1", "b-2"], nudge=["b-1"]),  # g-1 is not beta's
+        alert("al-4", T0 + 60, "acme", ["a-1", "a-2", "a-3"], nudge=["a-2"]),  # no truth at that second
+    ]
+    counts = nudge_violations(alerts, people, Policy(homogeneity=0.75, cooldown_s=0.0), truth)
+    assert (counts.nudges, counts.aimed) == (5, 1)
+    assert nudge_violations(alerts, people, Policy(homogeneity=0.8, cooldown_s=0.0), truth).aimed == 0
+    assert nudge_violations(alerts, people, POLICY).aimed is None  # without the truth

@@ -36,10 +36,10 @@ def test_format_table_has_a_header_and_one_aligned_row_per_detector() -> None:
     header = lines[0].split()
     assert header == [
         "detector", "huddles", "alerts", "TP", "FP", "FN", "precision", "recall", "F1",
-        "latency_s", "gF1@2/3", "gF1@1", "opt-out", "exempt", "cooldown",
+        "latency_s", "gF1@2/3", "gF1@1", "opt-out", "exempt", "cooldown", "aimed",
     ]  # fmt: skip
-    assert " ".join(lines[1].split()) == "mingle 1 1 1 0 0 1.000 1.000 1.000 1.0 1.000 1.000 0 0 0"
-    assert " ".join(lines[2].split()) == "baseline 1 1 0 1 1 0.000 0.000 0.000 - 1.000 0.000 1 0 0"
+    assert " ".join(lines[1].split()) == "mingle 1 1 1 0 0 1.000 1.000 1.000 1.0 1.000 1.000 0 0 0 1/1"
+    assert " ".join(lines[2].split()) == "baseline 1 1 0 1 1 0.000 0.000 0.000 - 1.000 0.000 1 0 0 0/1"
 
 
 def test_to_json_is_one_line_keyed_by_detector() -> None:
@@ -55,7 +55,8 @@ def test_to_json_is_one_line_keyed_by_detector() -> None:
     }  # fmt: skip
     assert mingle["groups"]["2/3"]["f1"] == 1.0 and mingle["groups"]["1"]["ticks"] == 10
     assert data["baseline"]["alerts"]["latency_median_s"] is None
-    assert data["baseline"]["nudges"] == {"count": 1, "opt_out": 1, "exempt": 0, "cooldown": 0}
+    assert data["baseline"]["nudges"] == {"count": 1, "opt_out": 1, "exempt": 0, "cooldown": 0, "aimed": 0}
+    assert data["mingle"]["nudges"]["aimed"] == 1
 
 
 def test_format_table_widens_for_long_names() -> None:
