@@ -54,7 +54,7 @@ class StateConfig:
 
     ``history_s`` of frames are kept for the time slider, one every ``history_every_s``
     (30 min at 5 s = 360 frames; each is kept as its compact JSON, zlib-compressed: about
-    135 kB at 2,000 badges in groups, 30–40 kB compressed, so the history stays near 12 MB).
+    132 kB at 2,000 badges in groups, 41 kB compressed, so the history stays near 15 MB).
     """
 
     history_s: float = 1800.0
