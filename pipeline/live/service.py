@@ -31,6 +31,18 @@ log = logging.getLogger("mingle.live")
 ACKS_REMEMBERED = 4096
 
 
+def _finite(value: object) -> float | None:
+    """``value`` as a float when it is a finite JSON number (not a bool, not an integer too large
+    for a float), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        f = float(value)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
 class TickSink(Protocol):
     """What records the live event (``pipeline.store.StoreSink``)."""
 
@@ -139,10 +151,10 @@ class LiveService:
         alert, gateway = body.get("alert"), body.get("gateway")
         alert = alert if isinstance(alert, str) else ""
         gateway = gateway if isinstance(gateway, str) else ""
-        sent = body.get("ts")
-        if isinstance(sent, bool) or not isinstance(sent, (int, float)) or not math.isfinite(sent):
+        sent = _finite(body.get("ts"))
+        if sent is None:
             sent = t  # (no time of its own: it cannot be told from a copy)
-        key = (status, alert, badge, gateway, float(sent))
+        key = (status, alert, badge, gateway, sent)
         if key in self._acks_seen:
             self.ack_copies += 1
             return
@@ -153,7 +165,7 @@ class LiveService:
             self.failed_acks += 1
             return
         try:
-            self.sink.acknowledge(alert, badge, t, gateway, float(sent))
+            self.sink.acknowledge(alert, badge, t, gateway, sent)
         except StoreError as exc:  # (the store's to recover from; the tick goes on)
             self._store_failed(exc)
         self.acks += 1
