@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mingle_wire import Alert
-from pipeline.live.nudges import how_far
+from pipeline.distances import how_far
 
 __all__ = ["suggestion_words"]
 

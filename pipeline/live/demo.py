@@ -29,13 +29,13 @@ import orjson
 
 from mingle.tasks import Crew
 from mingle_wire import Topics, dumps
+from pipeline.distances import how_far
 from pipeline.roster import Roster
 from pipeline.sim import ScenarioConfig, Simulation
 from pipeline.step import PipelineState
 from pipeline.venue import Venue
 
 from .broker import BrokerConfig, MqttLink
-from .nudges import how_far
 from .runner import WallTicker, run_service
 from .service import LiveService, Outbound
 

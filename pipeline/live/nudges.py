@@ -13,23 +13,10 @@ from typing import Any
 import numpy as np
 
 from mingle_wire import Alert, Suggestion, alert_to_dict, dumps
+from pipeline.distances import how_far
 from pipeline.step import PipelineState
 
-__all__ = ["NEAR_M", "best_gateways", "how_far", "nudge_payload", "nudge_text"]
-
-#: Below this the estimated distance to a suggestion is not told in metres. Measured against
-#: the simulator's truth (stop 20; seeds 2 and 3 with reports, 91 group suggestions), a
-#: suggestion the radio put 0-5 m away was truly 1.5-8.9 m away, a median of 3.7-4.0 m
-#: whatever the estimate: "1 m away" sent people looking beside them for a group 4 m off.
-NEAR_M = 5.0
-
-
-def how_far(distance_m: float) -> str:
-    """An estimated distance in words no more precise than the estimate: "a few steps away"
-    below :data:`NEAR_M`, else "about N m away" in steps of 5 m."""
-    if distance_m < NEAR_M:
-        return "a few steps away"
-    return f"about {5 * max(1, round(distance_m / 5))} m away"
+__all__ = ["best_gateways", "nudge_payload", "nudge_text"]
 
 
 def _and(words: list[str]) -> str:
