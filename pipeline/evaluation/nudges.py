@@ -12,10 +12,12 @@ Definitions, over every ``(alert, badge)`` pair with ``badge`` in ``alert.nudge`
 Badges not on the roster are counted in ``nudges`` only. Held-out alerts nudge nobody.
 
 With the truth, also how well the nudges were *aimed*: a nudge is aimed when, at the truth
-second of the alert (``Truth.at(alert.ts)``), its badge stands in a true group in which the
-alert's company holds at least ``policy.homogeneity`` of the roster members (1e-9
-tolerance) — someone who really was clinging to colleagues. A badge in no true group then,
-in a mixed group, or at a second the truth does not have, is not aimed.
+second of the alert (``Truth.at(alert.ts)``), its badge stands in a true group that meets the
+huddle condition for the alert's company, counted as :mod:`.huddles` counts (roster members
+not in ``policy.exempt_roles``: at least ``policy.min_size`` of them, the alert's company at
+least ``policy.homogeneity`` of them, 1e-9 tolerance) — someone who really was clinging to
+colleagues. A badge in no true group then, in a mixed or small one, or at a second the truth
+does not have, is not aimed.
 """
 
 from __future__ import annotations
@@ -70,14 +72,18 @@ def nudge_violations(
 
 
 def _clinging(alert: Alert, truth: Truth, roster: Roster, policy: Policy) -> set[str]:
-    """The badges standing, at the alert's truth second, in a true group that the alert's
-    company dominates (at least ``policy.homogeneity`` of its roster members)."""
+    """The badges standing, at the alert's truth second, in a true group meeting the huddle
+    condition for the alert's company (see the module docstring)."""
     tick = truth.at(alert.ts)
     if tick is None:
         return set()
     out: set[str] = set()
     for group in tick.groups:
-        companies = [roster[m].company for m in group.members if m in roster]
-        if companies and companies.count(alert.company) / len(companies) >= policy.homogeneity - SHARE_TOLERANCE:
+        companies = [
+            roster[m].company for m in group.members if m in roster and roster[m].role not in policy.exempt_roles
+        ]
+        if len(companies) < policy.min_size:
+            continue
+        if companies.count(alert.company) / len(companies) >= policy.homogeneity - SHARE_TOLERANCE:
             out.update(group.members)
     return out

@@ -62,3 +62,14 @@ def test_a_nudge_is_aimed_when_its_badge_truly_clings_to_the_alerts_company() ->
     assert (counts.nudges, counts.aimed) == (5, 1)
     assert nudge_violations(alerts, people, Policy(homogeneity=0.8, cooldown_s=0.0), truth).aimed == 0
     assert nudge_violations(alerts, people, POLICY).aimed is None  # without the truth
+
+
+def test_aimed_counts_the_true_group_as_the_huddle_condition_does() -> None:
+    from evalkit import steady, truth_of
+
+    people = roster(*[(f"a-{k}", "acme") for k in range(1, 6)], ("s-1", "globex", "staff"))
+    # g-1: three acme and a globex staff member (exempt: not counted); g-2: two acme, below min_size.
+    truth = truth_of(steady({"g-1": ["a-1", "a-2", "a-3", "s-1"], "g-2": ["a-4", "a-5"]}, 5))
+    alerts = [alert("al-1", T0 + 1, "acme", ["a-1", "a-2", "a-4"], nudge=["a-1", "a-4"])]
+    policy = Policy(min_size=3, homogeneity=1.0, cooldown_s=0.0, exempt_roles=("staff",))
+    assert nudge_violations(alerts, people, policy, truth).aimed == 1  # a-1: the staff member is not counted
