@@ -246,29 +246,29 @@ class Ingest:
             return
         batch = decoded.batch
         if isinstance(batch, PositionBatch):
-            # Stamped ahead of the clock as the last drain knew it: rejected at once, so a flood
-            # of them cannot take every place held for a badge (the drain rejects the rest).
-            limit = math.inf if self._clock is None else self._clock + AHEAD_S
-            ahead = 0
             for p in batch.positions:
-                if p.ts > limit:
-                    ahead += 1
-                    continue
                 idx = self._badge(p.badge, topic)
                 if idx is None:  # refused beyond capacity (and counted so)
                     continue
                 held = self._pos.setdefault(idx, [])
                 held.append(p)
-                if len(held) > POSITIONS_HELD:  # the oldest goes: it would be chosen last
-                    held.remove(min(held, key=_stamp))
                 self.positions += 1
-            if ahead:
-                self.reject(
-                    "ahead_of_clock",
-                    f"{ahead} positions stamped more than {AHEAD_S:.0f} s ahead of the clock",
-                    topic,
-                    ahead,
-                )
+                if len(held) > POSITIONS_HELD:
+                    self._let_go(held, topic)
+
+    def _let_go(self, held: list[Position], topic: str) -> None:
+        """One of a badge's positions held past :data:`POSITIONS_HELD`: the newest stamped more than
+        ``AHEAD_S`` ahead of the last drain's clock, rejected as the drain would likely reject it
+        (a flood of them must not push the good ones out); else the oldest, which the drain would
+        pass over for a newer one."""
+        limit = math.inf if self._clock is None else self._clock + AHEAD_S
+        ahead = [p for p in held if p.ts > limit]
+        if ahead:
+            held.remove(max(ahead, key=_stamp))
+            self.positions -= 1
+            self.reject("ahead_of_clock", f"a position stamped more than {AHEAD_S:.0f} s ahead of the clock", topic)
+        else:
+            held.remove(min(held, key=_stamp))
 
     def _take_contacts(self, columns: ContactColumns, topic: str) -> None:
         """Buffer a batch's contacts, each report once: the first gateway's copy is kept (a
