@@ -292,6 +292,10 @@ class Suggestion:
     def __post_init__(self) -> None:
         if self.kind not in ("group", "person"):
             raise FieldValueError("bad_suggestion_kind", f"suggestion kind must be group or person, got {self.kind!r}")
+        for name in ("x", "y"):
+            _number(f"suggestion.{name}", getattr(self, name))
+        if _number("suggestion.distance_m", self.distance_m) < 0:
+            raise FieldValueError("bad_suggestion_distance", f"suggestion distance_m {self.distance_m!r} is negative")
 
 
 @dataclass(frozen=True, slots=True)

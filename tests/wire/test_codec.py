@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -204,3 +205,11 @@ def test_values_validate_themselves() -> None:
         Alert("a", "s", T0, "c", "X", ("b-1",), T0, nudge=("b-1",), held_out=True)
     with pytest.raises(ValueError, match="members"):
         Alert("a", "s", T0, "c", "X", ("b-1",), T0, nudge=("b-9",))
+    # (An infinite distance, 1e400 on the wire, once made every view of the alert raise.)
+    for x, y, d in [(1.0, 2.0, math.inf), (math.nan, 2.0, 1.0), (1.0, 2.0, -1.0)]:
+        with pytest.raises(ValueError, match="suggestion"):
+            Suggestion("group", x, y, d)
+    raw = '{"kind":"group","x":1,"y":2,"distance_m":1e400,"cluster":"c-9","companies":[],"shared_interests":[]}'
+    body = json.loads(json.dumps(alert_to_dict(Alert("a", "s", T0, "c", "X", ("b-1",), T0))))
+    with pytest.raises(DecodeError, match="distance_m"):
+        alert_from_dict({**body, "suggestion": json.loads(raw)})
