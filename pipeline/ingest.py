@@ -55,6 +55,10 @@ AHEAD_S = 30.0
 #: the oldest are let go (the newest not stamped ahead is the one a drain hands on).
 POSITIONS_HELD = 16
 
+#: Beyond the last drain's limit by more than this, a position is ahead of any tick to come (a
+#: replay crosses a longer silence with one tick: ``pipeline.replay.MAX_GAP_S``).
+SURELY_AHEAD_S = 600.0
+
 
 def _stamp(p: Position) -> float:
     return p.ts
@@ -257,18 +261,19 @@ class Ingest:
                     self._let_go(held, topic)
 
     def _let_go(self, held: list[Position], topic: str) -> None:
-        """One of a badge's positions held past :data:`POSITIONS_HELD`: the newest stamped more than
-        ``AHEAD_S`` ahead of the last drain's clock, rejected as the drain would likely reject it
-        (a flood of them must not push the good ones out); else the oldest, which the drain would
-        pass over for a newer one."""
+        """One of a badge's positions held past :data:`POSITIONS_HELD` goes: the oldest, but never
+        the newest of those the last drain's clock would pass (a flood stamped ahead must not push
+        out the good one; ticks a minute apart make most of a fast feed's positions look ahead of
+        the last drain, yet they are on time for the next). It is superseded, as the drain would
+        pass it over for a newer one; one stamped more than ``SURELY_AHEAD_S`` past the last
+        drain's limit cannot be on time for any tick, and is rejected as ``ahead_of_clock``."""
         limit = math.inf if self._clock is None else self._clock + AHEAD_S
-        ahead = [p for p in held if p.ts > limit]
-        if ahead:
-            held.remove(max(ahead, key=_stamp))
+        keep = max((p for p in held if p.ts <= limit), key=_stamp, default=None)
+        gone = min((p for p in held if p is not keep), key=_stamp)
+        held[:] = [p for p in held if p is not gone]
+        if gone.ts > limit + SURELY_AHEAD_S:
             self.positions -= 1
             self.reject("ahead_of_clock", f"a position stamped more than {AHEAD_S:.0f} s ahead of the clock", topic)
-        else:
-            held.remove(min(held, key=_stamp))
 
     def _take_contacts(self, columns: ContactColumns, topic: str) -> None:
         """Buffer a batch's contacts, each report once: the first gateway's copy is kept (a
@@ -422,7 +427,7 @@ class Ingest:
         )
         if now is not None:
             out = self._without_ahead(out, now)
-            self._clock = now
+        self._clock = now
         self._b, self._g, self._t, self._r, self._pos = [], [], [], [], {}
         self._pauses = []
         return out
