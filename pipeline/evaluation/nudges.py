@@ -13,11 +13,11 @@ Badges not on the roster are counted in ``nudges`` only. Held-out alerts nudge n
 
 With the truth, also how well the nudges were *aimed*: a nudge is aimed when, at the truth
 second of the alert (``Truth.at(alert.ts)``), its badge stands in a true group that meets the
-huddle condition for the alert's company, counted as :mod:`.huddles` counts (roster members
-not in ``policy.exempt_roles``: at least ``policy.min_size`` of them, the alert's company at
-least ``policy.homogeneity`` of them, 1e-9 tolerance) — someone who really was clinging to
-colleagues. A badge in no true group then, in a mixed or small one, or at a second the truth
-does not have, is not aimed.
+huddle condition's counting for the alert's company, as :mod:`.huddles` counts (roster
+members not in ``policy.exempt_roles``: at least ``policy.min_size`` of them, the alert's
+company at least ``policy.homogeneity`` of them, 1e-9 tolerance; not its zone rule, which
+needs the venue) — someone who really was clinging to colleagues. A badge in no true group
+then, in a mixed or small one, or at a second the truth does not have, is not aimed.
 """
 
 from __future__ import annotations

@@ -70,6 +70,11 @@ def test_aimed_counts_the_true_group_as_the_huddle_condition_does() -> None:
     people = roster(*[(f"a-{k}", "acme") for k in range(1, 6)], ("s-1", "globex", "staff"))
     # g-1: three acme and a globex staff member (exempt: not counted); g-2: two acme, below min_size.
     truth = truth_of(steady({"g-1": ["a-1", "a-2", "a-3", "s-1"], "g-2": ["a-4", "a-5"]}, 5))
-    alerts = [alert("al-1", T0 + 1, "acme", ["a-1", "a-2", "a-4"], nudge=["a-1", "a-4"])]
     policy = Policy(min_size=3, homogeneity=1.0, cooldown_s=0.0, exempt_roles=("staff",))
-    assert nudge_violations(alerts, people, policy, truth).aimed == 1  # a-1: the staff member is not counted
+
+    def aimed(badge: str) -> int | None:
+        nudged = [alert("al-1", T0 + 1, "acme", ["a-1", "a-2", badge], nudge=[badge])]
+        return nudge_violations(nudged, people, policy, truth).aimed
+
+    assert aimed("a-1") == 1  # the staff member is not counted: g-1 is all acme
+    assert aimed("a-4") == 0  # g-2 is all acme, but two are fewer than min_size
