@@ -42,7 +42,7 @@ from pipeline.venue import Policy, Venue
 
 from .truth import Truth, TruthTick
 
-__all__ = ["SHARE_TOLERANCE", "TrueHuddle", "bridge_episodes", "huddle_episodes", "true_huddles"]
+__all__ = ["SHARE_TOLERANCE", "TrueHuddle", "bridge_episodes", "huddle_company", "huddle_episodes", "true_huddles"]
 
 #: Tolerance of the inclusive homogeneity comparison (a share, not a percentage).
 SHARE_TOLERANCE: Final = 1e-9
@@ -146,6 +146,14 @@ def _huddle_company(
         return None
     zone = venue.zone_at(*centre(members))
     return company if zone is None or zone.nudges else None
+
+
+def huddle_company(tick: TruthTick, members: tuple[str, ...], roster: Roster, venue: Venue) -> str | None:
+    """The company a true group of ``members`` huddles as at ``tick`` (the huddle condition:
+    counting, share and zone; not the dwell), or ``None``."""
+    policy = venue.policy
+    counted = {b: roster[b].company for b in members if b in roster and roster[b].role not in policy.exempt_roles}
+    return _huddle_company(members, counted, _Centre(tick), venue, policy)
 
 
 def huddle_episodes(truth: Truth, roster: Roster, venue: Venue) -> list[TrueHuddle]:

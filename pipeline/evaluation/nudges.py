@@ -13,11 +13,11 @@ Badges not on the roster are counted in ``nudges`` only. Held-out alerts nudge n
 
 With the truth, also how well the nudges were *aimed*: a nudge is aimed when, at the truth
 second of the alert (``Truth.at(alert.ts)``), its badge stands in a true group that meets the
-huddle condition's counting for the alert's company, as :mod:`.huddles` counts (roster
-members not in ``policy.exempt_roles``: at least ``policy.min_size`` of them, the alert's
-company at least ``policy.homogeneity`` of them, 1e-9 tolerance; not its zone rule, which
-needs the venue) — someone who really was clinging to colleagues. A badge in no true group
-then, in a mixed or small one, or at a second the truth does not have, is not aimed.
+huddle condition for the alert's company (:func:`.huddles.huddle_company`: roster members
+not in ``policy.exempt_roles``, at least ``policy.min_size`` of them, the alert's company at
+least ``policy.homogeneity`` of them, not in a ``nudges: false`` zone; the dwell aside) —
+someone who really was clinging to colleagues. A badge in no true group then, in a mixed,
+small or exempt one, or at a second the truth does not have, is not aimed.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 from mingle_wire import Alert
 from pipeline.roster import Roster
-from pipeline.venue import Policy
+from pipeline.venue import Policy, Venue
 
-from .huddles import SHARE_TOLERANCE
+from .huddles import huddle_company
 from .truth import Truth
 
 __all__ = ["NudgeViolations", "nudge_violations"]
@@ -47,14 +47,14 @@ class NudgeViolations:
 
 
 def nudge_violations(
-    alerts: Iterable[Alert], roster: Roster, policy: Policy, truth: Truth | None = None
+    alerts: Iterable[Alert], roster: Roster, policy: Policy, truth: Truth | None = None, venue: Venue | None = None
 ) -> NudgeViolations:
-    """Count nudges and their violations, and with ``truth`` the aimed ones (see the module
-    docstring)."""
+    """Count nudges and their violations, and with ``truth`` and ``venue`` (whose policy is
+    ``policy``) the aimed ones (see the module docstring)."""
     nudges = opt_out = exempt = cooldown = aimed = 0
     last: dict[str, float] = {}
     for alert in sorted(alerts, key=lambda a: (a.ts, a.id)):
-        clinging = _clinging(alert, truth, roster, policy) if truth is not None and alert.nudge else set()
+        clinging = _clinging(alert, truth, roster, venue) if truth and venue and alert.nudge else set()
         for badge in alert.nudge:
             nudges += 1
             aimed += badge in clinging
@@ -67,23 +67,22 @@ def nudge_violations(
                 cooldown += 1
             last[badge] = alert.ts
     return NudgeViolations(
-        nudges=nudges, opt_out=opt_out, exempt=exempt, cooldown=cooldown, aimed=None if truth is None else aimed
+        nudges=nudges,
+        opt_out=opt_out,
+        exempt=exempt,
+        cooldown=cooldown,
+        aimed=None if truth is None or venue is None else aimed,
     )
 
 
-def _clinging(alert: Alert, truth: Truth, roster: Roster, policy: Policy) -> set[str]:
-    """The badges standing, at the alert's truth second, in a true group meeting the huddle
-    condition for the alert's company (see the module docstring)."""
+def _clinging(alert: Alert, truth: Truth, roster: Roster, venue: Venue) -> set[str]:
+    """The badges standing, at the alert's truth second, in a true group that huddles as the
+    alert's company (see the module docstring)."""
     tick = truth.at(alert.ts)
     if tick is None:
         return set()
     out: set[str] = set()
     for group in tick.groups:
-        companies = [
-            roster[m].company for m in group.members if m in roster and roster[m].role not in policy.exempt_roles
-        ]
-        if len(companies) < policy.min_size:
-            continue
-        if companies.count(alert.company) / len(companies) >= policy.homogeneity - SHARE_TOLERANCE:
+        if huddle_company(tick, group.members, roster, venue) == alert.company:
             out.update(group.members)
     return out

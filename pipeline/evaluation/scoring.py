@@ -57,5 +57,5 @@ def evaluate(
         alerts=score_alerts(alerts, huddles, roster, venue.policy),
         groups_2_3=score_groups(frames, truth, low),
         groups_1=score_groups(frames, truth, high),
-        nudges=nudge_violations(alerts, roster, venue.policy, truth),
+        nudges=nudge_violations(alerts, roster, venue.policy, truth, venue),
     )

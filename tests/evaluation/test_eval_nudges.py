@@ -46,7 +46,7 @@ def test_a_renudge_within_the_cooldown_is_counted_and_at_the_cooldown_is_not() -
 
 
 def test_a_nudge_is_aimed_when_its_badge_truly_clings_to_the_alerts_company() -> None:
-    from evalkit import steady, truth_of
+    from evalkit import steady, truth_of, venue
 
     people = roster(*[(f"a-{k}", "acme") for k in range(1, 5)], ("b-1", "beta"), ("b-2", "beta"), ("c-1", "cyan"))
     # g-1: three acme and a beta (0.75 acme); g-2: an acme with two betas; c-1 and a-9 stand alone.
@@ -58,23 +58,37 @@ def test_a_nudge_is_aimed_when_its_badge_truly_clings_to_the_alerts_company() ->
         alert("al-3", T0 + 3, "beta", ["b-1", "b-2"], nudge=["b-1"]),  # g-1 is not beta's
         alert("al-4", T0 + 60, "acme", ["a-1", "a-2", "a-3"], nudge=["a-2"]),  # no truth at that second
     ]
-    counts = nudge_violations(alerts, people, Policy(homogeneity=0.75, cooldown_s=0.0), truth)
+    at_75 = venue(homogeneity=0.75, cooldown_s=0.0)
+    counts = nudge_violations(alerts, people, at_75.policy, truth, at_75)
     assert (counts.nudges, counts.aimed) == (5, 1)
-    assert nudge_violations(alerts, people, Policy(homogeneity=0.8, cooldown_s=0.0), truth).aimed == 0
+    at_80 = venue(homogeneity=0.8, cooldown_s=0.0)
+    assert nudge_violations(alerts, people, at_80.policy, truth, at_80).aimed == 0
     assert nudge_violations(alerts, people, POLICY).aimed is None  # without the truth
 
 
 def test_aimed_counts_the_true_group_as_the_huddle_condition_does() -> None:
-    from evalkit import steady, truth_of
+    from evalkit import square, steady, truth_of, venue
 
-    people = roster(*[(f"a-{k}", "acme") for k in range(1, 6)], ("s-1", "globex", "staff"))
-    # g-1: three acme and a globex staff member (exempt: not counted); g-2: two acme, below min_size.
-    truth = truth_of(steady({"g-1": ["a-1", "a-2", "a-3", "s-1"], "g-2": ["a-4", "a-5"]}, 5))
-    policy = Policy(min_size=3, homogeneity=1.0, cooldown_s=0.0, exempt_roles=("staff",))
+    from pipeline.venue import Zone
+
+    people = roster(*[(f"a-{k}", "acme") for k in range(1, 9)], ("s-1", "globex", "staff"))
+    # g-1: three acme and a globex staff member (exempt: not counted); g-2: two acme, below
+    # min_size; g-3: three acme in a booth (a nudges: false zone), at (40, 40).
+    booth = {b: (40.0, 40.0) for b in ("a-6", "a-7", "a-8")}
+    groups = {"g-1": ["a-1", "a-2", "a-3", "s-1"], "g-2": ["a-4", "a-5"], "g-3": ["a-6", "a-7", "a-8"]}
+    truth = truth_of(steady(groups, 5, at=booth))
+    v = venue(
+        [Zone("booth", square(38, 38, 42, 42), nudges=False)],
+        min_size=3,
+        homogeneity=1.0,
+        cooldown_s=0.0,
+        exempt_roles=("staff",),
+    )
 
     def aimed(badge: str) -> int | None:
         nudged = [alert("al-1", T0 + 1, "acme", ["a-1", "a-2", badge], nudge=[badge])]
-        return nudge_violations(nudged, people, policy, truth).aimed
+        return nudge_violations(nudged, people, v.policy, truth, v).aimed
 
     assert aimed("a-1") == 1  # the staff member is not counted: g-1 is all acme
     assert aimed("a-4") == 0  # g-2 is all acme, but two are fewer than min_size
+    assert aimed("a-6") == 0  # g-3 stands in a booth
