@@ -7,15 +7,13 @@ is not a trust boundary: a view must never fail half-way through a malformed val
 
 from __future__ import annotations
 
-import math
-
-from mingle_wire import Alert, Frame
+from mingle_wire import Alert, Frame, finite_number
 
 __all__ = ["check_alert", "check_frame"]
 
 
 def _finite(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if finite_number(value) is None:
         raise ValueError(f"{name} must be a finite number, got {value!r}"[:200])
 
 

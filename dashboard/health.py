@@ -8,12 +8,11 @@ its arrival (see :meth:`Health.apply_gateway_status`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mingle_wire import DecodeError
+from mingle_wire import DecodeError, finite_number
 
 __all__ = ["Health"]
 
@@ -24,18 +23,6 @@ class _GatewayHealth:
     at: float  # the status's own ``ts``, no later than its arrival
     adverts_per_s: float | None
     badges_heard: int | None
-
-
-def _finite(value: object) -> float | None:
-    """``value`` as a float when it is a finite JSON number, else None (a bool is no number; an
-    integer too large for a float is none either)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        f = float(value)
-    except OverflowError:
-        return None
-    return f if math.isfinite(f) else None
 
 
 class Health:
@@ -68,7 +55,7 @@ class Health:
             raise DecodeError("unknown_gateway", f"gateway {gateway[:60]!r} is not in the venue")
         if payload.get("gateway") != gateway:
             raise DecodeError("gateway_mismatch", f"payload names gateway {str(payload.get('gateway'))[:60]!r}")
-        ts = _finite(payload.get("ts"))
+        ts = finite_number(payload.get("ts"))
         if ts is None:
             raise DecodeError("bad_ts", f"status ts {str(payload.get('ts'))[:40]!r} is not a finite number")
         state = payload.get("state")
@@ -80,7 +67,7 @@ class Health:
         self._gateways[gateway] = _GatewayHealth(
             state=state if state in ("online", "offline") else "unknown",
             at=at if before is None else max(at, before.at),
-            adverts_per_s=_finite(stats.get("adverts_per_s")),
+            adverts_per_s=finite_number(stats.get("adverts_per_s")),
             badges_heard=heard if isinstance(heard, int) and not isinstance(heard, bool) else None,
         )
         return True
@@ -89,7 +76,7 @@ class Health:
         """Keep a ``pipeline/status``. With a finite ``ts`` it ages from that (retained, it may be
         old when a restarted dashboard gets it), no later than ``now`` and never moving "last
         heard" back; without one (the connect-time ``online``, the last will) from its arrival."""
-        ts = _finite(payload.get("ts"))
+        ts = finite_number(payload.get("ts"))
         at = now
         if ts is not None:
             at = min(ts, now)

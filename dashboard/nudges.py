@@ -7,12 +7,11 @@ pause for their page. The attendee view holds that attendee's own nudges only.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from mingle_wire import valid_id
+from mingle_wire import finite_number, valid_id
 
 __all__ = ["NUDGE_IDS_KEPT", "NudgeInbox", "NudgeRecord"]
 
@@ -32,7 +31,7 @@ class NudgeRecord:
     def __post_init__(self) -> None:
         if not valid_id(self.alert):
             raise ValueError(f"alert must be an id, got {self.alert!r}")
-        if isinstance(self.ts, bool) or not isinstance(self.ts, (int, float)) or not math.isfinite(self.ts):
+        if finite_number(self.ts) is None:
             raise TypeError(f"ts must be a finite number, got {self.ts!r}")
         if not isinstance(self.text, str) or not self.text or len(self.text) > 1000:
             raise ValueError(f"text must be 1–1000 characters, got {str(self.text)[:40]!r}")

@@ -40,6 +40,7 @@ from .messages import (
     Reading,
     ReadingBatch,
     Suggestion,
+    finite_number,
 )
 from .outputs import alert_from_dict, alert_to_dict, encode_alert, encode_frame, frame_from_dict, frame_to_dict
 from .recording import RecordedMessage, RecordingWriter, open_text, read_recording
@@ -99,6 +100,7 @@ __all__ = [
     "encode_pause",
     "encode_positions",
     "encode_readings",
+    "finite_number",
     "frame_from_dict",
     "frame_to_dict",
     "loads",

@@ -33,6 +33,7 @@ __all__ = [
     "Reading",
     "ReadingBatch",
     "Suggestion",
+    "finite_number",
 ]
 
 PROTOCOL_VERSION: Final = 1
@@ -74,14 +75,23 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _number(name: str, value: object) -> float:
+def finite_number(value: object) -> float | None:
+    """``value`` as a float when it is a finite JSON number, else None: a bool is no number, and
+    an integer too large for a float (JSON allows it) is not finite."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FieldTypeError(name, value, "a number")
+        return None
     try:
         number = float(value)
     except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FieldTypeError(name, value, "a number")
+    number = finite_number(value)
+    if number is None:
         raise FieldValueError(f"not_finite:{name}", f"{name} must be finite, got {_short(value)}")
     return number
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mingle_wire import valid_id
+from mingle_wire import finite_number, valid_id
 
 from .yamlfile import Located, load_located
 
@@ -166,7 +166,7 @@ def zone_at(zones: Sequence[Zone], x: float, y: float) -> Zone | None:
 
 
 def _number(doc: Located, key: str, value: Any, *, low: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if finite_number(value) is None:
         raise doc.error(key, f"expected a finite number, got {value!r}")
     if low is not None and value < low:
         raise doc.error(key, f"must be >= {low}, got {value!r}")

@@ -7,14 +7,13 @@ so tests (and the demo) drive it with any clock they like.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from mingle_wire import DecodeError, Topics, dumps, encode_alert, encode_frame, loads, valid_id
+from mingle_wire import DecodeError, Topics, dumps, encode_alert, encode_frame, finite_number, loads, valid_id
 from pipeline.step import PipelineState, TickResult, step
 from pipeline.store import StoreError
 
@@ -29,18 +28,6 @@ log = logging.getLogger("mingle.live")
 #: Nudge acknowledgements remembered to tell a broker's second delivery from a new ack (a few
 #: minutes of a 2,000-person expo's nudges).
 ACKS_REMEMBERED = 4096
-
-
-def _finite(value: object) -> float | None:
-    """``value`` as a float when it is a finite JSON number (not a bool, not an integer too large
-    for a float), else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        f = float(value)
-    except OverflowError:
-        return None
-    return f if math.isfinite(f) else None
 
 
 class TickSink(Protocol):
@@ -151,7 +138,7 @@ class LiveService:
         alert, gateway = body.get("alert"), body.get("gateway")
         alert = alert if isinstance(alert, str) else ""
         gateway = gateway if isinstance(gateway, str) else ""
-        sent = _finite(body.get("ts"))
+        sent = finite_number(body.get("ts"))
         if sent is None:
             sent = t  # (no time of its own: it cannot be told from a copy)
         key = (status, alert, badge, gateway, sent)
