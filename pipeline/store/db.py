@@ -52,14 +52,14 @@ def open_store(path: str | Path, *, readonly: bool = False) -> sqlite3.Connectio
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
             _stamp_or_migrate(conn)
-        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        version = _version(conn)
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
         raise StoreError(f"{name}: not a Mingle store ({exc})") from exc
-    if row is None or row[0] is None or int(row[0]) > SCHEMA_VERSION:
+    if version is None or version > SCHEMA_VERSION:
         conn.close()
-        raise StoreError(f"{name}: schema version {row and row[0]!r}, this Mingle reads up to {SCHEMA_VERSION}")
+        raise StoreError(f"{name}: schema version {version!r}, this Mingle reads up to {SCHEMA_VERSION}")
     return conn
 
 
