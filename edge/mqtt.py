@@ -133,6 +133,9 @@ class Link:
 
     def _on_socket_close(self, client: Any, userdata: Any, sock: Any) -> None:
         # (paho has let go of the socket and closes it next; one closed already was unwatched first)
+        self._unwatch(sock)
+
+    def _unwatch(self, sock: Any) -> None:
         if sock.fileno() >= 0:
             self._loop.remove_reader(sock)
             self._loop.remove_writer(sock)
@@ -239,8 +242,7 @@ class Link:
         await self._stop_misc()
         sock = self._open_socket()
         if sock is not None:
-            self._loop.remove_reader(sock)
-            self._loop.remove_writer(sock)
+            self._unwatch(sock)
             sock.close()  # (paho keeps the closed socket; its callbacks skip it, and nobody uses it)
         self._finish("aborted")
 
