@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -51,7 +50,7 @@ from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tick_speed import Crowd, event
+from tick_speed import Crowd, child_result, event, print_head, print_row
 
 HEARD_PER_BADGE = 14  # gateways hearing a badge in tick_speed's crowd (12-14 readings a second)
 
@@ -155,11 +154,10 @@ def main() -> int:
         "left by the bar ms",
         "with a 5 s window",
     )
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
+    print_head(head)
     for n in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--child", str(n), "--repeat", str(args.repeat)]
-        r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        r = child_result(cmd)
         floor = r["cluster_ms"] + r["window10_ms"] + r["gn3_ms"]
         floor5 = floor - r["window10_ms"] + r["window5_ms"]
         cells = (
@@ -175,7 +173,7 @@ def main() -> int:
             f"{1.5 * r['dbscan_ms'] - floor:.1f}",
             f"{floor5 / r['dbscan_ms']:.2f}x, {1.5 * r['dbscan_ms'] - floor5:.1f} ms left",
         )
-        print("| " + " | ".join(cells) + " |", flush=True)
+        print_row(cells)
     print("bars: full tick <= 1.5x DBSCAN alone at 10,000 badges; <= 150 ms at 20,000")
     return 0
 

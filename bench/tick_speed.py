@@ -275,8 +275,23 @@ def run_child(n: int, args: argparse.Namespace, pipeline: bool) -> dict[str, Any
         cmd.append("--crowd-only")
     if args.default_malloc:
         cmd.append("--default-malloc")
+    return child_result(cmd)
+
+
+def child_result(cmd: list[str]) -> dict[str, Any]:
+    """Run a child process (one size of a bench) and read the JSON its last line prints."""
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def print_head(head: tuple[str, ...]) -> None:
+    """A markdown table's header and rule, as docs/benchmarks.md takes them."""
+    print_row(head)
+    print("|" + "---|" * len(head))
+
+
+def print_row(cells: tuple[str, ...]) -> None:
+    print("| " + " | ".join(cells) + " |", flush=True)
 
 
 def main() -> int:
@@ -311,8 +326,7 @@ def main() -> int:
         "peak MB",
         "crowd-only MB",
     )
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
+    print_head(head)
     for n in (int(s) for s in args.sizes.split(",")):
         r = run_child(n, args, True)
         base = run_child(n, args, False)
@@ -327,7 +341,7 @@ def main() -> int:
             f"{r['peak_mb']:.0f}",
             f"{base['peak_mb']:.0f}",
         )
-        print("| " + " | ".join(cells) + " |", flush=True)
+        print_row(cells)
     return 0
 
 
