@@ -143,12 +143,17 @@ class FakeClient:
         FakeClient.writes.append(data)
 
 
-@pytest.mark.mqtt
-def test_live_gateway_publishes_readings_and_relays_a_nudge(monkeypatch: pytest.MonkeyPatch) -> None:
-    site = f"t{uuid.uuid4().hex[:8]}"
+@pytest.fixture
+def site(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A site of its own on the shared broker, for a gateway whose scanner hears ADVERT over and over."""
     monkeypatch.setattr(
         cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: RepeatingScanner(cb, ADVERT)
     )
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+@pytest.mark.mqtt
+def test_live_gateway_publishes_readings_and_relays_a_nudge(monkeypatch: pytest.MonkeyPatch, site: str) -> None:
     monkeypatch.setattr(cli, "_bleak_client", FakeClient)
     listener = Listener(f"mingle/{site}/#")
 
@@ -179,12 +184,8 @@ def test_live_gateway_publishes_readings_and_relays_a_nudge(monkeypatch: pytest.
 
 @pytest.mark.mqtt
 def test_a_background_task_that_dies_stops_the_gateway_cleanly_with_exit_1(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, site: str
 ) -> None:
-    site = f"t{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(
-        cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: RepeatingScanner(cb, ADVERT)
-    )
 
     async def broken_worker(*args: object) -> None:
         await asyncio.sleep(0.5)  # the gateway is up and publishing by then
@@ -206,12 +207,8 @@ def test_a_background_task_that_dies_stops_the_gateway_cleanly_with_exit_1(
 
 @pytest.mark.mqtt
 def test_a_gateway_whose_bridge_dies_is_left_offline_by_its_will(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, site: str
 ) -> None:
-    site = f"t{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(
-        cli, "bleak_scanner_factory", lambda adapter, company: lambda cb, mode: RepeatingScanner(cb, ADVERT)
-    )
 
     def broken_ack(self: StoreAndForward, message: Outbound) -> None:
         raise RuntimeError("buffer bug")  # out of the bridge, once the first batch is published
