@@ -38,6 +38,7 @@ from mingle_wire import (
 )
 
 from .fastdecode import fast_reading_columns
+from .heldpositions import HeldPositions
 
 __all__ = ["BadgeIndex", "Contacts", "Drained", "Ingest"]
 
@@ -50,19 +51,6 @@ CONTACT_COPY_S = 30.0
 #: drained. Held, it would wait for its second to come and grow memory meanwhile; and one
 #: report stamped ahead would stop the report keys from being forgotten.
 AHEAD_S = 30.0
-
-#: A feed sends a badge's position a few times a second at most; of more between two drains,
-#: the oldest are let go (the newest not stamped ahead is the one a drain hands on).
-POSITIONS_HELD = 16
-
-#: Beyond the last drain's limit by more than this, a position is ahead of any tick to come (a
-#: replay crosses a longer silence with one tick: ``pipeline.replay.MAX_GAP_S``).
-SURELY_AHEAD_S = 600.0
-
-
-def _stamp(p: Position) -> float:
-    return p.ts
-
 
 log = logging.getLogger("mingle.ingest")
 
@@ -165,12 +153,11 @@ class Ingest:
         self._g: list[int] = []
         self._t: list[float] = []
         self._r: list[float] = []
-        self._pos: dict[int, list[Position]] = {}  # this drain's positions per badge, in arrival order
+        self.held_positions = HeldPositions(AHEAD_S)  # this drain's positions, per badge
         self._pauses: list[Pause] = []
         self._c: list[tuple[int, int, float, float]] = []  # (badge, near, rssi, ts)
         self._reports: dict[tuple[str, int], float] = {}  # (badge id, seq) -> first seen ts, in arrival order
         self._newest_report = -math.inf
-        self._clock: float | None = None  # the last drain's clock
 
     def reject(self, reason: str, detail: str, topic: str, count: int = 1) -> None:
         before = self.rejected[reason]
@@ -254,26 +241,12 @@ class Ingest:
                 idx = self._badge(p.badge, topic)
                 if idx is None:  # refused beyond capacity (and counted so)
                     continue
-                held = self._pos.setdefault(idx, [])
-                held.append(p)
                 self.positions += 1
-                if len(held) > POSITIONS_HELD:
-                    self._let_go(held, topic)
-
-    def _let_go(self, held: list[Position], topic: str) -> None:
-        """One of a badge's positions held past :data:`POSITIONS_HELD` goes: the oldest, but never
-        the newest of those the last drain's clock would pass (a flood stamped ahead must not push
-        out the good one; ticks a minute apart make most of a fast feed's positions look ahead of
-        the last drain, yet they are on time for the next). It is superseded, as the drain would
-        pass it over for a newer one; one stamped more than ``SURELY_AHEAD_S`` past the last
-        drain's limit cannot be on time for any tick, and is rejected as ``ahead_of_clock``."""
-        limit = math.inf if self._clock is None else self._clock + AHEAD_S
-        keep = max((p for p in held if p.ts <= limit), key=_stamp, default=None)
-        gone = min((p for p in held if p is not keep), key=_stamp)
-        held[:] = [p for p in held if p is not gone]
-        if gone.ts > limit + SURELY_AHEAD_S:
-            self.positions -= 1
-            self.reject("ahead_of_clock", f"a position stamped more than {AHEAD_S:.0f} s ahead of the clock", topic)
+                if self.held_positions.add(idx, p):  # it let go of one surely ahead of the clock
+                    self.positions -= 1
+                    self.reject(
+                        "ahead_of_clock", f"a position stamped more than {AHEAD_S:.0f} s ahead of the clock", topic
+                    )
 
     def _take_contacts(self, columns: ContactColumns, topic: str) -> None:
         """Buffer a batch's contacts, each report once: the first gateway's copy is kept (a
@@ -348,20 +321,10 @@ class Ingest:
             self.contacts -= n
         return Drained(badge, gateway, ts, rssi, out.positions, out.pauses, contacts)
 
-    def _latest_positions(self, limit: float) -> dict[int, Position]:
-        """Each badge's newest position of this drain stamped at most ``limit``; those stamped
-        later are rejected as ``ahead_of_clock``, and do not hide an earlier one that is not."""
-        out: dict[int, Position] = {}
-        ahead = 0
-        for idx, held in self._pos.items():
-            best = None
-            for p in held:  # the newest; of equal stamps, the last to arrive
-                if p.ts > limit:
-                    ahead += 1
-                elif best is None or p.ts >= best.ts:
-                    best = p
-            if best is not None:
-                out[idx] = best
+    def _latest_positions(self, now: float | None) -> dict[int, Position]:
+        """Each badge's newest held position not stamped ahead of ``now``; those stamped ahead
+        are rejected as ``ahead_of_clock``."""
+        out, ahead = self.held_positions.take(now)
         if ahead:
             self.reject(
                 "ahead_of_clock",
@@ -421,13 +384,12 @@ class Ingest:
             np.asarray(self._g, dtype=np.int64),
             np.asarray(self._t, dtype=np.float64),
             np.asarray(self._r, dtype=np.float64),
-            self._latest_positions(math.inf if now is None else now + AHEAD_S),
+            self._latest_positions(now),
             tuple(self._pauses),
             contacts,
         )
         if now is not None:
             out = self._without_ahead(out, now)
-        self._clock = now
-        self._b, self._g, self._t, self._r, self._pos = [], [], [], [], {}
+        self._b, self._g, self._t, self._r = [], [], [], []
         self._pauses = []
         return out

@@ -249,7 +249,7 @@ def test_positions_refused_beyond_capacity_are_not_counted_as_taken(ingest: Inge
 def test_a_flood_of_positions_for_one_badge_is_held_bounded_and_the_newest_kept(ingest: Ingest) -> None:
     for k in range(100):
         ingest.accept("mingle/expo/positions/uwb-1", feed(("b-03", float(k), T0 + k / 100)))
-    assert max(len(held) for held in ingest._pos.values()) <= 16
+    assert max(len(held) for held in ingest.held_positions.by_badge.values()) <= 16
     assert [p.x for p in ingest.drain(T0 + 1).positions.values()] == [99.0]
     assert ingest.positions == 100 and not ingest.rejected
 
