@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
+from .jit import compiled
 from .runs import find_sorted, ranks, runs
 
 __all__ = ["GroupFinder", "Profiles", "dbscan_precomputed", "distance_graph"]
@@ -240,16 +241,7 @@ class GroupFinder:
         return rms, common
 
     def _profile_difference(self, row: IntArray, col: IntArray, profiles: Profiles) -> tuple[FloatArray, FloatArray]:
-        m = row.shape[0]
-        common = np.zeros(m)
-        total = np.zeros(m)
-        squares = np.zeros(m)
-        # In chunks of pairs, so the per-gateway temporaries stay small at 20,000 badges.
-        step = max(1, _BLEND_CHUNK // max(profiles.gateways.shape[1], 1))
-        for lo in range(0, m, step):
-            hi = min(lo + step, m)
-            c, t, sq = _profile_sums(profiles, row[lo:hi], col[lo:hi])
-            common[lo:hi], total[lo:hi], squares[lo:hi] = c, t, sq
+        common, total, squares = _profile_sums(profiles, row, col)
         # sum((diff - mean)^2) = sum(diff^2) - common * mean^2
         mean = total / np.maximum(common, 1)
         spread = np.maximum(squares - common * mean * mean, 0.0)
@@ -278,46 +270,54 @@ class GroupFinder:
         return dbscan_precomputed(dist, self.eps_m, self.min_samples)
 
 
-# Gateway comparisons per chunk of pairs: a chunk's float64 temporaries (≈ 0.5 MB each) stay
-# in cache and on the allocator's heap (at 1 << 20, 8 MB each, page faults cost 3x the sums at
-# 500 badges). Each pair's sums run over its own entries in order, so chunking changes no bit.
-_BLEND_CHUNK = 1 << 16
-
-
 def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per pair: how many gateways both hear, and the sum and sum of squares of the differences.
 
     Compares over the gateways of the row badge that the column badge hears too; with every
-    gateway a badge hears in its list (the usual case) that is exactly the common set. Ragged:
-    each pair costs the gateways its row badge hears, not the longest list.
+    gateway a badge hears in its list (the usual case) that is exactly the common set. Each
+    pair costs the gateways its row badge hears, and its sums run over them in list order.
     """
-    counts = profiles.counts[row]
     m = row.shape[0]
-    pair = np.repeat(np.arange(m), counts)
-    width = profiles.gateways.shape[1]
-    # Flat indices (one gather each, not a 2-D fancy index): the row badge's list, slot by slot,
-    at = np.repeat(row * width - (np.cumsum(counts) - counts), counts)
-    at += np.arange(at.shape[0])
-    g = profiles.gateways.ravel()[at]
-    a = profiles.levels.ravel()[at]
-    other = np.repeat(col.astype(np.int64, copy=False), counts)  # ... looked up among the column badge's.
-    g += other * profiles.n_gateways
-    b = profiles._level(other, g).astype(np.float64)
-    heard = ~np.isnan(b)
-    # Gateways the column badge does not hear add exactly nothing (+0.0: x + 0.0 is x), so the
-    # sums run over the heard ones in the same order, without compressing every array first.
-    diff = a - b
-    bits = diff.view(np.int64)
-    np.bitwise_and(bits, -heard.view(np.int8).astype(np.int64), out=bits)
-    # How many both hear: integer running sums over each pair's run of entries (exact, as the
-    # float sums of ones were), cheaper than a weighted bincount.
-    ends = np.cumsum(counts)
-    seen = np.zeros(heard.shape[0] + 1, dtype=np.int64)
-    np.cumsum(heard, dtype=np.int64, out=seen[1:])
-    common = (seen[ends] - seen[ends - counts]).astype(np.float64)
-    total = np.asarray(np.bincount(pair, weights=diff, minlength=m), dtype=np.float64)
-    squares = np.asarray(np.bincount(pair, weights=diff * diff, minlength=m), dtype=np.float64)
+    common, total, squares = np.empty(m), np.empty(m), np.empty(m)
+    _pair_sums(
+        profiles.counts,
+        profiles.gateways,
+        profiles.levels,
+        profiles.slot,
+        profiles.heard,
+        np.asarray(row, dtype=np.int64),
+        np.asarray(col, dtype=np.int64),
+        common,
+        total,
+        squares,
+    )
     return common, total, squares
+
+
+@compiled
+def _pair_sums(
+    counts: IntArray,
+    gateways: IntArray,
+    levels: FloatArray,
+    slot: npt.NDArray[np.unsignedinteger],
+    heard: npt.NDArray[np.float32],
+    row: IntArray,
+    col: IntArray,
+    common: FloatArray,
+    total: FloatArray,
+    squares: FloatArray,
+) -> None:
+    for p in range(row.shape[0]):
+        r, c = row[p], col[p]
+        both, t, sq = 0, 0.0, 0.0
+        for k in range(counts[r]):
+            b = np.float64(heard[c, slot[c, gateways[r, k]]])  # NaN: the column badge does not hear it
+            if b == b:
+                d = levels[r, k] - b
+                t += d
+                sq += d * d
+                both += 1
+        common[p], total[p], squares[p] = both, t, sq
 
 
 def distance_graph(row: IntArray, col: IntArray, d: FloatArray, n: int) -> sparse.csr_matrix:

@@ -104,24 +104,6 @@ def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: 
         assert squares[k].tobytes() == np.float64(want_squares).tobytes()
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_profile_differences_do_not_depend_on_the_chunk_size(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.core.grouping as grouping
-
-    rng = np.random.default_rng(seed)
-    n, g = 60, 30
-    prof = np.where(rng.random((n, g)) < 0.4, np.round(rng.normal(-80, 8, (n, g)), 2), np.nan)
-    profiles = Profiles.from_dense(prof)
-    row, col = rng.integers(0, n, 2000), rng.integers(0, n, 2000)
-    finder = GroupFinder(1.5, profile_weight=0.5)
-    monkeypatch.setattr(grouping, "_BLEND_CHUNK", 1 << 24)  # one chunk
-    rms, common = finder.profile_difference(row, col, profiles)
-    for chunk in (1 << 16, 1 << 10, 1):  # the default, many chunks, a pair per chunk
-        monkeypatch.setattr(grouping, "_BLEND_CHUNK", chunk)
-        got_rms, got_common = finder.profile_difference(row, col, profiles)
-        assert got_rms.tobytes() == rms.tobytes() and got_common.tobytes() == common.tobytes()
-
-
 @pytest.mark.parametrize("seed", range(4))
 def test_profile_lists_are_strongest_first_with_ties_in_entry_order_however_the_entries_come(seed: int) -> None:
     from pipeline.core.grouping import _strongest_first

@@ -1,0 +1,29 @@
+"""Compiled loops, for the few places where a tick's cost is numpy's bookkeeping, not its arithmetic.
+
+Ragged per-pair work (each pair of badges compares the dozen gateways one of them hears) does
+not fit whole-array numpy well: every step allocates and fills a temporary as long as all the
+pairs' gateways together, and the arithmetic itself is a small part of the time. numba
+compiles a plain loop over the pairs instead (LLVM; the wheel carries its own, no compiler is
+needed on the machine).
+
+Kernels are compiled on their first call and cached on disk (``cache=True``: the next process
+loads them in milliseconds). ``fastmath`` stays off, so IEEE arithmetic is kept operation for
+operation: a kernel that adds in the order its numpy formulation did gives the same bits, and
+its tests compare them bit for bit. ``nogil`` lets another thread run while a kernel does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+
+__all__ = ["compiled"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def compiled(fn: F) -> F:
+    """``fn`` compiled by numba (no Python objects inside; cached on disk; IEEE order kept)."""
+    return cast(F, numba.njit(cache=True, nogil=True)(fn))
