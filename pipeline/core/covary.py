@@ -22,7 +22,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from .runs import find_sorted, ranks, runs
+from .jit import compiled, pairwise_sum
+from .runs import runs
 from .windows import PairSeries
 
 __all__ = ["MIN_SECONDS", "Fluctuations"]
@@ -32,13 +33,7 @@ IntArray = npt.NDArray[np.int64]
 
 MIN_SECONDS = 8  # seconds heard a (badge, gateway) series needs to be kept, by default
 
-# Gateway-seconds compared per chunk of pairs: small enough that a chunk's gathered rows
-# (1 MB of float32 each) stay in cache and come from the allocator's heap, not fresh pages
-# (at 1 << 21 the 8 MB temporaries cost more in page faults than the arithmetic). Each pair's
-# figures depend on its own rows only, so the chunking changes no bit.
-_CHUNK = 1 << 18
-_SLOTS_PER_BLOCK = 1 << 15  # (badge, gateway) series centred and smoothed per block
-_MAX_SMOOTH_S = 127  # the box counts are int8
+_MAX_SMOOTH_S = 127  # seconds; far beyond any series
 _DENSE_CELLS = 1 << 22  # up to this many (row, gateway) cells, slots are found by a table
 
 
@@ -179,12 +174,7 @@ class Fluctuations:
             return
         lo = self._size
         self._reserve(lo + m, series.values.shape[1])
-        # In blocks of slots, so the temporaries stay small at 20,000 badges.
-        for a in range(0, m, _SLOTS_PER_BLOCK):
-            b = min(a + _SLOTS_PER_BLOCK, m)
-            self._residual[lo + a : lo + b] = _centred(series.values[keep[a:b]], self.smooth_s)
-        new = self._residual[lo : lo + m]
-        self._sumsq[lo : lo + m] = np.einsum("ij,ij->i", new, new, dtype=np.float64) if new.size else 0.0
+        _centre_rows(series.values, keep, self.smooth_s, self._residual[lo : lo + m], self._sumsq[lo : lo + m])
         self._gateway[lo : lo + m] = gws
         self._size = lo + m
         starts, lengths = runs(rows_s)
@@ -223,77 +213,70 @@ class Fluctuations:
         self.build(np.concatenate([row, col]))
         if self._size == 0:
             return out
-        seconds = max(self._residual.shape[1], 1)
-        per_pair = max(float(self.count[row].mean()), 1.0) * seconds
-        step = max(1, int(_CHUNK // per_pair))
-        for lo in range(0, m, step):
-            hi = min(lo + step, m)
-            out[lo:hi] = self._chunk(row[lo:hi], col[lo:hi], min_common)
+        cell = self._cell if self._cell is not None else np.empty(0, dtype=np.int64)
+        _correlate(
+            np.asarray(row, dtype=np.int64),
+            np.asarray(col, dtype=np.int64),
+            self.first,
+            self.count,
+            self._gateway,
+            self._residual,
+            self._sumsq,
+            self.n_gateways,
+            cell,
+            self._key,
+            self._key_slot,
+            min_common,
+            out,
+        )
         return out
 
-    def _chunk(self, row: IntArray, col: IntArray, min_common: int) -> FloatArray:
-        counts = self.count[row]
-        pair = np.repeat(np.arange(row.shape[0]), counts)
-        slot_a = self.first[row][pair] + ranks(counts)
-        want = col[pair] * self.n_gateways + self._gateway[slot_a]
-        if self._cell is not None:
-            slot_b = self._cell[want]
-            ok = slot_b >= 0
-            pair, slot_a, slot_b = pair[ok], slot_a[ok], slot_b[ok]
-        else:
-            at, ok = find_sorted(self._key, want)
-            pair, slot_a, slot_b = pair[ok], slot_a[ok], self._key_slot[at[ok]]
-        m = row.shape[0]
-        residual, sumsq = self._residual, self._sumsq
-        dot = np.einsum("ij,ij->i", residual.take(slot_a, axis=0), residual.take(slot_b, axis=0), dtype=np.float64)
-        num = np.bincount(pair, weights=dot, minlength=m)
-        norm_a = np.bincount(pair, weights=sumsq[slot_a], minlength=m)
-        norm_b = np.bincount(pair, weights=sumsq[slot_b], minlength=m)
-        common = np.bincount(pair, minlength=m)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = num / np.sqrt(norm_a * norm_b)
-        return np.asarray(np.where((common >= min_common) & (norm_a > 0) & (norm_b > 0), corr, np.nan), np.float64)
 
-
-def _centred(values: npt.NDArray[np.float32], smooth_s: int) -> npt.NDArray[np.float32]:
-    """Rows of per-second levels (NaN = none), box-smoothed over ``smooth_s`` seconds, each
-    minus its own mean, 0 where nothing was heard.
-
-    The arithmetic is that of the plain formulation (``np.where`` for the gaps, a padded
-    ``np.cumsum`` per row for the box sums, ``np.divide(..., where=)``) operation for
-    operation, bit for bit; only the bookkeeping around it is cheaper (bit masks for the
-    gaps, counts by a product, the running sums across rows).
-    """
-    present = ~np.isnan(values)
-    keep = _bits(present)
-    filled = _masked(values.copy(), keep)
-    # Centre first (float32 is then ample for running sums of a few dB).
-    filled -= (filled.sum(axis=1, dtype=np.float64) / np.maximum(_row_counts(present), 1)).astype(np.float32)[:, None]
-    _masked(filled, keep)
-    if smooth_s > 1 and values.shape[0]:
-        # The mean of the readings within the box (running sums over the seconds heard).
-        seen = _box_counts(present, smooth_s)
-        total = _convolve_rows(filled, smooth_s)
-        present = seen > 0
-        keep = _bits(present)
-        # Where nothing was heard in the box its sum is exactly 0 (running sums of zeros).
-        filled = _masked(np.asarray(total / np.maximum(seen, np.float32(1.0)), dtype=np.float32), keep)
-        mean = filled.sum(axis=1, dtype=np.float64) / np.maximum(_row_counts(present), 1)
-        filled -= mean.astype(np.float32)[:, None]
-        _masked(filled, keep)
-    return filled
-
-
-def _bits(present: npt.NDArray[np.bool_]) -> npt.NDArray[np.int32]:
-    """All 32 bits set where ``present``, none elsewhere."""
-    return np.asarray(-present.view(np.int8).astype(np.int32), dtype=np.int32)
-
-
-def _masked(a: npt.NDArray[np.float32], keep: npt.NDArray[np.int32]) -> npt.NDArray[np.float32]:
-    """``a`` with +0.0 where ``keep`` has no bits (in place)."""
-    bits = a.view(np.int32)
-    np.bitwise_and(bits, keep, out=bits)
-    return a
+@compiled
+def _correlate(
+    row: IntArray,
+    col: IntArray,
+    first: IntArray,
+    count: IntArray,
+    gateway: IntArray,
+    residual: npt.NDArray[np.float32],
+    sumsq: FloatArray,
+    n_gateways: int,
+    cell: IntArray,
+    key: IntArray,
+    key_slot: IntArray,
+    min_common: int,
+    out: FloatArray,
+) -> None:
+    """Per pair, over the row badge's slots (in gateway order) whose gateway the column badge
+    has a slot for too: the float64 dot of the two residual rows (second by second, in order)
+    summed, over the square root of the product of their summed squares. NaN (as ``out``
+    holds) with fewer than ``min_common`` such gateways or a silent side. The column badge's
+    slot is found by ``cell`` (row x n_gateways + gateway -> slot, -1: none) when it is not
+    empty, else by binary search of the sorted ``key`` (its slots in ``key_slot``)."""
+    seconds = residual.shape[1]
+    for p in range(row.shape[0]):
+        r, c = row[p], col[p]
+        num = norm_a = norm_b = 0.0
+        common = 0
+        for a in range(first[r], first[r] + count[r]):
+            want = c * n_gateways + gateway[a]
+            if cell.shape[0]:
+                b = cell[want]
+            else:
+                at = np.searchsorted(key, want)
+                b = key_slot[at] if at < key.shape[0] and key[at] == want else -1
+            if b < 0:
+                continue
+            dot = 0.0
+            for t in range(seconds):
+                dot += np.float64(residual[a, t]) * np.float64(residual[b, t])
+            num += dot
+            norm_a += sumsq[a]
+            norm_b += sumsq[b]
+            common += 1
+        if common >= min_common and norm_a > 0 and norm_b > 0:
+            out[p] = num / np.sqrt(norm_a * norm_b)
 
 
 def _row_counts(present: npt.NDArray[np.bool_]) -> IntArray:
@@ -302,25 +285,61 @@ def _row_counts(present: npt.NDArray[np.bool_]) -> IntArray:
     return np.asarray(np.einsum("ij->i", present.view(np.int8), dtype=np.int64), dtype=np.int64)
 
 
-def _box_counts(present: npt.NDArray[np.bool_], width: int) -> npt.NDArray[np.float32]:
-    """Centred box count of ``width`` along each row ('same' length), zero beyond the ends."""
-    n = present.shape[1]
-    padded = np.zeros((present.shape[0], n + width - 1), dtype=np.int8)
-    padded[:, width // 2 : width // 2 + n] = present
-    out = np.zeros((present.shape[0], n), dtype=np.int8)
-    for k in range(width):
-        out += padded[:, k : k + n]
-    return out.astype(np.float32)
+@compiled
+def _centre_rows(
+    values: npt.NDArray[np.float32],
+    rows: IntArray,
+    smooth_s: int,
+    out: npt.NDArray[np.float32],
+    sumsq: FloatArray,
+) -> None:
+    """``out[k]``: row ``rows[k]`` of ``values`` (per-second levels, NaN = none) minus its
+    mean, box-smoothed over ``smooth_s`` seconds and centred again, 0 where nothing was heard;
+    ``sumsq[k]``: its sum of squares in float64, second by second.
 
-
-def _convolve_rows(a: npt.NDArray[np.float32], width: int) -> npt.NDArray[np.float32]:
-    """Centred box sum of ``width`` along each row ('same' length), zero beyond the ends: the
-    difference of running float32 sums over the row padded with zeros, added in row order
-    (as ``np.cumsum`` adds them) but for every row at once, a column at a time."""
-    m, n = a.shape
-    lead, trail = width // 2 + 1, width - 1 - width // 2
-    columns = np.ascontiguousarray(a.T)
-    csum = np.zeros((lead + n + trail, m), dtype=np.float32)
-    for j in range(n + trail):
-        np.add(csum[lead + j - 1], columns[j] if j < n else np.float32(0.0), out=csum[lead + j])
-    return np.ascontiguousarray((csum[width:] - csum[:-width]).T)
+    The arithmetic is the plain formulation's (tests/pipeline/core/test_covary.py), operation
+    for operation: the means are float64 sums of the float32 row as numpy adds them
+    (:func:`~pipeline.core.jit.pairwise_sum`) over the seconds heard, rounded to float32; the
+    box sums are differences of running float32 sums over the row padded with zeros; a box
+    with nothing heard is 0.
+    """
+    seconds = values.shape[1]
+    lead = smooth_s // 2 + 1
+    filled = np.empty(seconds, dtype=np.float32)
+    heard = np.empty(seconds, dtype=np.bool_)
+    csum = np.zeros(seconds + smooth_s + 1, dtype=np.float32)
+    seen = np.empty(seconds, dtype=np.float32)
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        n = 0
+        for j in range(seconds):
+            v = values[i, j]
+            heard[j] = v == v
+            filled[j] = v if v == v else np.float32(0.0)
+            n += heard[j]
+        mean = np.float32(pairwise_sum(filled) / max(n, 1))
+        for j in range(seconds):
+            filled[j] = filled[j] - mean if heard[j] else np.float32(0.0)
+        if smooth_s > 1:
+            for j in range(seconds + smooth_s - lead):  # running sums over the padded row
+                csum[lead + j] = csum[lead + j - 1] + (filled[j] if j < seconds else np.float32(0.0))
+            n = 0
+            for j in range(seconds):
+                count = 0
+                for q in range(max(j - smooth_s // 2, 0), min(j - smooth_s // 2 + smooth_s, seconds)):
+                    count += heard[q]
+                seen[j] = count
+            for j in range(seconds):
+                if seen[j] > 0:
+                    filled[j] = (csum[j + smooth_s] - csum[j]) / seen[j]
+                    n += 1
+                else:
+                    filled[j] = np.float32(0.0)
+            mean = np.float32(pairwise_sum(filled) / max(n, 1))
+            for j in range(seconds):
+                filled[j] = filled[j] - mean if seen[j] > 0 else np.float32(0.0)
+        total = 0.0
+        for j in range(seconds):
+            out[k, j] = filled[j]
+            total += np.float64(filled[j]) * np.float64(filled[j])
+        sumsq[k] = total
