@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .jit import compiled
 from .radio import BADGE_HEIGHT_M, LN10, PathLoss, distance_from_rssi
 from .runs import ranks, runs
 from .windows import PairSummary
@@ -129,7 +130,6 @@ class Multilaterator:
         dz2 = (self.gateways[gw, 2] - BADGE_HEIGHT_M) ** 2
         a = model.a_dbm[gw]
         n = model.n[gw]
-        w = mask.astype(np.float64)
         # Start: centroid weighted by estimated inverse distance squared.
         d_est = distance_from_rssi(rs, a, n)
         w0 = np.where(mask, 1.0 / np.maximum(d_est, 0.5) ** 2, 0.0)
@@ -138,55 +138,94 @@ class Multilaterator:
         y = (w0 * gy).sum(axis=1)
         used = mask.sum(axis=1)
         full = used >= self.min_gateways
-        lam = np.full(badges.shape[0], 1e-2)
-        slope = 10.0 * n / LN10
+        err = np.empty(badges.shape[0])
+        bounds = (self.width, self.height, self.noise_floor_db, self.fallback_err_m)
+        _fit(gx, gy, dz2, a, n, rs, mask, full, used, self.iterations, *bounds, x, y, err)
+        return Fixes(badges, x, y, err)
 
-        def cost(px: FloatArray, py: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-            dx = px[:, None] - gx
-            dy = py[:, None] - gy
-            d2 = np.maximum(dx * dx + dy * dy + dz2, 0.25)
-            resid = rs - (a - 5.0 * n * np.log10(d2))
-            return (w * resid * resid).sum(axis=1), resid, dx, dy, d2
 
-        c, resid, dx, dy, d2 = cost(x, y)
-        for _ in range(self.iterations):
-            # d(model)/dp = -slope * (p - g) / d^2 ; residual r = rssi - model ; dr/dp = slope*(p-g)/d^2
-            jx = slope * dx / d2
-            jy = slope * dy / d2
-            wjx = w * jx
-            wjy = w * jy
-            hxx = (wjx * jx).sum(axis=1)
-            hyy = (wjy * jy).sum(axis=1)
-            hxy = (wjx * jy).sum(axis=1)
-            gxr = (wjx * resid).sum(axis=1)
-            gyr = (wjy * resid).sum(axis=1)
+@compiled
+def _fit(
+    gx: FloatArray,
+    gy: FloatArray,
+    dz2: FloatArray,
+    a: FloatArray,
+    n: FloatArray,
+    rs: FloatArray,
+    mask: npt.NDArray[np.bool_],
+    full: npt.NDArray[np.bool_],
+    used: IntArray,
+    iterations: int,
+    width: float,
+    height: float,
+    noise_floor_db: float,
+    fallback_err_m: float,
+    x: FloatArray,
+    y: FloatArray,
+    err: FloatArray,
+) -> None:
+    """Per badge (row), from the start ``x``, ``y`` (updated in place): ``iterations`` damped
+    Gauss-Newton steps on the log-distance model over its used gateways (``mask``), a step
+    kept only where it lowers the weighted squared residual and the badge has a ``full`` fit
+    (the damping shrinks after a kept step and grows after a refused one), each step clipped
+    to the floor; then ``err``, the residual scale (at least ``noise_floor_db``) times the
+    geometry's covariance, clipped to 0.3-25 m, or ``fallback_err_m`` without a full fit.
+
+    Distances are 3-D (``dz2``: the gateway's height above a badge, squared), at least 0.5 m.
+    """
+    k = gx.shape[1]
+    resid, dx, dy, d2 = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    for i in range(gx.shape[0]):
+        px, py = x[i], y[i]
+        c = 0.0
+        for j in range(k):
+            dx[j], dy[j] = px - gx[i, j], py - gy[i, j]
+            d2[j] = max(dx[j] * dx[j] + dy[j] * dy[j] + dz2[i, j], 0.25)
+            resid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(d2[j]))
+            c += mask[i, j] * resid[j] * resid[j]
+        lam = 1e-2
+        for _ in range(iterations):
+            hxx = hyy = hxy = gxr = gyr = 0.0
+            for j in range(k):
+                if mask[i, j]:
+                    slope = 10.0 * n[i, j] / LN10  # d(model)/dp = -slope * (p - g) / d^2
+                    jx, jy = slope * dx[j] / d2[j], slope * dy[j] / d2[j]
+                    hxx += jx * jx
+                    hyy += jy * jy
+                    hxy += jx * jy
+                    gxr += jx * resid[j]
+                    gyr += jy * resid[j]
             hxx_d = hxx * (1 + lam) + 1e-9
             hyy_d = hyy * (1 + lam) + 1e-9
             det = hxx_d * hyy_d - hxy * hxy
-            step_x = -(hyy_d * gxr - hxy * gyr) / det
-            step_y = -(hxx_d * gyr - hxy * gxr) / det
-            nx = np.clip(x + step_x, 0.0, self.width)
-            ny = np.clip(y + step_y, 0.0, self.height)
-            nc, nresid, ndx, ndy, nd2 = cost(nx, ny)
-            better = (nc < c) & full
-            x = np.where(better, nx, x)
-            y = np.where(better, ny, y)
-            c = np.where(better, nc, c)
-            keep = better[:, None]
-            resid = np.where(keep, nresid, resid)
-            dx = np.where(keep, ndx, dx)
-            dy = np.where(keep, ndy, dy)
-            d2 = np.where(keep, nd2, d2)
-            lam = np.where(better, lam * 0.3, lam * 10.0)
-        # Error: residual scale times the geometry's covariance.
-        jx = slope * dx / d2
-        jy = slope * dy / d2
-        hxx = (w * jx * jx).sum(axis=1)
-        hyy = (w * jy * jy).sum(axis=1)
-        hxy = (w * jx * jy).sum(axis=1)
-        det = np.maximum(hxx * hyy - hxy * hxy, 1e-9)
-        dof = np.maximum(used - 2, 1)
-        sigma2 = np.maximum(c / dof, self.noise_floor_db**2)
-        err = np.sqrt(sigma2 * (hxx + hyy) / det)
-        err = np.where(full, np.clip(err, 0.3, 25.0), self.fallback_err_m)
-        return Fixes(badges, x, y, err)
+            nx = min(max(px - (hyy_d * gxr - hxy * gyr) / det, 0.0), width)
+            ny = min(max(py - (hxx_d * gyr - hxy * gxr) / det, 0.0), height)
+            nc = 0.0
+            for j in range(k):
+                ddx, ddy = nx - gx[i, j], ny - gy[i, j]
+                nd2 = max(ddx * ddx + ddy * ddy + dz2[i, j], 0.25)
+                nc += mask[i, j] * (rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(nd2))) ** 2
+            if nc < c and full[i]:
+                px, py, c = nx, ny, nc
+                for j in range(k):
+                    dx[j], dy[j] = px - gx[i, j], py - gy[i, j]
+                    d2[j] = max(dx[j] * dx[j] + dy[j] * dy[j] + dz2[i, j], 0.25)
+                    resid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(d2[j]))
+                lam *= 0.3
+            else:
+                lam *= 10.0
+        x[i], y[i] = px, py
+        if not full[i]:
+            err[i] = fallback_err_m
+            continue
+        hxx = hyy = hxy = 0.0
+        for j in range(k):
+            if mask[i, j]:
+                slope = 10.0 * n[i, j] / LN10
+                jx, jy = slope * dx[j] / d2[j], slope * dy[j] / d2[j]
+                hxx += jx * jx
+                hyy += jy * jy
+                hxy += jx * jy
+        det = max(hxx * hyy - hxy * hxy, 1e-9)
+        sigma2 = max(c / max(used[i] - 2, 1), noise_floor_db**2)
+        err[i] = min(max(np.sqrt(sigma2 * (hxx + hyy) / det), 0.3), 25.0)

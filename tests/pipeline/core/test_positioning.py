@@ -111,3 +111,75 @@ def test_strongest_is_a_stable_sort_by_level_per_badge(seed: int) -> None:
         got = strongest(s, k)
         for a, b in zip(got, _strongest_by_one_sort(s, k), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def _plain_fit(m: Multilaterator, summary: PairSummary, model: PathLoss) -> tuple[np.ndarray, ...]:
+    """The whole-array formulation of the fit (every badge's step at once), which the compiled
+    loop per badge follows step for step: the same positions and errors up to the last bits
+    (numpy's own log10 differs from the C library's in the last bit now and then, and a step
+    that lowers the cost by no more than that may be taken by one and refused by the other:
+    micrometres)."""
+    badges, gw, rs, mask = strongest(summary, m.k)
+    gx, gy = m.gateways[gw, 0], m.gateways[gw, 1]
+    dz2 = (m.gateways[gw, 2] - BADGE_HEIGHT_M) ** 2
+    a, n, w = model.a_dbm[gw], model.n[gw], mask.astype(np.float64)
+    w0 = np.where(mask, 1.0 / np.maximum(10.0 ** ((a - rs) / (10.0 * n)), 0.5) ** 2, 0.0)
+    w0 /= w0.sum(axis=1, keepdims=True)
+    x, y = (w0 * gx).sum(axis=1), (w0 * gy).sum(axis=1)
+    used = mask.sum(axis=1)
+    full = used >= m.min_gateways
+    lam = np.full(badges.shape[0], 1e-2)
+    slope = 10.0 * n / np.log(10.0)
+
+    def cost(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, ...]:
+        dx, dy = px[:, None] - gx, py[:, None] - gy
+        d2 = np.maximum(dx * dx + dy * dy + dz2, 0.25)
+        resid = rs - (a - 5.0 * n * np.log10(d2))
+        return (w * resid * resid).sum(axis=1), resid, dx, dy, d2
+
+    c, resid, dx, dy, d2 = cost(x, y)
+    for _ in range(m.iterations):
+        jx, jy = slope * dx / d2, slope * dy / d2
+        hxx, hyy, hxy = (w * jx * jx).sum(axis=1), (w * jy * jy).sum(axis=1), (w * jx * jy).sum(axis=1)
+        gxr, gyr = (w * jx * resid).sum(axis=1), (w * jy * resid).sum(axis=1)
+        hxx_d, hyy_d = hxx * (1 + lam) + 1e-9, hyy * (1 + lam) + 1e-9
+        det = hxx_d * hyy_d - hxy * hxy
+        nx = np.clip(x - (hyy_d * gxr - hxy * gyr) / det, 0.0, m.width)
+        ny = np.clip(y - (hxx_d * gyr - hxy * gxr) / det, 0.0, m.height)
+        nc, nresid, ndx, ndy, nd2 = cost(nx, ny)
+        better = (nc < c) & full
+        x, y, c = np.where(better, nx, x), np.where(better, ny, y), np.where(better, nc, c)
+        keep = better[:, None]
+        resid, dx, dy, d2 = (np.where(keep, new, old) for new, old in ((nresid, resid), (ndx, dx), (ndy, dy), (nd2, d2)))
+        lam = np.where(better, lam * 0.3, lam * 10.0)
+    jx, jy = slope * dx / d2, slope * dy / d2
+    hxx, hyy, hxy = (w * jx * jx).sum(axis=1), (w * jy * jy).sum(axis=1), (w * jx * jy).sum(axis=1)
+    det = np.maximum(hxx * hyy - hxy * hxy, 1e-9)
+    sigma2 = np.maximum(c / np.maximum(used - 2, 1), m.noise_floor_db**2)
+    err = np.where(full, np.clip(np.sqrt(sigma2 * (hxx + hyy) / det), 0.3, 25.0), m.fallback_err_m)
+    return badges, x, y, err
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_fit_is_the_whole_array_formulation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    gateways = np.column_stack([rng.uniform(0, 30, 12), rng.uniform(0, 20, 12), rng.uniform(2, 4, 12)])
+    model = PathLoss(rng.normal(-59, 3, 12), rng.uniform(1.8, 3.0, 12))
+    n = 300
+    where = rng.uniform((0, 0), (30, 20), (n, 2))
+    rows = []
+    for b in range(n):  # each badge heard by 1-12 gateways, with noise
+        for g in rng.permutation(12)[: int(rng.integers(1, 13))]:
+            d = np.sqrt(((where[b] - gateways[g, :2]) ** 2).sum() + (gateways[g, 2] - BADGE_HEIGHT_M) ** 2)
+            rows.append((b, g, model.a_dbm[g] - 10 * model.n[g] * np.log10(d) + rng.normal(0, 4)))
+    rows.sort()
+    b, g, r = (np.array(c) for c in zip(*rows, strict=True))
+    k = len(rows)
+    summary = PairSummary(b.astype(np.int64), g.astype(np.int64), r, np.zeros(k), np.ones(k, np.int64), np.zeros(k))
+    m = Multilaterator(gateways, (30.0, 20.0), k=8)
+    fixes = m.locate(summary, model)
+    badges, x, y, err = _plain_fit(m, summary, model)
+    assert fixes.badge.tolist() == badges.tolist()
+    assert np.allclose(fixes.x, x, rtol=0, atol=1e-6) and np.allclose(fixes.y, y, rtol=0, atol=1e-6)
+    assert np.allclose(fixes.err, err, rtol=1e-6, atol=0)
+    assert np.unique(np.round(fixes.err, 3)).shape[0] > 50  # errors that differ from badge to badge
