@@ -41,51 +41,72 @@ IntArray = npt.NDArray[np.int64]
 
 class Profiles:
     """RSSI profiles of ``n`` badges over ``n_gateways``: per badge, the gateways it hears
-    (strongest first; at most ``k`` if given) with their levels in dBm, and a lookup table.
+    (strongest first; at most ``k`` if given) with their levels in dBm, and every level it
+    hears, by gateway, for lookups.
 
     ``from_entries`` takes aligned ``row``/``gateway``/``level`` arrays (one entry per heard
-    pair). Levels are looked up as float32 (0.01 dB resolution is far below the radio's
-    noise): the table holds, per badge and gateway, the entry's place in the badge's whole
-    list (a byte while lists are shorter than 255), and ``heard`` the levels by place, NaN
-    past the end; a quarter of a dense float32 table, which at 20,000 badges and 1,645
-    gateways would be 130 MB.
+    pair; a (row, gateway) given twice holds its last level). Levels are looked up as float32
+    (0.01 dB resolution is far below the radio's noise) in each badge's own entries sorted by
+    gateway (``entry_gateway``/``entry_level`` from ``first[badge]``, ``heard[badge]`` of
+    them): a search among a dozen or so, in memory proportional to what is heard (a dense
+    table of badges x gateways would be 33 MB of bytes at 20,000 badges and 1,645 gateways).
     """
 
-    __slots__ = ("__weakref__", "counts", "gateways", "heard", "levels", "slot")
+    __slots__ = (
+        "__weakref__",
+        "counts",
+        "entry_gateway",
+        "entry_level",
+        "first",
+        "gateways",
+        "heard",
+        "levels",
+        "n_gateways",
+    )
 
     def __init__(
         self,
         gateways: IntArray,
         levels: FloatArray,
-        slot: npt.NDArray[np.unsignedinteger],
-        heard: npt.NDArray[np.float32],
+        entry_gateway: IntArray,
+        entry_level: npt.NDArray[np.float32],
+        heard: IntArray,
+        n_gateways: int,
     ) -> None:
         self.gateways = gateways  # [n, k], -1 = none (a badge's gateways come first)
         self.levels = levels  # [n, k], NaN = none
-        self.slot = slot  # [n, n_gateways]: place in the badge's whole list (heard.shape[1] - 1 = unheard)
-        self.heard = heard  # [n, places + 1] float32 levels by place, NaN in the last column
+        self.entry_gateway = entry_gateway  # every badge's gateways, badge after badge, each's sorted
+        self.entry_level = entry_level  # ... and their float32 levels
+        self.heard = heard  # [n] entries per badge
+        self.first = np.cumsum(heard) - heard  # [n] each badge's first entry
+        self.n_gateways = int(n_gateways)
         self.counts = (gateways >= 0).sum(axis=1)
 
     @classmethod
     def from_entries(
         cls, row: IntArray, gateway: IntArray, level: FloatArray, n: int, n_gateways: int, k: int | None = None
     ) -> Profiles:
+        # The lookup: entries by (row, gateway), a repeated pair's last entry kept.
+        key = np.asarray(row, dtype=np.int64) * n_gateways + gateway
+        by = np.argsort(key, kind="stable")
+        last = np.ones(by.shape[0], dtype=np.bool_)
+        np.not_equal(key[by[1:]], key[by[:-1]], out=last[:-1])
+        by = by[last]
+        heard = np.bincount(row[by], minlength=n).astype(np.int64)
+        entry_gateway = np.asarray(gateway[by], dtype=np.int64)
+        entry_level = np.asarray(level[by], dtype=np.float32)
+        # The lists: strongest first.
         order = _strongest_first(row, level)
-        rank = np.empty(order.shape[0], dtype=np.int64)
-        rank[order] = ranks(runs(row[order])[1])  # each entry's place in its badge's list
+        rank = ranks(runs(row[order])[1])  # each entry's place in its badge's list
         places = int(rank.max() + 1) if rank.shape[0] else 0
-        slot = np.full((n, n_gateways), places, dtype=np.uint8 if places < 255 else np.uint16)
-        slot[row, gateway] = rank  # in entry order: a repeated (row, gateway) ends as it would in a table
-        heard = np.full((n, places + 1), np.nan, dtype=np.float32)
-        heard[row, rank] = level
-        row, gateway, level, rank = row[order], gateway[order], level[order], rank[order]
+        row, gateway, level = row[order], gateway[order], level[order]
         width = places if k is None else min(places, k)
         keep = rank < width
         gws = np.full((n, width), -1, dtype=np.int64)
         lev = np.full((n, width), np.nan)
         gws[row[keep], rank[keep]] = gateway[keep]
         lev[row[keep], rank[keep]] = level[keep].astype(np.float32)  # as they are looked up
-        return cls(gws, lev, slot, heard)
+        return cls(gws, lev, entry_gateway, entry_level, heard, n_gateways)
 
     @classmethod
     def from_dense(cls, profiles: FloatArray, k: int | None = None) -> Profiles:
@@ -94,22 +115,17 @@ class Profiles:
         n, g = profiles.shape
         return cls.from_entries(row.astype(np.int64), gateway.astype(np.int64), profiles[row, gateway], n, g, k)
 
-    @property
-    def n_gateways(self) -> int:
-        return int(self.slot.shape[1])
-
     def level(self, badge: IntArray, gateway: IntArray) -> npt.NDArray[np.float32]:
         """The levels (float32 dBm, NaN = unheard) of aligned ``badge`` rows and ``gateway`` indices."""
-        return self._level(badge, np.asarray(badge, dtype=np.int64) * self.n_gateways + gateway)
-
-    def _level(self, badge: IntArray, cell: IntArray) -> npt.NDArray[np.float32]:
-        """:meth:`level` by the flat cell ``badge * n_gateways + gateway`` of each."""
-        place = self.slot.ravel()[cell]
-        width = self.heard.shape[1]
-        return np.asarray(self.heard.ravel()[badge * width + place], dtype=np.float32)
+        badge = np.asarray(badge, dtype=np.int64)
+        keys = np.repeat(np.arange(len(self), dtype=np.int64), self.heard) * self.n_gateways + self.entry_gateway
+        at, found = find_sorted(keys, badge * self.n_gateways + gateway)
+        out = np.full(badge.shape[0], np.nan, dtype=np.float32)
+        out[found] = self.entry_level[at[found]]
+        return out
 
     def __len__(self) -> int:
-        return int(self.slot.shape[0])
+        return int(self.heard.shape[0])
 
 
 def _strongest_first(row: IntArray, level: FloatArray) -> IntArray:
@@ -283,8 +299,10 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
         profiles.counts,
         profiles.gateways,
         profiles.levels,
-        profiles.slot,
+        profiles.first,
         profiles.heard,
+        profiles.entry_gateway,
+        profiles.entry_level,
         np.asarray(row, dtype=np.int64),
         np.asarray(col, dtype=np.int64),
         common,
@@ -299,8 +317,10 @@ def _pair_sums(
     counts: IntArray,
     gateways: IntArray,
     levels: FloatArray,
-    slot: npt.NDArray[np.unsignedinteger],
-    heard: npt.NDArray[np.float32],
+    first: IntArray,
+    heard: IntArray,
+    entry_gateway: IntArray,
+    entry_level: npt.NDArray[np.float32],
     row: IntArray,
     col: IntArray,
     common: FloatArray,
@@ -309,10 +329,13 @@ def _pair_sums(
 ) -> None:
     for p in range(row.shape[0]):
         r, c = row[p], col[p]
+        lo, hi = first[c], first[c] + heard[c]
         both, t, sq = 0, 0.0, 0.0
         for k in range(counts[r]):
-            b = np.float64(heard[c, slot[c, gateways[r, k]]])  # NaN: the column badge does not hear it
-            if b == b:
+            g = gateways[r, k]
+            at = lo + np.searchsorted(entry_gateway[lo:hi], g)  # among the column badge's, by gateway
+            b = np.float64(entry_level[at]) if at < hi and entry_gateway[at] == g else np.nan
+            if b == b:  # NaN: the column badge does not hear it
                 d = levels[r, k] - b
                 t += d
                 sq += d * d
