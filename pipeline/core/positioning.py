@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from .jit import compiled
 from .radio import BADGE_HEIGHT_M, LN10, PathLoss, distance_from_rssi
-from .runs import ranks, runs
+from .runs import runs
 from .windows import PairSummary
 
 __all__ = ["CentroidPositioner", "Fixes", "Multilaterator", "strongest"]
@@ -54,21 +54,12 @@ def strongest(summary: PairSummary, k: int) -> tuple[IntArray, IntArray, FloatAr
         summary = PairSummary(*(getattr(summary, f)[order] for f in PairSummary.__slots__))
         b = summary.badge
     starts, counts = runs(b)
-    # Each badge's levels in one padded row (gateway order), sorted strongest first by a
-    # stable sort of the rows: small per-row sorts, not one sort of every pair.
-    levels = np.full((starts.shape[0], int(counts.max())), np.inf)
-    row = np.repeat(np.arange(starts.shape[0]), counts)
-    levels[row, ranks(counts)] = -summary.median
-    pick = np.argsort(levels, axis=1, kind="stable")[:, :k]
-    mask = pick < counts[:, None]
-    at = np.where(mask, starts[:, None] + pick, 0)
+    pick = np.full((starts.shape[0], k), -1, dtype=np.int64)
+    _pick_strongest(summary.median, starts, counts, pick)
+    mask = pick >= 0
+    at = np.where(mask, pick, 0)
     gw = np.where(mask, summary.gateway[at], 0)
     rs = np.where(mask, summary.median[at], -200.0)
-    if pick.shape[1] < k:  # fewer than k gateways for every badge: pad
-        pad = k - pick.shape[1]
-        gw = np.pad(gw, ((0, 0), (0, pad)))
-        rs = np.pad(rs, ((0, 0), (0, pad)), constant_values=-200.0)
-        mask = np.pad(mask, ((0, 0), (0, pad)))
     return b[starts], gw, rs, mask
 
 
@@ -229,3 +220,26 @@ def _fit(
         det = max(hxx * hyy - hxy * hxy, 1e-9)
         sigma2 = max(c / max(used[i] - 2, 1), noise_floor_db**2)
         err[i] = min(max(np.sqrt(sigma2 * (hxx + hyy) / det), 0.3), 25.0)
+
+
+@compiled
+def _pick_strongest(level: FloatArray, starts: IntArray, counts: IntArray, pick: IntArray) -> None:
+    """Per run of entries (``starts``, ``counts``), the entries of its ``pick.shape[1]``
+    highest levels, highest first, ties (and NaN, last) in entry order: a stable sort of
+    the run by level, descending, cut short (insertion into the few kept; -1 past the run)."""
+    k = pick.shape[1]
+    for i in range(starts.shape[0]):
+        held = 0
+        for e in range(starts[i], starts[i] + counts[i]):
+            v = level[e]
+            at = held  # after every kept entry at least as strong (NaN is weaker than any level)
+            while at > 0 and (
+                v > level[pick[i, at - 1]] or (v == v and level[pick[i, at - 1]] != level[pick[i, at - 1]])
+            ):
+                at -= 1
+            if at >= k:
+                continue
+            for j in range(min(held, k - 1), at, -1):
+                pick[i, j] = pick[i, j - 1]
+            pick[i, at] = e
+            held = min(held + 1, k)
