@@ -28,7 +28,6 @@ import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from sklearn.cluster import DBSCAN
 
 from .jit import compiled
 from .runs import find_sorted, ranks, runs
@@ -368,6 +367,10 @@ def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> I
     near = coo.data <= eps
     row, col = coo.row[near], coo.col[near]
     if min_samples > 2:
+        # (Imported here: scikit-learn costs a process 64 MB and 0.7 s to import, and the
+        # default detector never gets here.)
+        from sklearn.cluster import DBSCAN
+
         pruned = sparse.csr_matrix((coo.data[near], (row, col)), shape=dist.shape)
         return np.asarray(DBSCAN(eps=eps, min_samples=min_samples, metric="precomputed").fit_predict(pruned), np.int64)
     if min_samples <= 1:

@@ -150,7 +150,9 @@ def _plain_fit(m: Multilaterator, summary: PairSummary, model: PathLoss) -> tupl
         better = (nc < c) & full
         x, y, c = np.where(better, nx, x), np.where(better, ny, y), np.where(better, nc, c)
         keep = better[:, None]
-        resid, dx, dy, d2 = (np.where(keep, new, old) for new, old in ((nresid, resid), (ndx, dx), (ndy, dy), (nd2, d2)))
+        resid, dx, dy, d2 = (
+            np.where(keep, new, old) for new, old in ((nresid, resid), (ndx, dx), (ndy, dy), (nd2, d2))
+        )
         lam = np.where(better, lam * 0.3, lam * 10.0)
     jx, jy = slope * dx / d2, slope * dy / d2
     hxx, hyy, hxy = (w * jx * jx).sum(axis=1), (w * jy * jy).sum(axis=1), (w * jx * jy).sum(axis=1)
