@@ -22,6 +22,7 @@ so comparing a pair costs the gateways one badge hears, not every gateway of the
 from __future__ import annotations
 
 import weakref
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -213,10 +214,10 @@ class GroupFinder:
             half = self._blended(near, rms, common)
         else:
             half = self.blend(r, c, near, profiles)
-        row, col, d = np.concatenate([r, c]), np.concatenate([c, r]), np.concatenate([half, half])
-        if self.mutual_k > 0 and d.shape[0]:
-            row, col, d = _mutual_knn(row, col, d, self.mutual_k)
-        return distance_graph(row, col, d, n)
+        if self.mutual_k > 0 and half.shape[0]:
+            row, col, d = np.concatenate([r, c]), np.concatenate([c, r]), np.concatenate([half, half])
+            return distance_graph(*_mutual_knn(row, col, d, self.mutual_k), n)
+        return _symmetric_graph(r, c, half, n)
 
     def blend(self, row: IntArray, col: IntArray, d: FloatArray, profiles: Profiles | FloatArray | None) -> FloatArray:
         """Blend positional distances ``d`` of pairs (``row``, ``col``) with their profile difference.
@@ -349,6 +350,43 @@ def distance_graph(row: IntArray, col: IntArray, d: FloatArray, n: int) -> spars
     distance is kept at 1e-6 m at least.
     """
     return sparse.csr_matrix((np.maximum(d, 1e-6), (row, col)), shape=(n, n))
+
+
+def _symmetric_graph(r: IntArray, c: IntArray, d: FloatArray, n: int) -> sparse.csr_matrix:
+    """:func:`distance_graph` of the pairs (``r``, ``c``) sorted by ``r`` then ``c``, each once,
+    and their mirror images: the same matrix, entry for entry, each row's columns ascending
+    (the pairs it follows, then those it leads), built in place without the mirrored copies."""
+    kind = np.int32 if max(2 * r.shape[0], n) < np.iinfo(np.int32).max else np.int64
+    indptr: npt.NDArray[np.signedinteger[Any]] = np.zeros(n + 1, dtype=kind)
+    indices: npt.NDArray[np.signedinteger[Any]] = np.empty(2 * r.shape[0], dtype=kind)
+    data = np.empty(2 * r.shape[0])
+    _fill_symmetric(r, c, d, indptr, indices, data)
+    return sparse.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
+
+
+@compiled
+def _fill_symmetric(
+    r: IntArray,
+    c: IntArray,
+    d: FloatArray,
+    indptr: npt.NDArray[np.signedinteger],
+    indices: npt.NDArray[np.signedinteger],
+    data: FloatArray,
+) -> None:
+    n = indptr.shape[0] - 1
+    degree = np.zeros(n, dtype=np.int64)
+    for p in range(r.shape[0]):
+        degree[r[p]] += 1
+        degree[c[p]] += 1
+    for i in range(n):
+        indptr[i + 1] = indptr[i] + degree[i]
+    at = indptr[:-1].astype(np.int64)
+    for half in range(2):  # the pairs each row follows (lower columns), then those it leads
+        for p in range(r.shape[0]):
+            i, j = (c[p], r[p]) if half == 0 else (r[p], c[p])
+            indices[at[i]] = j
+            data[at[i]] = max(d[p], 1e-6)
+            at[i] += 1
 
 
 def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> IntArray:

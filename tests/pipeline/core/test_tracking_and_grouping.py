@@ -395,3 +395,23 @@ def test_pair_memo_measures_each_pair_once_and_reads_it_back() -> None:
     again = memo(np.array([2, 5, 1]), np.array([4, 6, 3]))
     assert again.tolist() == [24.0, 56.0, 13.0] and asked[-1] == [(5, 6)]
     assert memo(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_symmetric_graph_is_the_mirrored_pairs_graph_entry_for_entry(seed: int) -> None:
+    from pipeline.core.grouping import _symmetric_graph, distance_graph
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    pairs = np.unique(np.sort(rng.integers(0, n, (400, 2)), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]  # sorted by row, then column; each once
+    r, c = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    d = rng.uniform(0, 3, r.shape[0])
+    d[:5] = 0.0  # kept as 1e-6
+    want = distance_graph(np.r_[r, c], np.r_[c, r], np.r_[d, d], n)
+    got = _symmetric_graph(r, c, d, n)
+    assert got.shape == want.shape and got.indptr.dtype == want.indptr.dtype
+    assert got.indptr.tolist() == want.indptr.tolist() and got.indices.tolist() == want.indices.tolist()
+    assert got.data.tobytes() == want.data.tobytes()
+    empty = _symmetric_graph(r[:0], c[:0], d[:0], 4)
+    assert empty.shape == (4, 4) and empty.nnz == 0
