@@ -46,10 +46,11 @@ class Profiles:
 
     ``from_entries`` takes aligned ``row``/``gateway``/``level`` arrays (one entry per heard
     pair; a (row, gateway) given twice holds its last level). Levels are looked up as float32
-    (0.01 dB resolution is far below the radio's noise) in each badge's own entries sorted by
-    gateway (``entry_gateway``/``entry_level`` from ``first[badge]``, ``heard[badge]`` of
-    them): a search among a dozen or so, in memory proportional to what is heard (a dense
-    table of badges x gateways would be 33 MB of bytes at 20,000 badges and 1,645 gateways).
+    (0.01 dB resolution is far below the radio's noise) among each badge's own entries sorted
+    by gateway (``entry_gateway``/``entry_level``/``entry_rank`` from ``first[badge]``,
+    ``heard[badge]`` of them), so comparing two badges is one walk along both sorted lists,
+    in memory proportional to what is heard (a dense table of badges x gateways would be
+    33 MB of bytes at 20,000 badges and 1,645 gateways).
     """
 
     __slots__ = (
@@ -57,6 +58,7 @@ class Profiles:
         "counts",
         "entry_gateway",
         "entry_level",
+        "entry_rank",
         "first",
         "gateways",
         "heard",
@@ -70,6 +72,7 @@ class Profiles:
         levels: FloatArray,
         entry_gateway: IntArray,
         entry_level: npt.NDArray[np.float32],
+        entry_rank: IntArray,
         heard: IntArray,
         n_gateways: int,
     ) -> None:
@@ -77,6 +80,7 @@ class Profiles:
         self.levels = levels  # [n, k], NaN = none
         self.entry_gateway = entry_gateway  # every badge's gateways, badge after badge, each's sorted
         self.entry_level = entry_level  # ... and their float32 levels
+        self.entry_rank = entry_rank  # ... and their places in their badge's list (strongest first)
         self.heard = heard  # [n] entries per badge
         self.first = np.cumsum(heard) - heard  # [n] each badge's first entry
         self.n_gateways = int(n_gateways)
@@ -86,27 +90,30 @@ class Profiles:
     def from_entries(
         cls, row: IntArray, gateway: IntArray, level: FloatArray, n: int, n_gateways: int, k: int | None = None
     ) -> Profiles:
-        # The lookup: entries by (row, gateway), a repeated pair's last entry kept.
+        # A repeated (row, gateway) holds its last entry; by: the entries kept, by (row, gateway).
         key = np.asarray(row, dtype=np.int64) * n_gateways + gateway
-        by = np.argsort(key, kind="stable")
-        last = np.ones(by.shape[0], dtype=np.bool_)
-        np.not_equal(key[by[1:]], key[by[:-1]], out=last[:-1])
-        by = by[last]
-        heard = np.bincount(row[by], minlength=n).astype(np.int64)
-        entry_gateway = np.asarray(gateway[by], dtype=np.int64)
-        entry_level = np.asarray(level[by], dtype=np.float32)
-        # The lists: strongest first.
-        order = _strongest_first(row, level)
-        rank = ranks(runs(row[order])[1])  # each entry's place in its badge's list
-        places = int(rank.max() + 1) if rank.shape[0] else 0
-        row, gateway, level = row[order], gateway[order], level[order]
+        ascending = bool(np.all(key[1:] > key[:-1]))  # as summaries come: nothing to sort or drop
+        by = np.arange(key.shape[0]) if ascending else np.argsort(key, kind="stable")
+        if not ascending:
+            last = np.ones(by.shape[0], dtype=np.bool_)
+            np.not_equal(key[by[1:]], key[by[:-1]], out=last[:-1])
+            by = by[last]
+        # The lists: strongest first, ties in entry order.
+        kept = by if ascending else np.sort(by)
+        order = kept[_strongest_first(row[kept], level[kept])]
+        rank = np.empty(row.shape[0], dtype=np.int64)
+        rank[order] = ranks(runs(row[order])[1])  # each entry's place in its badge's list
+        places = int(rank[order].max() + 1) if order.shape[0] else 0
         width = places if k is None else min(places, k)
-        keep = rank < width
+        keep = order[rank[order] < width]
         gws = np.full((n, width), -1, dtype=np.int64)
         lev = np.full((n, width), np.nan)
         gws[row[keep], rank[keep]] = gateway[keep]
         lev[row[keep], rank[keep]] = level[keep].astype(np.float32)  # as they are looked up
-        return cls(gws, lev, entry_gateway, entry_level, heard, n_gateways)
+        heard = np.bincount(row[by], minlength=n).astype(np.int64)
+        entry_gateway = np.asarray(gateway[by], dtype=np.int64)
+        entry_level = np.asarray(level[by], dtype=np.float32)
+        return cls(gws, lev, entry_gateway, entry_level, rank[by], heard, n_gateways)
 
     @classmethod
     def from_dense(cls, profiles: FloatArray, k: int | None = None) -> Profiles:
@@ -297,12 +304,12 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     common, total, squares = np.empty(m), np.empty(m), np.empty(m)
     _pair_sums(
         profiles.counts,
-        profiles.gateways,
         profiles.levels,
         profiles.first,
         profiles.heard,
         profiles.entry_gateway,
         profiles.entry_level,
+        profiles.entry_rank,
         np.asarray(row, dtype=np.int64),
         np.asarray(col, dtype=np.int64),
         common,
@@ -315,27 +322,37 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
 @compiled
 def _pair_sums(
     counts: IntArray,
-    gateways: IntArray,
     levels: FloatArray,
     first: IntArray,
     heard: IntArray,
     entry_gateway: IntArray,
     entry_level: npt.NDArray[np.float32],
+    entry_rank: IntArray,
     row: IntArray,
     col: IntArray,
     common: FloatArray,
     total: FloatArray,
     squares: FloatArray,
 ) -> None:
+    # The column badge's level at each place of the row badge's list (NaN: not heard), found
+    # by one walk along both badges' entries sorted by gateway; then the sums in list order.
+    theirs = np.empty(levels.shape[1])
     for p in range(row.shape[0]):
         r, c = row[p], col[p]
-        lo, hi = first[c], first[c] + heard[c]
+        theirs[: counts[r]] = np.nan
+        j, end = first[c], first[c] + heard[c]
+        for i in range(first[r], first[r] + heard[r]):
+            g = entry_gateway[i]
+            while j < end and entry_gateway[j] < g:
+                j += 1
+            if j == end:
+                break
+            if entry_gateway[j] == g and entry_rank[i] < counts[r]:
+                theirs[entry_rank[i]] = entry_level[j]
         both, t, sq = 0, 0.0, 0.0
         for k in range(counts[r]):
-            g = gateways[r, k]
-            at = lo + np.searchsorted(entry_gateway[lo:hi], g)  # among the column badge's, by gateway
-            b = np.float64(entry_level[at]) if at < hi and entry_gateway[at] == g else np.nan
-            if b == b:  # NaN: the column badge does not hear it
+            b = theirs[k]
+            if b == b:
                 d = levels[r, k] - b
                 t += d
                 sq += d * d

@@ -27,8 +27,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def compiled(fn: F) -> F:
-    """``fn`` compiled by numba (no Python objects inside; cached on disk; IEEE order kept)."""
-    return cast(F, numba.njit(cache=True, nogil=True)(fn))
+    """``fn`` compiled by numba (no Python objects inside; cached on disk; IEEE order kept).
+
+    Where no cache directory can be written (beside the source, or the user's cache, or
+    ``NUMBA_CACHE_DIR``), each process compiles afresh rather than failing to import.
+    """
+    try:
+        return cast(F, numba.njit(cache=True, nogil=True)(fn))
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return cast(F, numba.njit(nogil=True)(fn))
 
 
 _BLOCK = 128  # numpy's PW_BLOCKSIZE

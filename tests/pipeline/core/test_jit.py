@@ -16,3 +16,23 @@ def test_pairwise_sum_is_bit_for_bit_numpys_float64_sum_of_a_float32_row(seed: i
     # A plain left-to-right sum differs somewhere: the test can tell the orders apart.
     a = (rng.normal(0, 1, 1000) * 10.0 ** rng.integers(-5, 5, 1000)).astype(np.float32)
     assert any(np.float64(pairwise_sum(a[:k])) != np.cumsum(a[:k], dtype=np.float64)[-1] for k in range(9, 1000, 7))
+
+
+def test_a_kernel_that_cannot_be_cached_is_compiled_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numba
+
+    from pipeline.core import jit
+
+    real = numba.njit
+
+    def no_cache_dir(**options: object) -> object:
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function 'twice': no locator available for file '/ro/x.py'")
+        return real(**options)
+
+    monkeypatch.setattr(jit.numba, "njit", no_cache_dir)
+
+    def twice(x: float) -> float:
+        return 2.0 * x
+
+    assert jit.compiled(twice)(1.5) == 3.0

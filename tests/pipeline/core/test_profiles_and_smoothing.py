@@ -146,6 +146,10 @@ def test_profile_levels_are_those_of_a_dense_float32_table(seed: int) -> None:
         got = built.level(every_row, every_gateway).reshape(n, g)
         assert got.dtype == np.float32 and got.tobytes() == table.tobytes()
         assert len(built) == n
+        for r in range(n):  # the lists too hold a repeated gateway once, at its last level
+            listed = built.gateways[r, : built.counts[r]]
+            assert np.unique(listed).shape[0] == listed.shape[0]
+            assert built.levels[r, : built.counts[r]].astype(np.float32).tobytes() == table[r, listed].tobytes()
     empty = Profiles.from_entries(row[:0], gateway[:0], level[:0], 5, g)
     assert np.isnan(empty.level(np.arange(5), np.zeros(5, dtype=np.int64))).all()
 
