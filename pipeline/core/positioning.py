@@ -166,16 +166,18 @@ def _fit(
     """
     k = gx.shape[1]
     resid, dx, dy, d2 = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    nresid, ndx, ndy, nd2 = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     for i in range(gx.shape[0]):
         px, py = x[i], y[i]
         c = 0.0
         for j in range(k):
             dx[j], dy[j] = px - gx[i, j], py - gy[i, j]
             d2[j] = max(dx[j] * dx[j] + dy[j] * dy[j] + dz2[i, j], 0.25)
-            resid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(d2[j]))
+            # (An unused slot adds exactly 0 to the cost: its residual is never needed.)
+            resid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(d2[j])) if mask[i, j] else 0.0
             c += mask[i, j] * resid[j] * resid[j]
         lam = 1e-2
-        for _ in range(iterations):
+        for _ in range(iterations if full[i] else 0):  # (no step is ever kept without a full fit)
             hxx = hyy = hxy = gxr = gyr = 0.0
             for j in range(k):
                 if mask[i, j]:
@@ -193,15 +195,16 @@ def _fit(
             ny = min(max(py - (hxx_d * gyr - hxy * gxr) / det, 0.0), height)
             nc = 0.0
             for j in range(k):
-                ddx, ddy = nx - gx[i, j], ny - gy[i, j]
-                nd2 = max(ddx * ddx + ddy * ddy + dz2[i, j], 0.25)
-                nc += mask[i, j] * (rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(nd2))) ** 2
-            if nc < c and full[i]:
+                ndx[j], ndy[j] = nx - gx[i, j], ny - gy[i, j]
+                nd2[j] = max(ndx[j] * ndx[j] + ndy[j] * ndy[j] + dz2[i, j], 0.25)
+                nresid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(nd2[j])) if mask[i, j] else 0.0
+                nc += mask[i, j] * nresid[j] * nresid[j]
+            if nc < c:
                 px, py, c = nx, ny, nc
-                for j in range(k):
-                    dx[j], dy[j] = px - gx[i, j], py - gy[i, j]
-                    d2[j] = max(dx[j] * dx[j] + dy[j] * dy[j] + dz2[i, j], 0.25)
-                    resid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(d2[j]))
+                resid, nresid = nresid, resid
+                dx, ndx = ndx, dx
+                dy, ndy = ndy, dy
+                d2, nd2 = nd2, d2
                 lam *= 0.3
             else:
                 lam *= 10.0
