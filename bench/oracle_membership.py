@@ -40,7 +40,7 @@ import orjson
 from scipy import sparse
 
 from mingle_wire import Alert, read_recording
-from pipeline.allocator import keep_freed_memory
+from pipeline.allocator import collect_less, keep_freed_memory
 from pipeline.core.colleagues import ColleagueFinder
 from pipeline.core.policy import HuddlePolicy
 from pipeline.core.tracking import Track
@@ -175,6 +175,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     keep_freed_memory()
+    collect_less()
     modes = args.modes.split(",")
     if not set(modes) <= {"radio", "A", "AC", "truth"}:
         ap.error(f"--modes takes radio, A, AC and truth, got {args.modes!r}")

@@ -1,4 +1,5 @@
-"""Keep freed memory in the heap for the pipeline's processes (glibc only).
+"""Memory settings for the pipeline's processes: freed memory kept in the heap (glibc only),
+and fewer garbage collections.
 
 A tick allocates and frees the same few megabytes of numpy temporaries over and over.
 With glibc's defaults, blocks above its (dynamic) mmap threshold are mapped afresh and
@@ -9,14 +10,24 @@ environment) keeps those blocks in the heap for reuse; the maths and its outputs
 untouched (docs/benchmarks.md has the measurements). Called once at the edge of a pipeline
 process (replay, evaluate, the live service and demo, the benches), never on a gateway. On
 a C library without ``mallopt`` it does nothing.
+
+A tick also makes and drops tens of thousands of small Python objects (a 10,000-badge frame
+alone is 10,000 badges), so with the interpreter's default thresholds (a collection every
+700 allocations) the cyclic garbage collector runs hundreds of times a tick and, now and
+then, walks every object the process holds, which shows as a slow tick (docs/benchmarks.md
+has the measurements). :func:`collect_less` moves what the process holds at start-up out of
+the collector's sight (``gc.freeze``: modules, and whatever is loaded by then) and collects
+the youngest objects every 50,000 allocations instead; garbage in reference cycles is still
+collected, only later.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["collect_less", "keep_freed_memory"]
 
 M_TRIM_THRESHOLD = -1  # glibc malloc.h
 M_MMAP_THRESHOLD = -3
@@ -39,3 +50,13 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
         mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
     )
+
+
+YOUNG_THRESHOLD = 50_000  # allocations between collections of the youngest objects (default 700)
+
+
+def collect_less() -> None:
+    """Freeze what this process holds now and collect the youngest objects less often."""
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, middle, old)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mingle_wire import WireError
 
-from .allocator import keep_freed_memory
+from .allocator import collect_less, keep_freed_memory
 from .detector import DETECTORS
 from .errors import ConfigError
 from .replay import run_replay
@@ -38,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     keep_freed_memory()
+    collect_less()
     try:
         venue = load_venue(args.venue)
         roster = load_roster(args.roster)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from mingle.tasks import TaskDiedError
 from mingle_wire import Topics, WireError
-from pipeline.allocator import keep_freed_memory
+from pipeline.allocator import collect_less, keep_freed_memory
 from pipeline.detector import DETECTORS
 from pipeline.errors import ConfigError
 from pipeline.roster import load_roster
@@ -105,6 +105,7 @@ def _until_signal(main: Callable[[asyncio.Event], Awaitable[T]]) -> T:
 
 def run_pipeline(args: argparse.Namespace) -> int:
     keep_freed_memory()
+    collect_less()
     try:
         venue = load_venue(args.venue)
         roster = load_roster(args.roster)
@@ -158,6 +159,7 @@ def run_record(args: argparse.Namespace) -> int:
 
 def run_demo_command(args: argparse.Namespace) -> int:
     keep_freed_memory()
+    collect_less()
     try:
         broker = None if args.broker is None else _broker(args)
         secret = None

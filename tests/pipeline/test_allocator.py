@@ -22,3 +22,14 @@ def test_glibc_takes_both_thresholds() -> None:
 def test_without_a_c_library_it_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("ctypes.util.find_library", lambda name: None)
     assert keep_freed_memory() is False
+
+
+def test_collect_less_freezes_what_is_held_and_collects_the_young_less_often() -> None:
+    # In a child process: the thresholds are process-wide.
+    code = (
+        "import gc; from pipeline.allocator import collect_less, YOUNG_THRESHOLD; before = gc.get_threshold(); "
+        "collect_less(); after = gc.get_threshold(); "
+        "print(after[0] == YOUNG_THRESHOLD > before[0], after[1:] == before[1:], gc.get_freeze_count() > 1000)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "True", "True"]
