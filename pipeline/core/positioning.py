@@ -167,39 +167,20 @@ def _fit(
     k = gx.shape[1]
     resid, dx, dy, d2 = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     nresid, ndx, ndy, nd2 = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    model = (gx, gy, dz2, a, n, rs, mask)
     for i in range(gx.shape[0]):
         px, py = x[i], y[i]
-        c = 0.0
-        for j in range(k):
-            dx[j], dy[j] = px - gx[i, j], py - gy[i, j]
-            d2[j] = max(dx[j] * dx[j] + dy[j] * dy[j] + dz2[i, j], 0.25)
-            # (An unused slot adds exactly 0 to the cost: its residual is never needed.)
-            resid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(d2[j])) if mask[i, j] else 0.0
-            c += mask[i, j] * resid[j] * resid[j]
+        c = _cost(model, i, px, py, dx, dy, d2, resid)
         lam = 1e-2
         for _ in range(iterations if full[i] else 0):  # (no step is ever kept without a full fit)
-            hxx = hyy = hxy = gxr = gyr = 0.0
-            for j in range(k):
-                if mask[i, j]:
-                    slope = 10.0 * n[i, j] / LN10  # d(model)/dp = -slope * (p - g) / d^2
-                    jx, jy = slope * dx[j] / d2[j], slope * dy[j] / d2[j]
-                    hxx += jx * jx
-                    hyy += jy * jy
-                    hxy += jx * jy
-                    gxr += jx * resid[j]
-                    gyr += jy * resid[j]
+            hxx, hyy, hxy, gxr, gyr = _normal_equations(n, mask, i, dx, dy, d2, resid)
             hxx_d = hxx * (1 + lam) + 1e-9
             hyy_d = hyy * (1 + lam) + 1e-9
             det = hxx_d * hyy_d - hxy * hxy
             nx = min(max(px - (hyy_d * gxr - hxy * gyr) / det, 0.0), width)
             ny = min(max(py - (hxx_d * gyr - hxy * gxr) / det, 0.0), height)
-            nc = 0.0
-            for j in range(k):
-                ndx[j], ndy[j] = nx - gx[i, j], ny - gy[i, j]
-                nd2[j] = max(ndx[j] * ndx[j] + ndy[j] * ndy[j] + dz2[i, j], 0.25)
-                nresid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(nd2[j])) if mask[i, j] else 0.0
-                nc += mask[i, j] * nresid[j] * nresid[j]
-            if nc < c:
+            nc = _cost(model, i, nx, ny, ndx, ndy, nd2, nresid)
+            if nc < c:  # taken: the candidate's distances and residuals are the badge's now
                 px, py, c = nx, ny, nc
                 resid, nresid = nresid, resid
                 dx, ndx = ndx, dx
@@ -212,17 +193,58 @@ def _fit(
         if not full[i]:
             err[i] = fallback_err_m
             continue
-        hxx = hyy = hxy = 0.0
-        for j in range(k):
-            if mask[i, j]:
-                slope = 10.0 * n[i, j] / LN10
-                jx, jy = slope * dx[j] / d2[j], slope * dy[j] / d2[j]
-                hxx += jx * jx
-                hyy += jy * jy
-                hxy += jx * jy
+        hxx, hyy, hxy, _, _ = _normal_equations(n, mask, i, dx, dy, d2, resid)
         det = max(hxx * hyy - hxy * hxy, 1e-9)
         sigma2 = max(c / max(used[i] - 2, 1), noise_floor_db**2)
         err[i] = min(max(np.sqrt(sigma2 * (hxx + hyy) / det), 0.3), 25.0)
+
+
+@compiled
+def _cost(
+    model: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]],
+    i: int,
+    px: float,
+    py: float,
+    dx: FloatArray,
+    dy: FloatArray,
+    d2: FloatArray,
+    resid: FloatArray,
+) -> float:
+    """Badge ``i`` at (``px``, ``py``): its offsets, squared distances (at least 0.25 m²) and
+    residuals per slot, in place, and the sum of its used slots' squared residuals."""
+    gx, gy, dz2, a, n, rs, mask = model
+    c = 0.0
+    for j in range(gx.shape[1]):
+        dx[j], dy[j] = px - gx[i, j], py - gy[i, j]
+        d2[j] = max(dx[j] * dx[j] + dy[j] * dy[j] + dz2[i, j], 0.25)
+        # (An unused slot adds exactly 0 to the cost: its residual is never needed.)
+        resid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(d2[j])) if mask[i, j] else 0.0
+        c += mask[i, j] * resid[j] * resid[j]
+    return c
+
+
+@compiled
+def _normal_equations(
+    n: FloatArray,
+    mask: npt.NDArray[np.bool_],
+    i: int,
+    dx: FloatArray,
+    dy: FloatArray,
+    d2: FloatArray,
+    resid: FloatArray,
+) -> tuple[float, float, float, float, float]:
+    """Badge ``i``'s J^T J (xx, yy, xy) and J^T r (x, y) over its used slots."""
+    hxx = hyy = hxy = gxr = gyr = 0.0
+    for j in range(dx.shape[0]):
+        if mask[i, j]:
+            slope = 10.0 * n[i, j] / LN10  # d(model)/dp = -slope * (p - g) / d^2
+            jx, jy = slope * dx[j] / d2[j], slope * dy[j] / d2[j]
+            hxx += jx * jx
+            hyy += jy * jy
+            hxy += jx * jy
+            gxr += jx * resid[j]
+            gyr += jy * resid[j]
+    return hxx, hyy, hxy, gxr, gyr
 
 
 @compiled
