@@ -57,6 +57,7 @@ YOUNG_THRESHOLD = 50_000  # allocations between collections of the youngest obje
 
 def collect_less() -> None:
     """Freeze what this process holds now and collect the youngest objects less often."""
+    gc.collect()  # (garbage held now is not frozen with the rest)
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _collector_as_it_was() -> Iterator[None]:
+    """A command run in-process (``mingle replay``, ``evaluate``) sets the garbage collector
+    up for a pipeline process (``allocator.collect_less``): undone after each test, so the
+    rest of the session runs with the interpreter's own settings."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
 
 VENUE_YAML = """\
 site: expo

@@ -301,6 +301,9 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     pair costs the gateways its row badge hears, and its sums run over them in list order.
     """
     m = row.shape[0]
+    if m and (min(int(row.min()), int(col.min())) < 0 or max(int(row.max()), int(col.max())) >= len(profiles)):
+        # (The compiled loop checks no bounds: an index past the profiles would read any memory.)
+        raise IndexError(f"pairs name badges outside the {len(profiles)} profiles")
     common, total, squares = np.empty(m), np.empty(m), np.empty(m)
     _pair_sums(
         profiles.counts,

@@ -33,3 +33,20 @@ def test_collect_less_freezes_what_is_held_and_collects_the_young_less_often() -
     )
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+def test_collect_less_in_this_process_is_undone_for_the_next_test_1() -> None:
+    import gc
+
+    from pipeline.allocator import YOUNG_THRESHOLD, collect_less
+
+    collect_less()  # as an in-process `mingle replay` does
+    assert gc.get_threshold()[0] == YOUNG_THRESHOLD and gc.get_freeze_count() > 0
+
+
+def test_collect_less_in_this_process_is_undone_for_the_next_test_2() -> None:
+    import gc
+
+    # The test above left the collector set up for a pipeline process; the autouse fixture in
+    # tests/conftest.py put the interpreter's own settings back.
+    assert gc.get_threshold()[0] == 700 and gc.get_freeze_count() == 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.core.covary import Fluctuations
+from pipeline.core.covary import Fluctuations, pairwise_sum
 from pipeline.core.windows import PairSeries
 
 
@@ -213,3 +213,28 @@ def test_correlations_are_the_plain_ones(seed: int) -> None:
     back = rng.permutation(i.shape[0])
     assert fl.correlation(i[back], j[back], min_common=2).tobytes() == whole[back].tobytes()
     assert fl.correlation(i[:1], j[:1], min_common=2).tobytes() == whole[:1].tobytes()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pairwise_sum_is_bit_for_bit_numpys_float64_sum_of_a_float32_row(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    lengths = [*range(0, 140), 255, 256, 257, 1000, 1031, 8191, 8192, 8193, 20_000]
+    for n in lengths:
+        # Magnitudes over ten decades, so the order of the additions shows in the last bits.
+        a = (rng.normal(0, 1, n) * 10.0 ** rng.integers(-5, 5, n)).astype(np.float32)
+        a[rng.random(n) < 0.05] = -0.0
+        assert np.float64(pairwise_sum(a)).tobytes() == a.sum(dtype=np.float64).tobytes(), n
+    # A plain left-to-right sum differs somewhere: the test can tell the orders apart.
+    a = (rng.normal(0, 1, 1000) * 10.0 ** rng.integers(-5, 5, 1000)).astype(np.float32)
+    assert any(np.float64(pairwise_sum(a[:k])) != np.cumsum(a[:k], dtype=np.float64)[-1] for k in range(9, 1000, 7))
+
+
+def test_series_of_gateways_outside_the_venue_are_refused_not_read() -> None:
+    rng = np.random.default_rng(3)
+    levels = _random_levels(rng, 4, 5, 30, least_gateways=3, gaps=0.0)
+    levels[(2, 5)] = np.round(-70 + rng.normal(0, 4, 30), 2)  # gateway 5 of a venue of 5 (0..4)
+    with pytest.raises(IndexError, match=r"outside 0\.\.4"):
+        Fluctuations.from_series(_series(levels), np.arange(4), 4, 5)
+    del levels[(2, 5)]
+    fl = Fluctuations.from_series(_series(levels), np.arange(4), 4, 5)
+    assert fl.residual.shape[0] == len(levels)

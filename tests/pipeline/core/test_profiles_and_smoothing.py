@@ -351,3 +351,16 @@ def test_find_sorted_gives_valid_positions_and_what_is_there() -> None:
     assert pos.tolist() == [1, 0, 2, 2, 0] and found.tolist() == [True, False, True, False, True]
     pos, found = find_sorted(np.empty(0, dtype=np.int64), np.array([3], dtype=np.int64))
     assert pos.tolist() == [0] and found.tolist() == [False]
+
+
+def test_pairs_outside_the_profiles_are_refused_not_read() -> None:
+    profiles = Profiles.from_dense(np.full((3, 4), -70.0))
+    finder = GroupFinder(1.5, profile_weight=0.5)
+    for row, col in (([0, 3], [1, 0]), ([0, 1], [2, -1])):
+        with pytest.raises(IndexError, match="outside the 3 profiles"):
+            finder.profile_difference(np.array(row), np.array(col), profiles)
+    rms, common = finder.profile_difference(np.array([0]), np.array([2]), profiles)
+    assert common.tolist() == [4.0] and rms.tolist() == [0.0]
+    assert finder.profile_difference(np.array([], dtype=np.int64), np.array([], dtype=np.int64), profiles)[0].shape == (
+        0,
+    )
