@@ -47,6 +47,7 @@ from .pairscore import (
 )
 from .roster import Roster
 from .venue import Venue
+from .warmup import warm_up
 
 __all__ = ["PipelineState", "TickResult", "step"]
 
@@ -142,6 +143,7 @@ class PipelineState:
         self.colleagues_measured: float | None = None  # when the colleague pair scores were last measured
         self.ticks = 0
         self.tick_seconds: deque[float] = deque(maxlen=10_000)
+        warm_up(self)  # the compiled loops: compiled (or loaded) now, not in the first ticks
 
 
 def _gateway_spacing(xy: np.ndarray) -> float:
