@@ -204,8 +204,8 @@ class Detector:
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if not 1 <= self.covary_smooth_s <= 127:  # (the box counts of pipeline/core/covary.py are int8)
-            raise ValueError(f"covary_smooth_s must be in [1, 127] seconds, got {self.covary_smooth_s!r}")
+        if not (isinstance(self.covary_smooth_s, int) and 1 <= self.covary_smooth_s <= 127):
+            raise ValueError(f"covary_smooth_s must be an integer in [1, 127] seconds, got {self.covary_smooth_s!r}")
         if self.covary_probe_pairs < 20:
             raise ValueError(f"covary_probe_pairs must be >= 20, got {self.covary_probe_pairs!r}")
         for name in (

@@ -28,22 +28,28 @@ _SECONDS = 30  # a series as long as the profile window's
 
 
 def warm_up(state: PipelineState) -> None:
-    """Compile (or load) every compiled loop a tick of ``state`` runs; changes nothing in it."""
+    """Compile (or load) every compiled loop a tick of ``state`` runs, and only those;
+    changes nothing in it."""
+    det = state.detector
     n_gateways = state.gateways_xyz.shape[0]
-    if n_gateways == 0:
-        return  # (a venue with no gateways never runs them)
     heard = np.arange(min(n_gateways, 3), dtype=np.int64)
     badge = np.repeat(np.arange(2, dtype=np.int64), heard.shape[0])
     gateway = np.tile(heard, 2)
     level = np.linspace(-60.0, -75.0, badge.shape[0])
     m = badge.shape[0]
-    summary = PairSummary(badge, gateway, level, np.zeros(m), np.full(m, _SECONDS, dtype=np.int64), np.zeros(m))
-    state.multilaterator.locate(summary, state.calibrator.model)
+    # The groups (every detector; from a positions feed too, with no gateway at all).
     profiles = Profiles.from_entries(badge, gateway, level, 2, n_gateways)
-    GroupFinder(1.5, profile_weight=0.5, min_common_gateways=1).distances(np.zeros((2, 2)), profiles)
-    values = np.linspace(-60.0, -70.0, m * _SECONDS, dtype=np.float32).reshape(m, _SECONDS)
-    values[:, ::2] += np.float32(3.0)  # (a series that varies)
-    smooth_s = state.detector.covary_smooth_s
-    series = PairSeries(badge, gateway, values)
-    covary = Fluctuations.from_series(series, np.arange(2), 2, n_gateways, min_seconds=1, smooth_s=smooth_s)
-    covary.correlation(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), 1)
+    finder = GroupFinder(1.5, profile_weight=det.profile_weight, min_common_gateways=1)
+    finder.distances(np.zeros((2, 2)), profiles if det.profile_weight > 0 else None)
+    if n_gateways == 0:
+        return  # (no readings: no positions fit, no series)
+    summary = PairSummary(badge, gateway, level, np.zeros(m), np.full(m, _SECONDS, dtype=np.int64), np.zeros(m))
+    positioner = state.multilaterator if det.positioner == "multilateration" else state.centroid
+    positioner.locate(summary, state.calibrator.model)
+    if det.covary_m > 0:
+        values = np.linspace(-60.0, -70.0, m * _SECONDS, dtype=np.float32).reshape(m, _SECONDS)
+        values[:, ::2] += np.float32(3.0)  # (a series that varies)
+        series = PairSeries(badge, gateway, values)
+        rows = np.arange(2)
+        covary = Fluctuations.from_series(series, rows, 2, n_gateways, min_seconds=1, smooth_s=det.covary_smooth_s)
+        covary.correlation(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), 1)

@@ -163,6 +163,11 @@ class Fluctuations:
         series = self._source(badges)
         if len(series) == 0:
             return
+        if not series.badge.shape[0] == series.gateway.shape[0] == series.values.shape[0]:
+            raise ValueError(
+                f"series misaligned: {series.badge.shape[0]} badges, {series.gateway.shape[0]} gateways, "
+                f"{series.values.shape[0]} rows of values"
+            )
         rows_s = self.row_of[series.badge]
         heard = _row_counts(~np.isnan(series.values))
         keep = np.flatnonzero((rows_s >= 0) & (heard >= self.min_seconds))
@@ -209,6 +214,8 @@ class Fluctuations:
     def correlation(self, row: IntArray, col: IntArray, min_common: int = 3) -> FloatArray:
         """Pooled correlation of pairs' residuals over the gateways both hear (NaN: fewer than
         ``min_common`` gateways in common)."""
+        if row.ndim != 1 or row.shape != col.shape:  # (the compiled loop reads col by row's length)
+            raise ValueError(f"pairs must be two aligned 1-D arrays, got shapes {row.shape} and {col.shape}")
         m = row.shape[0]
         out = np.full(m, np.nan)
         if m == 0:

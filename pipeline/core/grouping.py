@@ -251,6 +251,7 @@ class GroupFinder:
         """
         if not isinstance(profiles, Profiles):
             profiles = Profiles.from_dense(profiles)
+        _check_pairs(row, col, len(profiles))  # (before the memo, whose keys a pair out of range could alias)
         memo = self._memo
         if memo is None or memo[0]() is not profiles or row.shape[0] == 0:
             return self._profile_difference(row, col, profiles)
@@ -300,10 +301,8 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
     gateway a badge hears in its list (the usual case) that is exactly the common set. Each
     pair costs the gateways its row badge hears, and its sums run over them in list order.
     """
+    _check_pairs(row, col, len(profiles))
     m = row.shape[0]
-    if m and (min(int(row.min()), int(col.min())) < 0 or max(int(row.max()), int(col.max())) >= len(profiles)):
-        # (The compiled loop checks no bounds: an index past the profiles would read any memory.)
-        raise IndexError(f"pairs name badges outside the {len(profiles)} profiles")
     common, total, squares = np.empty(m), np.empty(m), np.empty(m)
     _pair_sums(
         profiles.counts,
@@ -320,6 +319,15 @@ def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Flo
         squares,
     )
     return common, total, squares
+
+
+def _check_pairs(row: IntArray, col: IntArray, n: int) -> None:
+    """Pairs as two aligned 1-D arrays of badges in ``0 .. n - 1``, or ``ValueError`` /
+    ``IndexError`` (the compiled loops check no bounds: a pair past them would read any memory)."""
+    if row.ndim != 1 or row.shape != col.shape:
+        raise ValueError(f"pairs must be two aligned 1-D arrays, got shapes {row.shape} and {col.shape}")
+    if row.shape[0] and (min(int(row.min()), int(col.min())) < 0 or max(int(row.max()), int(col.max())) >= n):
+        raise IndexError(f"pairs name badges outside the {n} profiles")
 
 
 @compiled

@@ -238,3 +238,10 @@ def test_series_of_gateways_outside_the_venue_are_refused_not_read() -> None:
     del levels[(2, 5)]
     fl = Fluctuations.from_series(_series(levels), np.arange(4), 4, 5)
     assert fl.residual.shape[0] == len(levels)
+    with pytest.raises(ValueError, match="aligned"):
+        fl.correlation(np.zeros(1000, dtype=np.int64), np.array([1]))
+    whole = _series(levels)
+    # A source whose series hold fewer rows of values than they name pairs:
+    lazy = Fluctuations(lambda badges: PairSeries(whole.badge, whole.gateway, whole.values[:1]), np.arange(4), 4, 5)
+    with pytest.raises(ValueError, match="misaligned"):
+        lazy.build(np.arange(4))

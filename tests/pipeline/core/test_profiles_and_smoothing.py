@@ -361,6 +361,12 @@ def test_pairs_outside_the_profiles_are_refused_not_read() -> None:
             finder.profile_difference(np.array(row), np.array(col), profiles)
     rms, common = finder.profile_difference(np.array([0]), np.array([2]), profiles)
     assert common.tolist() == [4.0] and rms.tolist() == [0.0]
+    with pytest.raises(ValueError, match="aligned"):
+        finder.profile_difference(np.zeros(1000, dtype=np.int64), np.array([1]), profiles)
+    # After a graph the pairs are looked up in its memo first: (0, 5) would alias its (1, 2).
+    finder.distances(np.zeros((3, 2)), profiles)
+    with pytest.raises(IndexError):
+        finder.profile_difference(np.array([0]), np.array([5]), profiles)
     assert finder.profile_difference(np.array([], dtype=np.int64), np.array([], dtype=np.int64), profiles)[0].shape == (
         0,
     )
