@@ -15,7 +15,8 @@ import numpy as np
 from scipy import sparse
 
 from .core.covary import Fluctuations
-from .core.grouping import Profiles, dbscan_precomputed, distance_graph
+from .core.grouping import dbscan_precomputed, distance_graph
+from .core.profiles import Profiles
 from .core.runs import find_sorted
 from .detector import Detector
 

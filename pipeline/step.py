@@ -22,12 +22,13 @@ from .core.centres import centres
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
 from .core.covary import MIN_SECONDS, Fluctuations
-from .core.grouping import GroupFinder, Profiles
+from .core.grouping import GroupFinder
 from .core.motion import Motion
 from .core.neighbours import NeighbourReports
 from .core.pairavg import PairAverages, PairMemo
 from .core.policy import HuddlePolicy
 from .core.positioning import CentroidPositioner, Fixes, Multilaterator
+from .core.profiles import Profiles
 from .core.radio import Calibrator
 from .core.smoothing import Smoother
 from .core.tracking import Group, Tracker

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .core.covary import Fluctuations
-from .core.grouping import GroupFinder, Profiles
+from .core.grouping import GroupFinder
+from .core.profiles import Profiles
 from .core.windows import PairSeries, PairSummary
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ The distance between two badges combines what says they stand together:
 Only pairs within ``search_m`` of each other are considered (a radius query), so the
 matrix stays sparse at 20,000 badges; the radius is capped at ``eps_m / (1 - profile_weight)``,
 beyond which no blend can come within ``eps_m`` (so the cap changes no label). Profiles are
-held as :class:`Profiles` — each badge's own gateways as a short list plus a lookup table —
-so comparing a pair costs the gateways one badge hears, not every gateway of the venue.
+held as :class:`~.profiles.Profiles`, so comparing a pair costs the gateways the two badges
+hear, not every gateway of the venue.
 """
 
 from __future__ import annotations
@@ -31,122 +31,13 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .jit import compiled
+from .profiles import Profiles, check_pairs, profile_sums
 from .runs import find_sorted, ranks, runs
 
-__all__ = ["GroupFinder", "Profiles", "dbscan_precomputed", "distance_graph"]
+__all__ = ["GroupFinder", "dbscan_precomputed", "distance_graph"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-class Profiles:
-    """RSSI profiles of ``n`` badges over ``n_gateways``: per badge, the gateways it hears
-    (strongest first; at most ``k`` if given) with their levels in dBm, and every level it
-    hears, by gateway, for lookups.
-
-    ``from_entries`` takes aligned ``row``/``gateway``/``level`` arrays (one entry per heard
-    pair; a (row, gateway) given twice holds its last level). Levels are looked up as float32
-    (0.01 dB resolution is far below the radio's noise) among each badge's own entries sorted
-    by gateway (``entry_gateway``/``entry_level``/``entry_rank`` from ``first[badge]``,
-    ``heard[badge]`` of them), so comparing two badges is one walk along both sorted lists,
-    in memory proportional to what is heard (a dense table of badges x gateways would be
-    33 MB of bytes at 20,000 badges and 1,645 gateways).
-    """
-
-    __slots__ = (
-        "__weakref__",
-        "counts",
-        "entry_gateway",
-        "entry_level",
-        "entry_rank",
-        "first",
-        "gateways",
-        "heard",
-        "levels",
-        "n_gateways",
-    )
-
-    def __init__(
-        self,
-        gateways: IntArray,
-        levels: FloatArray,
-        entry_gateway: IntArray,
-        entry_level: npt.NDArray[np.float32],
-        entry_rank: IntArray,
-        heard: IntArray,
-        n_gateways: int,
-    ) -> None:
-        self.gateways = gateways  # [n, k], -1 = none (a badge's gateways come first)
-        self.levels = levels  # [n, k], NaN = none
-        self.entry_gateway = entry_gateway  # every badge's gateways, badge after badge, each's sorted
-        self.entry_level = entry_level  # ... and their float32 levels
-        self.entry_rank = entry_rank  # ... and their places in their badge's list (strongest first)
-        self.heard = heard  # [n] entries per badge
-        self.first = np.cumsum(heard) - heard  # [n] each badge's first entry
-        self.n_gateways = int(n_gateways)
-        self.counts = (gateways >= 0).sum(axis=1)
-
-    @classmethod
-    def from_entries(
-        cls, row: IntArray, gateway: IntArray, level: FloatArray, n: int, n_gateways: int, k: int | None = None
-    ) -> Profiles:
-        # A repeated (row, gateway) holds its last entry; by: the entries kept, by (row, gateway).
-        key = np.asarray(row, dtype=np.int64) * n_gateways + gateway
-        ascending = bool(np.all(key[1:] > key[:-1]))  # as summaries come: nothing to sort or drop
-        by = np.arange(key.shape[0]) if ascending else np.argsort(key, kind="stable")
-        if not ascending:
-            last = np.ones(by.shape[0], dtype=np.bool_)
-            np.not_equal(key[by[1:]], key[by[:-1]], out=last[:-1])
-            by = by[last]
-        # The lists: strongest first, ties in entry order.
-        kept = by if ascending else np.sort(by)
-        order = kept[_strongest_first(row[kept], level[kept])]
-        rank = np.empty(row.shape[0], dtype=np.int64)
-        rank[order] = ranks(runs(row[order])[1])  # each entry's place in its badge's list
-        places = int(rank[order].max() + 1) if order.shape[0] else 0
-        width = places if k is None else min(places, k)
-        keep = order[rank[order] < width]
-        gws = np.full((n, width), -1, dtype=np.int64)
-        lev = np.full((n, width), np.nan)
-        gws[row[keep], rank[keep]] = gateway[keep]
-        lev[row[keep], rank[keep]] = level[keep].astype(np.float32)  # as they are looked up
-        heard = np.bincount(row[by], minlength=n).astype(np.int64)
-        entry_gateway = np.asarray(gateway[by], dtype=np.int64)
-        entry_level = np.asarray(level[by], dtype=np.float32)
-        return cls(gws, lev, entry_gateway, entry_level, rank[by], heard, n_gateways)
-
-    @classmethod
-    def from_dense(cls, profiles: FloatArray, k: int | None = None) -> Profiles:
-        """From an [n, n_gateways] array with NaN for unheard."""
-        row, gateway = np.nonzero(~np.isnan(profiles))
-        n, g = profiles.shape
-        return cls.from_entries(row.astype(np.int64), gateway.astype(np.int64), profiles[row, gateway], n, g, k)
-
-    def level(self, badge: IntArray, gateway: IntArray) -> npt.NDArray[np.float32]:
-        """The levels (float32 dBm, NaN = unheard) of aligned ``badge`` rows and ``gateway`` indices."""
-        badge = np.asarray(badge, dtype=np.int64)
-        keys = np.repeat(np.arange(len(self), dtype=np.int64), self.heard) * self.n_gateways + self.entry_gateway
-        at, found = find_sorted(keys, badge * self.n_gateways + gateway)
-        out = np.full(badge.shape[0], np.nan, dtype=np.float32)
-        out[found] = self.entry_level[at[found]]
-        return out
-
-    def __len__(self) -> int:
-        return int(self.heard.shape[0])
-
-
-def _strongest_first(row: IntArray, level: FloatArray) -> IntArray:
-    """The order of entries by ``row``, then ``level`` descending, ties in entry order (as
-    ``np.lexsort((-level, row))``). Entries already grouped by ascending row (as summaries
-    come) are ordered by a stable sort of each row's padded levels: small sorts, not one
-    two-key sort of every entry."""
-    if row.shape[0] == 0 or np.any(row[1:] < row[:-1]):
-        return np.asarray(np.lexsort((-level, row)), dtype=np.int64)
-    starts, counts = runs(row)
-    padded = np.full((starts.shape[0], int(counts.max())), np.inf)
-    padded[np.repeat(np.arange(starts.shape[0]), counts), ranks(counts)] = -level
-    pick = np.argsort(padded, axis=1, kind="stable")  # the padding (inf) last
-    return np.asarray((starts[:, None] + pick)[pick < counts[:, None]], dtype=np.int64)
 
 
 class GroupFinder:
@@ -251,7 +142,7 @@ class GroupFinder:
         """
         if not isinstance(profiles, Profiles):
             profiles = Profiles.from_dense(profiles)
-        _check_pairs(row, col, len(profiles))  # (before the memo, whose keys a pair out of range could alias)
+        check_pairs(row, col, len(profiles))  # (before the memo, whose keys a pair out of range could alias)
         memo = self._memo
         if memo is None or memo[0]() is not profiles or row.shape[0] == 0:
             return self._profile_difference(row, col, profiles)
@@ -265,7 +156,7 @@ class GroupFinder:
         return rms, common
 
     def _profile_difference(self, row: IntArray, col: IntArray, profiles: Profiles) -> tuple[FloatArray, FloatArray]:
-        common, total, squares = _profile_sums(profiles, row, col)
+        common, total, squares = profile_sums(profiles, row, col)
         # sum((diff - mean)^2) = sum(diff^2) - common * mean^2
         mean = total / np.maximum(common, 1)
         spread = np.maximum(squares - common * mean * mean, 0.0)
@@ -292,83 +183,6 @@ class GroupFinder:
         if n == 1:
             return np.full(1, 0 if self.min_samples <= 1 else -1, dtype=np.int64)
         return dbscan_precomputed(dist, self.eps_m, self.min_samples)
-
-
-def _profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per pair: how many gateways both hear, and the sum and sum of squares of the differences.
-
-    Compares over the gateways of the row badge that the column badge hears too; with every
-    gateway a badge hears in its list (the usual case) that is exactly the common set. Each
-    pair costs the gateways its row badge hears, and its sums run over them in list order.
-    """
-    _check_pairs(row, col, len(profiles))
-    m = row.shape[0]
-    common, total, squares = np.empty(m), np.empty(m), np.empty(m)
-    _pair_sums(
-        profiles.counts,
-        profiles.levels,
-        profiles.first,
-        profiles.heard,
-        profiles.entry_gateway,
-        profiles.entry_level,
-        profiles.entry_rank,
-        np.asarray(row, dtype=np.int64),
-        np.asarray(col, dtype=np.int64),
-        common,
-        total,
-        squares,
-    )
-    return common, total, squares
-
-
-def _check_pairs(row: IntArray, col: IntArray, n: int) -> None:
-    """Pairs as two aligned 1-D arrays of badges in ``0 .. n - 1``, or ``ValueError`` /
-    ``IndexError`` (the compiled loops check no bounds: a pair past them would read any memory)."""
-    if row.ndim != 1 or row.shape != col.shape:
-        raise ValueError(f"pairs must be two aligned 1-D arrays, got shapes {row.shape} and {col.shape}")
-    if row.shape[0] and (min(int(row.min()), int(col.min())) < 0 or max(int(row.max()), int(col.max())) >= n):
-        raise IndexError(f"pairs name badges outside the {n} profiles")
-
-
-@compiled
-def _pair_sums(
-    counts: IntArray,
-    levels: FloatArray,
-    first: IntArray,
-    heard: IntArray,
-    entry_gateway: IntArray,
-    entry_level: npt.NDArray[np.float32],
-    entry_rank: IntArray,
-    row: IntArray,
-    col: IntArray,
-    common: FloatArray,
-    total: FloatArray,
-    squares: FloatArray,
-) -> None:
-    # The column badge's level at each place of the row badge's list (NaN: not heard), found
-    # by one walk along both badges' entries sorted by gateway; then the sums in list order.
-    theirs = np.empty(levels.shape[1])
-    for p in range(row.shape[0]):
-        r, c = row[p], col[p]
-        theirs[: counts[r]] = np.nan
-        j, end = first[c], first[c] + heard[c]
-        for i in range(first[r], first[r] + heard[r]):
-            g = entry_gateway[i]
-            while j < end and entry_gateway[j] < g:
-                j += 1
-            if j == end:
-                break
-            if entry_gateway[j] == g and entry_rank[i] < counts[r]:
-                theirs[entry_rank[i]] = entry_level[j]
-        both, t, sq = 0, 0.0, 0.0
-        for k in range(counts[r]):
-            b = theirs[k]
-            if b == b:
-                d = levels[r, k] - b
-                t += d
-                sq += d * d
-                both += 1
-        common[p], total[p], squares[p] = both, t, sq
 
 
 def distance_graph(row: IntArray, col: IntArray, d: FloatArray, n: int) -> sparse.csr_matrix:

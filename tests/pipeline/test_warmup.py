@@ -19,7 +19,8 @@ CASE = """
 import json, sys
 sys.path.append({here!r})  # (the sibling test module with the noise-free readings)
 from numba.core.registry import CPUDispatcher
-import pipeline.core.covary, pipeline.core.grouping, pipeline.core.positioning
+import pipeline.core.centring, pipeline.core.covary, pipeline.core.grouping, pipeline.core.positioning
+import pipeline.core.profiles
 import pipeline.step
 from pipeline.detector import BASELINE, MINGLE
 from pipeline.roster import load_roster
@@ -35,7 +36,8 @@ if {floor!r} == "whole metres, two gateways":
 state = pipeline.step.PipelineState(venue, load_roster({roster!r}), {detector})
 
 def compiled():
-    mods = (pipeline.core.covary, pipeline.core.grouping, pipeline.core.positioning)
+    core = pipeline.core
+    mods = (core.centring, core.covary, core.grouping, core.positioning, core.profiles)
     return {{f"{{m.__name__}}.{{k}}": len(f.signatures) for m in mods for k, f in vars(m).items()
              if isinstance(f, CPUDispatcher)}}
 
@@ -69,7 +71,7 @@ def test_a_built_pipeline_has_compiled_every_loop_its_ticks_run(
     called = {name.rsplit(".", 1)[1] for name, n in got["ready"].items() if n}
     assert {"_fill_symmetric"} <= called
     if detector == "MINGLE":
-        assert {"_correlate", "_centre_rows", "_pair_sums", "_fit", "_pick_strongest"} <= called
+        assert {"_correlate", "centre_rows", "_pair_sums", "_fit", "_pick_strongest"} <= called
 
 
 def test_without_the_warm_up_the_ticks_compile_loops_of_their_own(venue_file: Path, roster_file: Path) -> None:

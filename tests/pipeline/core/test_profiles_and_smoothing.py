@@ -9,8 +9,9 @@ import pytest
 from scipy import sparse
 
 from pipeline.core.colleagues import ColleagueFinder
-from pipeline.core.grouping import GroupFinder, Profiles
+from pipeline.core.grouping import GroupFinder
 from pipeline.core.pairavg import PairAverages
+from pipeline.core.profiles import Profiles
 
 
 def dense_blend(row: np.ndarray, col: np.ndarray, d: np.ndarray, prof: np.ndarray, w: float, m: float) -> np.ndarray:
@@ -81,7 +82,7 @@ def test_the_graphs_pairs_are_looked_up_not_compared_again_and_give_the_same_fig
 
 @pytest.mark.parametrize("seed", range(4))
 def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: int) -> None:
-    from pipeline.core.grouping import _profile_sums
+    from pipeline.core.profiles import profile_sums
 
     rng = np.random.default_rng(seed)
     n, g = 50, 30
@@ -89,7 +90,7 @@ def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: 
     prof[0] = np.nan  # a badge that hears nothing
     profiles = Profiles.from_dense(prof)
     row, col = rng.integers(0, n, 300), rng.integers(0, n, 300)
-    common, total, squares = _profile_sums(profiles, row, col)
+    common, total, squares = profile_sums(profiles, row, col)
     for k, (i, j) in enumerate(zip(row.tolist(), col.tolist(), strict=True)):
         heard = profiles.gateways[i, : profiles.counts[i]]
         a = profiles.levels[i, : profiles.counts[i]]
@@ -106,7 +107,7 @@ def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_profile_lists_are_strongest_first_with_ties_in_entry_order_however_the_entries_come(seed: int) -> None:
-    from pipeline.core.grouping import _strongest_first
+    from pipeline.core.profiles import _strongest_first
 
     rng = np.random.default_rng(seed)
     row = np.sort(rng.integers(0, 40, 600))
