@@ -18,8 +18,8 @@ def test_a_negative_time_or_margin_is_refused_by_name(name: str) -> None:
         Detector(name="x", **{name: -1.0})
 
 
-@pytest.mark.parametrize("seconds", [0, 128])
-def test_a_co_fluctuation_box_outside_its_counters_range_is_refused(seconds: int) -> None:
+@pytest.mark.parametrize("seconds", [0, 128, 3.0])
+def test_a_co_fluctuation_box_outside_its_range_or_not_whole_seconds_is_refused(seconds: float) -> None:
     with pytest.raises(ValueError, match="covary_smooth_s"):
         replace(MINGLE, covary_smooth_s=seconds)
 
