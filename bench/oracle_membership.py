@@ -40,7 +40,7 @@ import orjson
 from scipy import sparse
 
 from mingle_wire import Alert, read_recording
-from pipeline.allocator import collect_less, keep_freed_memory
+from pipeline.allocator import set_up_pipeline_process
 from pipeline.core.colleagues import ColleagueFinder
 from pipeline.core.policy import HuddlePolicy
 from pipeline.core.tracking import Track
@@ -174,8 +174,7 @@ def main() -> int:
         "--shrunk-grace-s", type=float, default=MINGLE.shrunk_grace_s, help="its grace for a shrunk group (s)"
     )
     args = ap.parse_args()
-    keep_freed_memory()
-    collect_less()
+    set_up_pipeline_process()
     modes = args.modes.split(",")
     if not set(modes) <= {"radio", "A", "AC", "truth"}:
         ap.error(f"--modes takes radio, A, AC and truth, got {args.modes!r}")

@@ -25,7 +25,7 @@ from pathlib import Path
 import orjson
 
 from mingle_wire import read_recording
-from pipeline.allocator import collect_less, keep_freed_memory
+from pipeline.allocator import set_up_pipeline_process
 from pipeline.ingest import BadgeIndex, Ingest
 from pipeline.replay import run_replay
 from pipeline.roster import load_roster
@@ -57,8 +57,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     if not args.default_malloc:
-        keep_freed_memory()  # as `mingle replay` does
-        collect_less()
+        set_up_pipeline_process()  # as `mingle replay` does
     tmp = None
     if args.keep is not None:
         scenario = args.keep

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from mingle_wire import Topics
-from pipeline.allocator import collect_less, keep_freed_memory
+from pipeline.allocator import set_up_pipeline_process
 from pipeline.detector import DETECTORS
 from pipeline.roster import Roster
 from pipeline.sim.floorplan import gateway_grid, reference_spots
@@ -316,8 +316,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.child is not None:
         if not args.default_malloc:
-            keep_freed_memory()  # as every pipeline process does at its edge
-            collect_less()
+            set_up_pipeline_process()  # as every pipeline process does at its edge
         print(json.dumps(child(args.child, args.ticks, args.warmup, args.detector, not args.crowd_only)))
         return 0
     malloc = "glibc and gc defaults" if args.default_malloc else "freed memory kept, fewer collections"

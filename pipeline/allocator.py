@@ -27,7 +27,7 @@ import ctypes
 import ctypes.util
 import gc
 
-__all__ = ["collect_less", "keep_freed_memory"]
+__all__ = ["collect_less", "keep_freed_memory", "set_up_pipeline_process"]
 
 M_TRIM_THRESHOLD = -1  # glibc malloc.h
 M_MMAP_THRESHOLD = -3
@@ -61,3 +61,10 @@ def collect_less() -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
+def set_up_pipeline_process() -> None:
+    """Both settings, as every pipeline process applies them at its edge: freed memory kept
+    (:func:`keep_freed_memory`) and fewer collections (:func:`collect_less`)."""
+    keep_freed_memory()
+    collect_less()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mingle_wire import WireError
 
-from .allocator import collect_less, keep_freed_memory
+from .allocator import set_up_pipeline_process
 from .detector import DETECTORS
 from .errors import ConfigError
 from .replay import run_replay
@@ -37,8 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    keep_freed_memory()
-    collect_less()
+    set_up_pipeline_process()
     try:
         venue = load_venue(args.venue)
         roster = load_roster(args.roster)

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from mingle_wire import Alert, Frame, WireError
-from pipeline.allocator import collect_less, keep_freed_memory
+from pipeline.allocator import set_up_pipeline_process
 from pipeline.errors import ConfigError, MingleError
 from pipeline.roster import Roster, load_roster
 from pipeline.venue import Venue, load_venue
@@ -93,8 +93,7 @@ def _baseline(scenario: Path, venue: Venue, roster: Roster) -> tuple[list[Frame]
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table and the JSON line; 0 on success, 2 on a bad venue or roster, 1 on other bad input."""
-    keep_freed_memory()
-    collect_less()
+    set_up_pipeline_process()
     scenario, replay = Path(args.scenario), Path(args.replay)
     try:
         venue = load_venue(scenario / "venue.yaml")

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from mingle.tasks import TaskDiedError
 from mingle_wire import Topics, WireError
-from pipeline.allocator import collect_less, keep_freed_memory
+from pipeline.allocator import set_up_pipeline_process
 from pipeline.detector import DETECTORS
 from pipeline.errors import ConfigError
 from pipeline.roster import load_roster
@@ -104,8 +104,7 @@ def _until_signal(main: Callable[[asyncio.Event], Awaitable[T]]) -> T:
 
 
 def run_pipeline(args: argparse.Namespace) -> int:
-    keep_freed_memory()
-    collect_less()
+    set_up_pipeline_process()
     try:
         venue = load_venue(args.venue)
         roster = load_roster(args.roster)
@@ -158,8 +157,7 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    keep_freed_memory()
-    collect_less()
+    set_up_pipeline_process()
     try:
         broker = None if args.broker is None else _broker(args)
         secret = None
