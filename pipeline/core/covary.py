@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .centring import centre_rows
-from .jit import compiled
+from .jit import check_pairs, compiled
 from .runs import runs
 from .windows import PairSeries
 
@@ -215,8 +215,7 @@ class Fluctuations:
     def correlation(self, row: IntArray, col: IntArray, min_common: int = 3) -> FloatArray:
         """Pooled correlation of pairs' residuals over the gateways both hear (NaN: fewer than
         ``min_common`` gateways in common)."""
-        if row.ndim != 1 or row.shape != col.shape:  # (the compiled loop reads col by row's length)
-            raise ValueError(f"pairs must be two aligned 1-D arrays, got shapes {row.shape} and {col.shape}")
+        check_pairs(row, col, self._built.shape[0], "rows")
         m = row.shape[0]
         out = np.full(m, np.nan)
         if m == 0:

@@ -30,8 +30,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from .jit import compiled
-from .profiles import Profiles, check_pairs, profile_sums
+from .jit import check_pairs, compiled
+from .profiles import Profiles, profile_sums
 from .runs import find_sorted, ranks, runs
 
 __all__ = ["GroupFinder", "dbscan_precomputed", "distance_graph"]
@@ -142,7 +142,8 @@ class GroupFinder:
         """
         if not isinstance(profiles, Profiles):
             profiles = Profiles.from_dense(profiles)
-        check_pairs(row, col, len(profiles))  # (before the memo, whose keys a pair out of range could alias)
+        # (Checked before the memo, whose keys a pair out of range could alias.)
+        check_pairs(row, col, len(profiles), "profiles")
         memo = self._memo
         if memo is None or memo[0]() is not profiles or row.shape[0] == 0:
             return self._profile_difference(row, col, profiles)

@@ -22,8 +22,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import numba
+import numpy as np
+import numpy.typing as npt
 
-__all__ = ["compiled"]
+__all__ = ["check_pairs", "compiled"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,3 +40,13 @@ def compiled(fn: F) -> F:
         return cast(F, numba.njit(cache=True, nogil=True)(fn))
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
         return cast(F, numba.njit(nogil=True)(fn))
+
+
+def check_pairs(row: npt.NDArray[np.int64], col: npt.NDArray[np.int64], n: int, of: str) -> None:
+    """Pairs as two aligned 1-D arrays of rows in ``0 .. n - 1`` (of ``n`` ``of``), or
+    ``ValueError`` / ``IndexError``: what a compiled loop over pairs is given is checked
+    before, since it checks no bounds itself (a pair past its arrays would read any memory)."""
+    if row.ndim != 1 or row.shape != col.shape:
+        raise ValueError(f"pairs must be two aligned 1-D arrays, got shapes {row.shape} and {col.shape}")
+    if row.shape[0] and (min(int(row.min()), int(col.min())) < 0 or max(int(row.max()), int(col.max())) >= n):
+        raise IndexError(f"pairs name badges outside the {n} {of}")

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from .jit import compiled
+from .jit import check_pairs, compiled
 from .runs import find_sorted, ranks, runs
 
-__all__ = ["Profiles", "check_pairs", "profile_sums"]
+__all__ = ["Profiles", "profile_sums"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -139,7 +139,7 @@ def profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Floa
     gateway a badge hears in its list (the usual case) that is exactly the common set. Each
     pair costs the gateways its row badge hears, and its sums run over them in list order.
     """
-    check_pairs(row, col, len(profiles))
+    check_pairs(row, col, len(profiles), "profiles")
     m = row.shape[0]
     common, total, squares = np.empty(m), np.empty(m), np.empty(m)
     _pair_sums(
@@ -157,15 +157,6 @@ def profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Floa
         squares,
     )
     return common, total, squares
-
-
-def check_pairs(row: IntArray, col: IntArray, n: int) -> None:
-    """Pairs as two aligned 1-D arrays of badges in ``0 .. n - 1``, or ``ValueError`` /
-    ``IndexError`` (the compiled loops check no bounds: a pair past them would read any memory)."""
-    if row.ndim != 1 or row.shape != col.shape:
-        raise ValueError(f"pairs must be two aligned 1-D arrays, got shapes {row.shape} and {col.shape}")
-    if row.shape[0] and (min(int(row.min()), int(col.min())) < 0 or max(int(row.max()), int(col.max())) >= n):
-        raise IndexError(f"pairs name badges outside the {n} profiles")
 
 
 @compiled
