@@ -186,13 +186,15 @@ class GroupFinder:
         return dbscan_precomputed(dist, self.eps_m, self.min_samples)
 
 
-def distance_graph(row: IntArray, col: IntArray, d: FloatArray, n: int) -> sparse.csr_matrix:
-    """The sparse [n, n] graph of distances ``d`` at (``row``, ``col``), as DBSCAN takes it.
+# Explicit zeros would be dropped by sparse ops (a pair at distance 0 would vanish): every
+# distance in a graph is kept at this at least (metres).
+_LEAST_DISTANCE_M = 1e-6
 
-    Explicit zeros would be dropped by sparse ops (a pair at distance 0 would vanish): every
-    distance is kept at 1e-6 m at least.
-    """
-    return sparse.csr_matrix((np.maximum(d, 1e-6), (row, col)), shape=(n, n))
+
+def distance_graph(row: IntArray, col: IntArray, d: FloatArray, n: int) -> sparse.csr_matrix:
+    """The sparse [n, n] graph of distances ``d`` at (``row``, ``col``), as DBSCAN takes it
+    (each at least ``_LEAST_DISTANCE_M``)."""
+    return sparse.csr_matrix((np.maximum(d, _LEAST_DISTANCE_M), (row, col)), shape=(n, n))
 
 
 def _symmetric_graph(r: IntArray, c: IntArray, d: FloatArray, n: int) -> sparse.csr_matrix:
@@ -228,7 +230,7 @@ def _fill_symmetric(
         for p in range(r.shape[0]):
             i, j = (c[p], r[p]) if half == 0 else (r[p], c[p])
             indices[at[i]] = j
-            data[at[i]] = max(d[p], 1e-6)
+            data[at[i]] = max(d[p], _LEAST_DISTANCE_M)
             at[i] += 1
 
 
