@@ -217,9 +217,9 @@ def _cost(
     for j in range(gx.shape[1]):
         dx[j], dy[j] = px - gx[i, j], py - gy[i, j]
         d2[j] = max(dx[j] * dx[j] + dy[j] * dy[j] + dz2[i, j], 0.25)
-        # (An unused slot adds exactly 0 to the cost: its residual is never needed.)
+        # (An unused slot's residual is 0: it adds exactly nothing to the cost.)
         resid[j] = rs[i, j] - (a[i, j] - 5.0 * n[i, j] * np.log10(d2[j])) if mask[i, j] else 0.0
-        c += mask[i, j] * resid[j] * resid[j]
+        c += resid[j] * resid[j]
     return c
 
 
