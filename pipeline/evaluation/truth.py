@@ -33,7 +33,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from mingle_wire import open_text
+from mingle_wire import finite_number, open_text
 
 from .errors import InputError
 
@@ -116,8 +116,9 @@ _NUMBERS: Final = frozenset({int, float})
 
 
 def _number(value: Any) -> bool:
-    # type() rather than isinstance(): rejects bool, which is an int.
-    return type(value) in _NUMBERS and math.isfinite(value)
+    # type() rather than isinstance(): rejects bool, which is an int; finite_number refuses
+    # an integer too large for a float (JSON allows one), where math.isfinite would raise.
+    return type(value) in _NUMBERS and finite_number(value) is not None
 
 
 def _bad_person(people: list[Any]) -> ValueError:
@@ -141,8 +142,11 @@ def _people(people: list[Any]) -> tuple[tuple[str, ...], npt.NDArray[np.float64]
     if not {*map(type, badges)} <= {str} or not {*map(type, xs), *map(type, ys)} <= _NUMBERS:
         raise _bad_person(people)
     xy = np.empty((len(people), 2), dtype=np.float64)
-    xy[:, 0] = xs
-    xy[:, 1] = ys
+    try:
+        xy[:, 0] = xs
+        xy[:, 1] = ys
+    except OverflowError:  # an integer too large for a float
+        raise _bad_person(people) from None
     if not np.isfinite(xy).all():
         raise _bad_person(people)
     return tuple(map(sys.intern, badges)), xy

@@ -65,6 +65,9 @@ def test_a_truth_on_half_seconds_loads_one_second_per_line() -> None:
         (json.dumps(record(T0 + 1, {"g-1": ["b-1"]})), "at least 2"),
         (json.dumps({"t": T0 + 1, "people": [], "groups": [{"id": "g-1", "members": ["b-1", "b-2"]}]}), "not among"),
         (json.dumps(record(T0, {})), "does not follow"),
+        # Integers too large for a float (JSON allows them) are no finite numbers:
+        ('{"t": 1' + "0" * 400 + ', "people": []}', "'t'"),
+        (json.dumps({"t": T0 + 1, "people": [{"badge": "b-1", "x": 10**400, "y": 1}]}), "people[0]"),
     ],
 )
 def test_bad_lines_name_the_line(line: str, fragment: str) -> None:
