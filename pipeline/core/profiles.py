@@ -68,6 +68,9 @@ class Profiles:
         self.first = np.cumsum(heard) - heard  # [n] each badge's first entry
         self.n_gateways = int(n_gateways)
         self.counts = (gateways >= 0).sum(axis=1)
+        if entry_gateway.shape[0] and not 0 <= int(entry_gateway.min()) <= int(entry_gateway.max()) < self.n_gateways:
+            # (The compiled comparison looks gateways up in a table of n_gateways: no bounds checked.)
+            raise IndexError(f"profile entries name gateways outside 0..{self.n_gateways - 1}")
 
     @classmethod
     def from_entries(
@@ -137,19 +140,20 @@ def profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Floa
 
     Compares over the gateways of the row badge that the column badge hears too; with every
     gateway a badge hears in its list (the usual case) that is exactly the common set. Each
-    pair costs the gateways its row badge hears, and its sums run over them in list order.
+    pair costs a lookup per gateway its column badge hears, and its sums run in the column
+    badge's gateway order. Pairs sorted by row (as the graph gives them) are cheapest.
     """
     check_pairs(row, col, len(profiles), "profiles")
     m = row.shape[0]
     common, total, squares = np.empty(m), np.empty(m), np.empty(m)
     _pair_sums(
         profiles.counts,
-        profiles.levels,
         profiles.first,
         profiles.heard,
         profiles.entry_gateway,
         profiles.entry_level,
         profiles.entry_rank,
+        profiles.n_gateways,
         np.asarray(row, dtype=np.int64),
         np.asarray(col, dtype=np.int64),
         common,
@@ -162,38 +166,38 @@ def profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Floa
 @compiled
 def _pair_sums(
     counts: IntArray,
-    levels: FloatArray,
     first: IntArray,
     heard: IntArray,
     entry_gateway: IntArray,
     entry_level: npt.NDArray[np.float32],
     entry_rank: IntArray,
+    n_gateways: int,
     row: IntArray,
     col: IntArray,
     common: FloatArray,
     total: FloatArray,
     squares: FloatArray,
 ) -> None:
-    # The column badge's level at each place of the row badge's list (NaN: not heard), found
-    # by one walk along both badges' entries sorted by gateway; then the sums in list order.
-    theirs = np.empty(levels.shape[1])
+    # The row badge's levels go into a table by gateway (``mine[gateway]``, NaN: not in its
+    # list), set once for a run of pairs with the same row (pairs come sorted by row); each
+    # pair then walks the column badge's entries, in gateway order, looking each up in it.
+    mine = np.full(max(n_gateways, 1), np.nan)
+    current = -1
     for p in range(row.shape[0]):
         r, c = row[p], col[p]
-        theirs[: counts[r]] = np.nan
-        j, end = first[c], first[c] + heard[c]
-        for i in range(first[r], first[r] + heard[r]):
-            g = entry_gateway[i]
-            while j < end and entry_gateway[j] < g:
-                j += 1
-            if j == end:
-                break
-            if entry_gateway[j] == g and entry_rank[i] < counts[r]:
-                theirs[entry_rank[i]] = entry_level[j]
+        if r != current:
+            if current >= 0:
+                for i in range(first[current], first[current] + heard[current]):
+                    mine[entry_gateway[i]] = np.nan
+            for i in range(first[r], first[r] + heard[r]):
+                if entry_rank[i] < counts[r]:
+                    mine[entry_gateway[i]] = entry_level[i]
+            current = r
         both, t, sq = 0, 0.0, 0.0
-        for k in range(counts[r]):
-            b = theirs[k]
-            if b == b:
-                d = levels[r, k] - b
+        for j in range(first[c], first[c] + heard[c]):
+            a = mine[entry_gateway[j]]
+            if a == a:
+                d = a - np.float64(entry_level[j])
                 t += d
                 sq += d * d
                 both += 1

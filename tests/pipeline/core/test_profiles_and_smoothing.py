@@ -92,17 +92,26 @@ def test_profile_sums_are_bit_for_bit_those_over_the_common_gateways_only(seed: 
     row, col = rng.integers(0, n, 300), rng.integers(0, n, 300)
     common, total, squares = profile_sums(profiles, row, col)
     for k, (i, j) in enumerate(zip(row.tolist(), col.tolist(), strict=True)):
-        heard = profiles.gateways[i, : profiles.counts[i]]
-        a = profiles.levels[i, : profiles.counts[i]]
-        b = profiles.level(np.full(heard.shape[0], j), heard).astype(np.float64)
-        diff = (a - b)[~np.isnan(b)]  # in the row badge's list order, as one running sum
+        listed = profiles.gateways[i, : profiles.counts[i]]  # the row badge's list
+        theirs = np.flatnonzero(~np.isnan(prof[j]))  # the column badge's gateways, in order
+        both = theirs[np.isin(theirs, listed)]
+        a = profiles.level(np.full(both.shape[0], i), both).astype(np.float64)
+        b = profiles.level(np.full(both.shape[0], j), both).astype(np.float64)
         want_total = want_squares = 0.0
-        for d in diff.tolist():
+        for d in (a - b).tolist():  # one running sum (float32 levels: their differences add exactly)
             want_total += d
             want_squares += d * d
-        assert common[k] == diff.shape[0]
+        assert common[k] == both.shape[0]
         assert total[k].tobytes() == np.float64(want_total).tobytes()
         assert squares[k].tobytes() == np.float64(want_squares).tobytes()
+    # Capped lists (the strongest 3): only the row badge's 3 count.
+    capped = Profiles.from_dense(prof, k=3)
+    common3, _, _ = profile_sums(capped, row, col)
+    want = [
+        np.isin(capped.gateways[i, : capped.counts[i]], np.flatnonzero(~np.isnan(prof[j]))).sum()
+        for i, j in zip(row.tolist(), col.tolist(), strict=True)
+    ]
+    assert common3.tolist() == want and common3.max() == 3
 
 
 @pytest.mark.parametrize("seed", range(4))
