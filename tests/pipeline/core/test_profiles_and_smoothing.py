@@ -380,3 +380,12 @@ def test_pairs_outside_the_profiles_are_refused_not_read() -> None:
     assert finder.profile_difference(np.array([], dtype=np.int64), np.array([], dtype=np.int64), profiles)[0].shape == (
         0,
     )
+
+
+def test_profile_entries_naming_gateways_outside_the_venue_are_refused_when_built() -> None:
+    row, level = np.array([0, 1]), np.array([-70.0, -71.0])
+    ok = Profiles.from_entries(row, np.array([0, 3]), level, 2, 4)
+    assert ok.n_gateways == 4 and ok.heard.tolist() == [1, 1]
+    for gateway in ([0, 4], [-1, 2]):  # (the compiled comparison would index its table with them)
+        with pytest.raises(IndexError, match=r"outside 0\.\.3"):
+            Profiles.from_entries(row, np.array(gateway), level, 2, 4)
