@@ -18,7 +18,7 @@ import numpy as np
 from .core.covary import Fluctuations
 from .core.grouping import GroupFinder
 from .core.profiles import Profiles
-from .core.windows import PairSeries, PairSummary
+from .core.windows import PairSeries, PairSummary, RssiWindows
 
 if TYPE_CHECKING:
     from .step import PipelineState
@@ -44,6 +44,10 @@ def warm_up(state: PipelineState) -> None:
     finder.distances(np.zeros((2, 2)), profiles if det.profile_weight > 0 else None)
     if n_gateways == 0:
         return  # (no readings: no positions fit, no series)
+    # The windows' binning (readings put into a store of their own, not the state's).
+    windows = RssiWindows(state.windows.window_s, keep_s=state.windows.keep_s)
+    windows.add(badge, gateway, np.full(m, 1.0), level)
+    windows.summarize(1.0, n_gateways)
     summary = PairSummary(badge, gateway, level, np.zeros(m), np.full(m, _SECONDS, dtype=np.int64), np.zeros(m))
     positioner = state.multilaterator if det.positioner == "multilateration" else state.centroid
     positioner.locate(summary, state.calibrator.model)

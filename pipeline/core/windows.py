@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .runs import ranks, runs
+from .binning import bin_cells, find_ascending
+from .runs import ranks
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
 
@@ -226,9 +227,7 @@ class RssiWindows:
 
     def _slots_for(self, ukey: IntArray) -> IntArray:
         """Slots of sorted unique pair keys, handing out slots to keys not yet live."""
-        pos = np.searchsorted(self._keys, ukey)
-        found = pos < self._keys.shape[0]
-        found[found] = self._keys[pos[found]] == ukey[found]
+        pos, found = find_ascending(self._keys, ukey)
         if not found.all():
             new = ukey[~found]
             take = min(new.shape[0], self._free.shape[0])
@@ -270,37 +269,34 @@ class RssiWindows:
         n = key.shape[0]
         if n == 0:
             return
-        bits, mask = self._ring_bits, self._ring - 1
-        cell = (key << bits) | (k & mask)  # sorted by pair, then by column
+        bits = self._ring_bits
+        cell = (key << bits) | (k & (self._ring - 1))  # sorted by pair, then by column
         order = np.argsort(cell)
         cell = cell[order]
-        starts, added = runs(cell)
-        total = np.add.reduceat(rssi[order], starts)
-        cell_key = cell[starts] >> bits
-        cell_col = cell[starts] & mask
-        pair_starts, cells_per_pair = runs(cell_key)
-        ukey = cell_key[pair_starts]
-        pair_slots = self._slots_for(ukey)
-        # Newest reading and second per pair (readings grouped by pair in `order`).
-        reading_pair_starts = starts[pair_starts]
-        newest_ts = np.maximum.reduceat(ts[order], reading_pair_starts)
-        newest_k = np.maximum.reduceat(k[order], reading_pair_starts)
-        self._last_ts[pair_slots] = np.maximum(self._last_ts[pair_slots], newest_ts)
-        self._last_k[pair_slots] = np.maximum(self._last_k[pair_slots], newest_k)
-        slot = np.repeat(pair_slots, cells_per_pair)
-        flat = (slot << bits) | cell_col
-        level = self._level.reshape(-1)
-        count = self._count.reshape(-1)
-        before = count[flat].astype(np.float64)
-        fresh = before == 0  # cells heard for the first time
-        self._heard[: self._used] += np.bincount(slot[fresh], minlength=self._used).astype(np.int32)
-        self._col_cells += np.bincount(cell_col[fresh], minlength=self._ring)
-        recent = fresh & (k[order][starts] >= self._first_recent(self._t))
-        self._heard_recent[: self._used] += np.bincount(slot[recent], minlength=self._used).astype(np.int32)
-        prior = np.where(before > 0, level[flat] / _SCALE, 0.0)
-        after = before + added
-        level[flat] = np.rint((prior * before + total) / after * _SCALE).astype(np.int16)
-        count[flat] = np.minimum(after, _MAX_COUNT).astype(np.uint8)
+        pair_key = cell >> bits
+        new_pair = np.flatnonzero(pair_key[1:] != pair_key[:-1]) + 1
+        pair_slots = self._slots_for(pair_key[np.r_[0, new_pair]])
+        store = (
+            self._level,
+            self._count,
+            self._last_ts,
+            self._last_k,
+            self._heard,
+            self._heard_recent,
+            self._col_cells,
+        )
+        bin_cells(
+            cell,
+            rssi[order],
+            ts[order],
+            k[order],
+            bits,
+            pair_slots,
+            _SCALE,
+            _MAX_COUNT,
+            self._first_recent(self._t),
+            store,
+        )
         self._held += n
 
     def _sync(self, now: float) -> int:
