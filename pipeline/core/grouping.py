@@ -28,9 +28,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from .jit import check_pairs, compiled
+from .nearpairs import pairs_within
 from .profiles import Profiles, profile_sums
 from .runs import find_sorted, ranks, runs
 
@@ -99,11 +99,9 @@ class GroupFinder:
     def distances(self, pts: FloatArray, profiles: Profiles | FloatArray | None) -> sparse.csr_matrix:
         """Sparse blended distances between badges within ``search_m`` of each other."""
         n = pts.shape[0]
-        # Each pair once (i < j): the blend is symmetric, so compute it once and mirror.
-        pairs = cKDTree(pts).query_pairs(self.search_m, output_type="ndarray").astype(np.int64)
-        # Memory order for the profile gathers: by row, then column (one key: pairs are unique).
-        order = np.argsort(pairs[:, 0] * max(n, 1) + pairs[:, 1])
-        r, c = pairs[order, 0], pairs[order, 1]
+        # Each pair once (i < j): the blend is symmetric, so compute it once and mirror. By
+        # row, then column: the profile comparison's order, and the memo's keys come sorted.
+        r, c = pairs_within(pts, self.search_m)
         near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1])
         self._memo = None
         if isinstance(profiles, Profiles) and self.profile_weight != 0 and r.shape[0]:
