@@ -1,4 +1,5 @@
-"""Putting a batch of readings into the RSSI windows' per-second cells, in one compiled pass.
+"""The RSSI windows' compiled loops: a batch of readings put into the per-second cells, and
+the quartiles read off sorted rows.
 
 :class:`~pipeline.core.windows.RssiWindows` keeps, per (badge, gateway) slot and whole second,
 the mean level of the readings stamped in that second and how many there were. A batch of
@@ -7,6 +8,10 @@ one cell is added to it (the cell's mean is the mean over its old and new readin
 the store's 0.01 dB steps), and the counters the summaries read are kept up to date. As whole
 arrays this was a dozen numpy passes with temporaries as long as the batch; the arithmetic
 is the same, operation for operation, so the cells hold the same values (tested).
+
+A summary sorts each live slot's row of levels (numpy's vectorised sort of short int16 rows
+is hard to beat) and :func:`read_quartiles` reads the median and IQR off the sorted rows in
+one pass, instead of three gathers and their arithmetic as whole arrays.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy.typing as npt
 
 from .jit import compiled
 
-__all__ = ["bin_cells"]
+__all__ = ["bin_cells", "find_ascending", "read_quartiles"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -149,3 +154,36 @@ def _walk(keys: IntArray, want: IntArray, pos: IntArray, found: npt.NDArray[np.b
             j += 1
         pos[i] = j
         found[i] = j < m and keys[j] == w
+
+
+def read_quartiles(
+    ordered: npt.NDArray[np.int16], count: IntArray, scale: float, median: FloatArray, iqr: FloatArray
+) -> None:
+    """Per row of ``ordered`` (levels in steps of 1 / ``scale`` dB, each row sorted, its
+    ``count`` heard levels first): the median and inter-quartile range (dB) of those levels,
+    by linear interpolation between order statistics (numpy's default quantile), into
+    ``median`` and ``iqr``. The quartile num / 4 lies at num * (count - 1) / 4, taken in
+    integers (floor and remainder) as the whole-array formulation took it."""
+    rows, width = ordered.shape
+    if not count.shape[0] == median.shape[0] == iqr.shape[0] == rows:
+        raise ValueError(f"{rows} rows, {count.shape[0]} counts, {median.shape[0]} and {iqr.shape[0]} outputs")
+    if rows and (int(count.min()) < 0 or int(count.max()) > width):
+        raise ValueError(f"counts outside 0..{width}")
+    _quartiles(ordered, count, scale, median, iqr)
+
+
+@compiled
+def _quartiles(
+    ordered: npt.NDArray[np.int16], count: IntArray, scale: float, median: FloatArray, iqr: FloatArray
+) -> None:
+    q = np.empty(3)
+    for s in range(ordered.shape[0]):
+        last = max(count[s] - 1, 0)
+        for num in range(1, 4):
+            pos = num * last
+            at = pos >> 2
+            a = ordered[s, at] / scale
+            b = ordered[s, min(at + 1, last)] / scale
+            q[num - 1] = a + (b - a) * ((pos & 3) / 4.0)
+        median[s] = q[1]
+        iqr[s] = q[2] - q[0]

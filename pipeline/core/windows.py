@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .binning import bin_cells, find_ascending
+from .binning import bin_cells, find_ascending, read_quartiles
 from .runs import ranks
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
@@ -381,21 +381,7 @@ class RssiWindows:
             hi = min(lo + _SUMMARY_BLOCK, slots.shape[0])
             ordered = self._rows(slots[lo:hi], columns)
             ordered.sort(axis=1)
-            # Quartile num / 4 by linear interpolation between order statistics (numpy's
-            # default): at position num / 4 * (count - 1), in integers (floor and remainder).
-            last = np.maximum(count[lo:hi] - 1, 0)
-            start = np.arange(hi - lo, dtype=np.int64) * width
-            flat = ordered.reshape(-1)
-
-            def quantile(num: int, last: IntArray = last, start: IntArray = start, flat: Levels = flat) -> FloatArray:
-                pos = num * last
-                at = start + (pos >> 2)
-                a = np.take(flat, at) / _SCALE
-                b = np.take(flat, np.minimum(at + 1, start + last)) / _SCALE
-                return np.asarray(a + (b - a) * ((pos & 3) / 4.0), dtype=np.float64)
-
-            median[lo:hi] = quantile(2)
-            iqr[lo:hi] = quantile(3) - quantile(1)
+            read_quartiles(ordered, count[lo:hi], _SCALE, median[lo:hi], iqr[lo:hi])
         key = self._keys[live]
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, count, self._last_ts[slots])

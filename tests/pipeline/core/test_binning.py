@@ -98,3 +98,41 @@ def test_find_ascending_is_searchsorted(seed: int) -> None:
     assert find_ascending(np.empty(0, dtype=np.int64), want)[0].tolist() == [0] * want.shape[0]
     with pytest.raises(ValueError, match="sorted"):
         find_ascending(keys, want[::-1].copy())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_quartiles_read_off_sorted_rows_are_numpys_quantiles(seed: int) -> None:
+    from pipeline.core.binning import read_quartiles
+
+    rng = np.random.default_rng(seed)
+    rows, width = 500, 32
+    count = rng.integers(0, width + 1, rows)
+    count[:3] = (0, 1, width)
+    empty = np.iinfo(np.int16).max
+    ordered = np.full((rows, width), empty, dtype=np.int16)
+    for r in range(rows):
+        ordered[r, : count[r]] = np.sort(rng.integers(-9000, -4000, count[r]))
+    median, iqr = np.empty(rows), np.empty(rows)
+    read_quartiles(ordered, count, 100.0, median, iqr)
+    for r in np.flatnonzero(count > 0).tolist():  # (a row heard in no second is never summarised)
+        heard = ordered[r, : count[r]] / 100.0
+        q1, q2, q3 = np.quantile(heard, [0.25, 0.5, 0.75])
+        assert median[r] == pytest.approx(q2, abs=1e-12) and iqr[r] == pytest.approx(q3 - q1, abs=1e-12)
+    # Bit for bit the store's earlier whole-array reading of them.
+    last = np.maximum(count - 1, 0)
+    start = np.arange(rows, dtype=np.int64) * width
+    flat = ordered.reshape(-1)
+
+    def quantile(num: int) -> np.ndarray:
+        pos = num * last
+        at = start + (pos >> 2)
+        a = np.take(flat, at) / 100.0
+        b = np.take(flat, np.minimum(at + 1, start + last)) / 100.0
+        return np.asarray(a + (b - a) * ((pos & 3) / 4.0), dtype=np.float64)
+
+    assert median.tobytes() == quantile(2).tobytes()
+    assert iqr.tobytes() == (quantile(3) - quantile(1)).tobytes()
+    with pytest.raises(ValueError, match="counts outside"):
+        read_quartiles(ordered, np.full(rows, width + 1), 100.0, median, iqr)
+    with pytest.raises(ValueError, match="rows"):
+        read_quartiles(ordered, count[:-1], 100.0, median, iqr)
