@@ -43,7 +43,9 @@ def centre_rows(
     filled = np.empty(seconds, dtype=np.float32)
     heard = np.empty(seconds, dtype=np.bool_)
     csum = np.zeros(seconds + smooth_s + 1, dtype=np.float32)
+    hcum = np.zeros(seconds + 1, dtype=np.int64)  # seconds heard before each second
     seen = np.empty(seconds, dtype=np.float32)
+    back = smooth_s // 2
     for k in range(rows.shape[0]):
         i = rows[k]
         n = 0
@@ -58,13 +60,11 @@ def centre_rows(
         if smooth_s > 1:
             for j in range(seconds + smooth_s - lead):  # running sums over the padded row
                 csum[lead + j] = csum[lead + j - 1] + (filled[j] if j < seconds else np.float32(0.0))
+            for j in range(seconds):
+                hcum[j + 1] = hcum[j] + heard[j]
             n = 0
-            for j in range(seconds):
-                count = 0
-                for q in range(max(j - smooth_s // 2, 0), min(j - smooth_s // 2 + smooth_s, seconds)):
-                    count += heard[q]
-                seen[j] = count
-            for j in range(seconds):
+            for j in range(seconds):  # the seconds heard in each box (clipped to the row)
+                seen[j] = hcum[min(j - back + smooth_s, seconds)] - hcum[max(j - back, 0)]
                 if seen[j] > 0:
                     filled[j] = (csum[j + smooth_s] - csum[j]) / seen[j]
                     n += 1
