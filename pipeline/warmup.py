@@ -50,6 +50,8 @@ def warm_up(state: PipelineState) -> None:
     windows = RssiWindows(state.windows.window_s, keep_s=state.windows.keep_s)
     windows.add(badge, gateway, np.full(m, 1.0), level)
     windows.summarize(1.0, n_gateways)
+    if det.covary_m > 0:
+        windows.series(1.0, 1, min_heard=1)
     summary = PairSummary(badge, gateway, level, np.zeros(m), np.full(m, _SECONDS, dtype=np.int64), np.zeros(m))
     positioner = state.multilaterator if det.positioner == "multilateration" else state.centroid
     positioner.locate(summary, state.calibrator.model)

@@ -9,6 +9,9 @@ the store's 0.01 dB steps), and the counters the summaries read are kept up to d
 arrays this was a dozen numpy passes with temporaries as long as the batch; the arithmetic
 is the same, operation for operation, so the cells hold the same values (tested).
 
+:func:`gather_series` copies the per-second levels of the slots asked for, heard often
+enough, into a series table in one pass.
+
 A summary sorts each live slot's row of levels (numpy's vectorised sort of short int16 rows
 is hard to beat) and :func:`read_quartiles` reads the median and IQR off the sorted rows in
 one pass, instead of three gathers and their arithmetic as whole arrays.
@@ -21,7 +24,7 @@ import numpy.typing as npt
 
 from .jit import compiled
 
-__all__ = ["bin_cells", "find_ascending", "read_quartiles"]
+__all__ = ["bin_cells", "find_ascending", "gather_series", "read_quartiles"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -187,3 +190,58 @@ def _quartiles(
             q[num - 1] = a + (b - a) * ((pos & 3) / 4.0)
         median[s] = q[1]
         iqr[s] = q[2] - q[0]
+
+
+def gather_series(
+    level: npt.NDArray[np.int16],
+    slots: IntArray,
+    cols: IntArray,
+    offset: int,
+    min_heard: int,
+    empty: int,
+    dbm: npt.NDArray[np.float32],
+    values: npt.NDArray[np.float32],
+    heard: npt.NDArray[np.bool_],
+) -> int:
+    """The slots (rows of ``level``) heard in at least ``min_heard`` of the ring columns
+    ``cols`` (in time order; ``empty``: none in that second), packed in order into the rows of ``values`` from column
+    ``offset``, each level converted by the table ``dbm`` (indexed by its bit pattern as
+    uint16: NaN for none); ``heard[k]`` whether slot ``k`` was kept. Returns how many were."""
+    m = slots.shape[0]
+    if heard.shape[0] != m or values.shape[0] < m or offset < 0 or offset + cols.shape[0] > values.shape[1]:
+        raise ValueError(
+            f"{m} slots, {heard.shape[0]} flags, values {values.shape}, {cols.shape[0]} columns at {offset}"
+        )
+    if m and (int(slots.min()) < 0 or int(slots.max()) >= level.shape[0]):
+        raise IndexError(f"slots outside the store's {level.shape[0]}")
+    if cols.shape[0] and (int(cols.min()) < 0 or int(cols.max()) >= level.shape[1]):
+        raise IndexError(f"columns outside the ring's {level.shape[1]}")
+    if dbm.shape[0] != 1 << 16:
+        raise ValueError("the level table must cover every int16")
+    return int(_series(level, slots, cols, offset, min_heard, np.int16(empty), dbm, values, heard))
+
+
+@compiled
+def _series(
+    level: npt.NDArray[np.int16],
+    slots: IntArray,
+    cols: IntArray,
+    offset: int,
+    min_heard: int,
+    empty: np.int16,
+    dbm: npt.NDArray[np.float32],
+    values: npt.NDArray[np.float32],
+    heard: npt.NDArray[np.bool_],
+) -> int:
+    kept = 0
+    for k in range(slots.shape[0]):
+        row = slots[k]
+        n = 0
+        for c in range(cols.shape[0]):
+            n += level[row, cols[c]] != empty
+        heard[k] = n >= min_heard
+        if n >= min_heard:
+            for c in range(cols.shape[0]):
+                values[kept, offset + c] = dbm[np.uint16(level[row, cols[c]])]
+            kept += 1
+    return kept

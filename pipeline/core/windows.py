@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .binning import bin_cells, find_ascending, read_quartiles
+from .binning import bin_cells, find_ascending, gather_series, read_quartiles
 from .runs import ranks
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
@@ -42,11 +42,10 @@ _SCALE = 100.0  # levels held in 0.01 dB steps (int16), far below the radio's ow
 _EMPTY = np.iinfo(np.int16).max  # no reading in that second; sorts after every level
 # Every int16 level (indexed by its bit pattern as uint16) in dBm as float32 (level / 100, as
 # numpy divides int16 by float32), NaN for _EMPTY: one gather converts a block of levels.
-_LEVEL_DBM = np.arange(1 << 16, dtype=np.uint16).view(np.int16) / np.float32(_SCALE)
+_LEVEL_DBM = (np.arange(1 << 16, dtype=np.uint16).view(np.int16) / np.float32(_SCALE)).astype(np.float32)
 _LEVEL_DBM[np.uint16(_EMPTY)] = np.nan
 Levels = npt.NDArray[np.int16]
-_SERIES_BLOCK = 1 << 16  # slots per block in series(): its int16 temporaries stay a few MB
-_SUMMARY_BLOCK = 1 << 16  # ... and in summarize()
+_SUMMARY_BLOCK = 1 << 16  # slots per block in summarize(): its int16 temporaries stay a few MB
 Counts = npt.NDArray[np.int32]
 
 
@@ -409,30 +408,18 @@ class RssiWindows:
         if hi_k < lo_k:
             keys, values = keys[:0], np.full((0, seconds), np.nan, dtype=np.float32)
         else:
-            # Only the pairs asked for, then only the columns of the span, in time order; in
-            # blocks of slots, so that only the result is as big as the pairs asked for.
-            a, b = lo_k % self._ring, hi_k % self._ring
+            # Only the pairs asked for, and only the columns of the span, in time order, copied
+            # straight into the result (nothing else as big as it is made).
             offset = lo_k - first  # the span's first column in the result (the rest: NaN)
             m = slots.shape[0]
             if offset == 0 and hi_k - lo_k + 1 == seconds:
                 values = np.empty((m, seconds), dtype=np.float32)  # every column written below
             else:
                 values = np.full((m, seconds), np.nan, dtype=np.float32)
+            # The span's ring columns in time order.
+            cols = np.arange(lo_k, hi_k + 1, dtype=np.int64) % self._ring
             heard = np.empty(m, dtype=np.bool_)
-            kept = 0
-            for start in range(0, m, _SERIES_BLOCK):
-                rows = np.take(self._level, slots[start : start + _SERIES_BLOCK], axis=0)
-                got = rows[:, a : b + 1] if a <= b else np.concatenate([rows[:, a:], rows[:, : b + 1]], axis=1)
-                if min_heard > 1:
-                    mine = (got != _EMPTY).sum(axis=1, dtype=np.int64) >= min_heard
-                else:
-                    mine = got.min(axis=1) != _EMPTY  # a heard second sorts before an empty one
-                heard[start : start + _SERIES_BLOCK] = mine
-                got = got[mine]
-                # got / 100 as float32, NaN for empty; the heard rows packed in order
-                levels = np.take(_LEVEL_DBM, got.view(np.uint16))
-                values[kept : kept + got.shape[0], offset : offset + got.shape[1]] = levels
-                kept += got.shape[0]
+            kept = gather_series(self._level, slots, cols, offset, max(min_heard, 1), _EMPTY, _LEVEL_DBM, values, heard)
             keys = keys[heard]
             if kept < m:  # shrunk in place (no view of it exists): never two copies at once
                 values.resize((kept, seconds), refcheck=False)

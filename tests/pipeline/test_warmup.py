@@ -69,7 +69,7 @@ def test_a_built_pipeline_has_compiled_every_loop_its_ticks_run(
     called = {name.rsplit(".", 1)[1] for name, n in got["ready"].items() if n}
     assert {"_fill_symmetric", "_bin", "_walk", "_quartiles", "_fill", "_count"} <= called
     if detector == "MINGLE":
-        assert {"_correlate", "centre_rows", "_pair_sums", "_fit", "_pick_strongest"} <= called
+        assert {"_correlate", "centre_rows", "_pair_sums", "_fit", "_pick_strongest", "_series"} <= called
 
 
 def test_without_the_warm_up_the_ticks_compile_loops_of_their_own(venue_file: Path, roster_file: Path) -> None:

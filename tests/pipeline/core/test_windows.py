@@ -244,20 +244,41 @@ def _filling_windows(seed: int) -> Iterator[tuple[RssiWindows, float]]:
         yield w, float(now)
 
 
+def _series_cell_by_cell(w: RssiWindows, now: float, seconds: int, badges: np.ndarray | None, least: int):  # type: ignore[no-untyped-def]
+    """Per-second series read off the store one cell at a time (the definition): second q
+    of the span is ring column q % ring when the store still keeps it, its level / 100 as
+    float32, NaN when nobody was heard or it is not kept."""
+    from pipeline.core.windows import _EMPTY, _GATEWAY_BITS
+
+    w.summarize(now, 8)  # (the store's clock moved to now, as series moves it)
+    t = int(np.floor(now))
+    first, first_kept = t - seconds + 1, w._first_kept(w._t)
+    rows, keys = [], []
+    for key, slot in zip(w._keys.tolist(), w._slot_of.tolist(), strict=True):
+        if badges is not None and key >> _GATEWAY_BITS not in set(badges.tolist()):
+            continue
+        row = np.full(seconds, np.nan, dtype=np.float32)
+        for q in range(max(first, first_kept), t + 1):
+            level = int(w._level[slot, q % w._ring])
+            if level != _EMPTY:
+                row[q - first] = np.float32(level) / np.float32(100.0)
+        if (~np.isnan(row)).sum() >= least:
+            rows.append(row)
+            keys.append(key)
+    return np.array(keys, dtype=np.int64), np.array(rows, dtype=np.float32).reshape(-1, seconds)
+
+
 @pytest.mark.parametrize("seed", range(3))
-def test_series_in_blocks_of_slots_are_those_in_one_block(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.core.windows as windows
+def test_series_are_the_stores_cells_read_one_by_one(seed: int) -> None:
+    from pipeline.core.windows import _GATEWAY_BITS
 
     for w, now in _filling_windows(seed):
-        for seconds, badges in ((30, None), (4, None), (12, np.arange(0, 60, 3))):  # all, few heard, some
-            monkeypatch.setattr(windows, "_SERIES_BLOCK", 1 << 20)
-            whole = w.series(now, seconds, badges=badges)
-            for block in (1, 7, 64):
-                monkeypatch.setattr(windows, "_SERIES_BLOCK", block)
-                got = w.series(now, seconds, badges=badges)
-                assert got.badge.tolist() == whole.badge.tolist() and got.gateway.tolist() == whole.gateway.tolist()
-                assert got.values.dtype == np.float32 and got.values.shape == whole.values.shape
-                assert got.values.tobytes() == whole.values.tobytes()
+        for seconds, badges, least in ((30, None, 1), (4, None, 1), (12, np.arange(0, 60, 3), 1), (30, None, 8)):
+            got = w.series(now, seconds, badges=badges, min_heard=least)
+            keys, values = _series_cell_by_cell(w, now, seconds, badges, least)
+            assert ((got.badge << _GATEWAY_BITS) | got.gateway).tolist() == keys.tolist()
+            assert got.values.dtype == np.float32 and got.values.shape == values.shape
+            assert got.values.tobytes() == values.tobytes()
 
 
 @pytest.mark.parametrize("seed", range(3))
