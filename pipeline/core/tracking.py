@@ -161,7 +161,19 @@ def _assign(
     bipartite = sparse.csr_matrix((np.ones(t.shape[0]), (t, n_tracks + g)), shape=(n_tracks + n_groups,) * 2)
     _, comp = connected_components(bipartite, directed=False)
     pair_comp = comp[t]
-    order = np.argsort(pair_comp, kind="stable")
+    # A cluster with one track (split) or one group (merge) keeps its best pair, when that
+    # is the only best; the rest (and ties) go to linear_sum_assignment.
+    n_comp = int(pair_comp.max()) + 1
+    tracks_in = np.bincount(np.unique(pair_comp * (n_tracks + 1) + t) // (n_tracks + 1), minlength=n_comp)
+    groups_in = np.bincount(np.unique(pair_comp * (n_groups + 1) + g) // (n_groups + 1), minlength=n_comp)
+    best = np.full(n_comp, -np.inf)
+    np.maximum.at(best, pair_comp, s)
+    at_best = s == best[pair_comp]
+    star = ((tracks_in == 1) | (groups_in == 1)) & (np.bincount(pair_comp[at_best], minlength=n_comp) == 1)
+    pick = at_best & star[pair_comp] & (s > 0)  # (a pair with no usable score is no pair)
+    out.extend(zip(t[pick].tolist(), g[pick].tolist(), strict=True))
+    rest = np.flatnonzero(~star[pair_comp])
+    order = rest[np.argsort(pair_comp[rest], kind="stable")]
     starts, counts = runs(pair_comp[order])
     for a, b in zip(starts, starts + counts, strict=True):
         k = order[a:b]  # two pairs or more

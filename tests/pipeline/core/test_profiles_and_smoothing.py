@@ -284,6 +284,18 @@ def test_assignment_per_overlap_cluster_is_as_good_as_one_dense_problem_over_the
     assert best >= sum(dense[a, b] for a, b in zip(r, c, strict=True) if dense[a, b] >= 0.3) - 1e-9
 
 
+def test_a_split_or_a_merge_keeps_its_best_pair_and_ties_are_still_solved() -> None:
+    from pipeline.core.tracking import _assign
+
+    # Track 0 split into groups 0-2; tracks 1-3 merged into group 3; track 4 split with a tie.
+    t = [0, 0, 0, 1, 2, 3, 4, 4]
+    g = [0, 1, 2, 3, 3, 3, 4, 5]
+    s = [0.5, 0.7, 0.4, 0.35, 0.9, 0.6, 0.6, 0.6]
+    got = sorted(_assign(t, g, s, 5, 0.3))
+    assert got[:2] == [(0, 1), (2, 3)]
+    assert len(got) == 3 and got[2] in ((4, 4), (4, 5))
+
+
 def test_a_lingering_track_does_not_steal_members_from_the_track_they_merged_back_into() -> None:
     from pipeline.core.tracking import Group, Tracker
 
