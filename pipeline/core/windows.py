@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .binning import bin_cells, find_ascending, gather_series, read_quartiles
+from .binning import bin_cells, find_ascending, gather_series, slot_quartiles
 from .runs import ranks
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
@@ -45,7 +45,7 @@ _EMPTY = np.iinfo(np.int16).max  # no reading in that second; sorts after every 
 _LEVEL_DBM = (np.arange(1 << 16, dtype=np.uint16).view(np.int16) / np.float32(_SCALE)).astype(np.float32)
 _LEVEL_DBM[np.uint16(_EMPTY)] = np.nan
 Levels = npt.NDArray[np.int16]
-_SUMMARY_BLOCK = 1 << 16  # slots per block in summarize(): its int16 temporaries stay a few MB
+_SUMMARY_BLOCK = 1 << 16  # slots per block when summarize() counts heard seconds afresh
 Counts = npt.NDArray[np.int32]
 
 
@@ -332,11 +332,6 @@ class RssiWindows:
             return [(a, b + 1)], heard
         return [(a, self._ring), (0, b + 1)], heard
 
-    def _rows(self, slots: IntArray, columns: list[tuple[int, int]]) -> Levels:
-        """The ``columns`` of the rows of ``slots``, as one [slots, seconds] array of its own."""
-        parts = [np.take(self._level[:, a:b], slots, axis=0) for a, b in columns]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-
     def _empty_summary(self) -> PairSummary:
         e_i = np.empty(0, dtype=np.int64)
         e_f = np.empty(0, dtype=np.float64)
@@ -375,12 +370,8 @@ class RssiWindows:
         iqr = np.empty(slots.shape[0], dtype=np.float64)
         # The live pairs' rows only (in key order; free slots and pairs heard too little are
         # not sorted), each sorted, empty last: a pair's heard seconds come first, in order.
-        # In blocks of slots, so the copies stay a few MB at 20,000 badges.
-        for lo in range(0, slots.shape[0], _SUMMARY_BLOCK):
-            hi = min(lo + _SUMMARY_BLOCK, slots.shape[0])
-            ordered = self._rows(slots[lo:hi], columns)
-            ordered.sort(axis=1)
-            read_quartiles(ordered, count[lo:hi], _SCALE, median[lo:hi], iqr[lo:hi])
+        cols = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in columns])
+        slot_quartiles(self._level, slots, cols, count, _EMPTY, _SCALE, median, iqr)
         key = self._keys[live]
         gateway_mask = (1 << _GATEWAY_BITS) - 1
         return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, count, self._last_ts[slots])

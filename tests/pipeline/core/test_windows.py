@@ -244,15 +244,20 @@ def _filling_windows(seed: int) -> Iterator[tuple[RssiWindows, float]]:
         yield w, float(now)
 
 
-def _series_cell_by_cell(w: RssiWindows, now: float, seconds: int, badges: np.ndarray | None, least: int):  # type: ignore[no-untyped-def]
+def _series_cell_by_cell(  # type: ignore[no-untyped-def]
+    w: RssiWindows, now: float, seconds: int, badges: np.ndarray | None, least: int, ahead: int = 0
+):
     """Per-second series read off the store one cell at a time (the definition): second q
-    of the span is ring column q % ring when the store still keeps it, its level / 100 as
-    float32, NaN when nobody was heard or it is not kept."""
+    of the span (the ``seconds`` up to ``now``, and ``ahead`` more) is ring column q % ring
+    when the store still keeps it, its level / 100 as float32, NaN when nobody was heard or
+    it is not kept."""
     from pipeline.core.windows import _EMPTY, _GATEWAY_BITS
 
     w.summarize(now, 8)  # (the store's clock moved to now, as series moves it)
     t = int(np.floor(now))
     first, first_kept = t - seconds + 1, w._first_kept(w._t)
+    seconds += ahead
+    t += ahead
     rows, keys = [], []
     for key, slot in zip(w._keys.tolist(), w._slot_of.tolist(), strict=True):
         if badges is not None and key >> _GATEWAY_BITS not in set(badges.tolist()):
@@ -282,19 +287,27 @@ def test_series_are_the_stores_cells_read_one_by_one(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_summaries_in_blocks_of_slots_are_those_in_one_block(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_summaries_are_the_quartiles_of_each_pairs_heard_seconds(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline.core.windows as windows
+    from pipeline.core.windows import _GATEWAY_BITS
 
     for w, now in _filling_windows(seed):
         # the short and the long window (seconds heard kept per slot), and spans counted afresh
         for span, least in ((10.0, 1), (30.0, 1), (30.0, 5), (5.0, 1), (17.0, 3)):
-            monkeypatch.setattr(windows, "_SUMMARY_BLOCK", 1 << 20)
-            whole = w.summarize(now, 8, span_s=span, min_count=least)
-            for block in (1, 7, 64):
-                monkeypatch.setattr(windows, "_SUMMARY_BLOCK", block)
-                got = w.summarize(now, 8, span_s=span, min_count=least)
-                for f in ("badge", "gateway", "median", "iqr", "count", "last_ts"):
-                    assert getattr(got, f).tobytes() == getattr(whole, f).tobytes()
+            got = w.summarize(now, 8, span_s=span, min_count=least)
+            keys, values = _series_cell_by_cell(w, now, int(span), None, least, ahead=w._ahead)
+            assert ((got.badge << _GATEWAY_BITS) | got.gateway).tolist() == keys.tolist()
+            for k in range(keys.shape[0]):
+                heard = np.sort(values[k][~np.isnan(values[k])].astype(np.float64))
+                assert got.count[k] == heard.shape[0]
+                q1, q2, q3 = np.quantile(heard, [0.25, 0.5, 0.75])
+                assert got.median[k] == pytest.approx(q2, abs=1e-4) and got.iqr[k] == pytest.approx(q3 - q1, abs=1e-4)
+            # Counting heard seconds afresh, a block of slots at a time, counts the same.
+            monkeypatch.setattr(windows, "_SUMMARY_BLOCK", 7)
+            again = w.summarize(now, 8, span_s=span, min_count=least)
+            monkeypatch.undo()
+            for f in ("badge", "gateway", "median", "iqr", "count", "last_ts"):
+                assert getattr(again, f).tobytes() == getattr(got, f).tobytes()
 
 
 @pytest.mark.parametrize("seed", range(3))
