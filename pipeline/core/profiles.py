@@ -79,6 +79,25 @@ class Profiles:
         # A repeated (row, gateway) holds its last entry; by: the entries kept, by (row, gateway).
         key = np.asarray(row, dtype=np.int64) * n_gateways + gateway
         ascending = bool(np.all(key[1:] > key[:-1]))  # as summaries come: nothing to sort or drop
+        grouped = row.shape[0] == 0 or (int(row[0]) >= 0 and int(row[-1]) < n and bool(np.all(row[1:] >= row[:-1])))
+        if ascending and grouped:
+            return cls._from_ascending(np.asarray(row, dtype=np.int64), gateway, level, n, n_gateways, k)
+        return cls._from_sorting(row, gateway, level, n, n_gateways, k, key, ascending)
+
+    @classmethod
+    def _from_sorting(
+        cls,
+        row: IntArray,
+        gateway: IntArray,
+        level: FloatArray,
+        n: int,
+        n_gateways: int,
+        k: int | None,
+        key: IntArray,
+        ascending: bool,
+    ) -> Profiles:
+        """``from_entries`` for entries in any order (``key``: row x n_gateways + gateway;
+        ``ascending``: whether the keys already are), as whole arrays."""
         by = np.arange(key.shape[0]) if ascending else np.argsort(key, kind="stable")
         if not ascending:
             last = np.ones(by.shape[0], dtype=np.bool_)
@@ -102,6 +121,22 @@ class Profiles:
         return cls(gws, lev, entry_gateway, entry_level, rank[by], heard, n_gateways)
 
     @classmethod
+    def _from_ascending(
+        cls, row: IntArray, gateway: IntArray, level: FloatArray, n: int, n_gateways: int, k: int | None
+    ) -> Profiles:
+        """``from_entries`` for entries in ascending (row, gateway) order, each once (as
+        summaries give them): the lists built by one compiled pass."""
+        heard = np.bincount(row, minlength=n).astype(np.int64)
+        places = int(heard.max()) if n else 0
+        width = places if k is None else min(places, k)
+        gws = np.full((n, width), -1, dtype=np.int64)
+        lev = np.full((n, width), np.nan)
+        entry_level = np.asarray(level, dtype=np.float32)
+        rank = np.empty(row.shape[0], dtype=np.int64)
+        _lists(heard, entry_level, np.asarray(gateway, dtype=np.int64), rank, gws, lev)
+        return cls(gws, lev, np.asarray(gateway, dtype=np.int64), entry_level, rank, heard, n_gateways)
+
+    @classmethod
     def from_dense(cls, profiles: FloatArray, k: int | None = None) -> Profiles:
         """From an [n, n_gateways] array with NaN for unheard."""
         row, gateway = np.nonzero(~np.isnan(profiles))
@@ -119,6 +154,43 @@ class Profiles:
 
     def __len__(self) -> int:
         return int(self.heard.shape[0])
+
+
+@compiled
+def _lists(
+    heard: IntArray,
+    level: npt.NDArray[np.float32],
+    gateway: IntArray,
+    rank: IntArray,
+    gws: IntArray,
+    lev: FloatArray,
+) -> None:
+    """Per badge (its ``heard[badge]`` entries laid end to end): each entry's place in its
+    list, strongest first (ties, and NaN last, in entry order: a stable sort by level,
+    descending), into ``rank``; and the first ``gws.shape[1]`` places' gateways and levels."""
+    width = gws.shape[1]
+    order = np.empty(max(heard.max(), 1) if heard.shape[0] else 1, dtype=np.int64)
+    first = 0
+    for b in range(heard.shape[0]):
+        m = heard[b]
+        for e in range(m):  # insertion, after every entry at least as strong
+            v = level[first + e]
+            at = e
+            while at > 0:
+                u = level[first + order[at - 1]]
+                if v > u or (v == v and u != u):
+                    order[at] = order[at - 1]
+                    at -= 1
+                else:
+                    break
+            order[at] = e
+        for place in range(m):
+            e = first + order[place]
+            rank[e] = place
+            if place < width:
+                gws[b, place] = gateway[e]
+                lev[b, place] = level[e]
+        first += m
 
 
 def _strongest_first(row: IntArray, level: FloatArray) -> IntArray:

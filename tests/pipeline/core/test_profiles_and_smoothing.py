@@ -401,3 +401,19 @@ def test_profile_entries_naming_gateways_outside_the_venue_are_refused_when_buil
     for gateway in ([0, 4], [-1, 2]):  # (the compiled comparison would index its table with them)
         with pytest.raises(IndexError, match=r"outside 0\.\.3"):
             Profiles.from_entries(row, np.array(gateway), level, 2, 4)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_profiles_from_entries_in_order_are_those_of_the_whole_array_formulation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, g = 60, 30
+    key = np.unique(rng.integers(0, n * g, 700))  # each (row, gateway) once, in order (as summaries come)
+    row, gateway = key // g, key % g
+    level = np.round(rng.normal(-80, 3, key.shape[0]), 1)  # many ties
+    level[::37] = np.nan
+    for k in (None, 4):
+        fast = Profiles.from_entries(row, gateway, level, n, g, k)  # the compiled pass
+        slow = Profiles._from_sorting(row, gateway, level, n, g, k, key, True)
+        for f in ("gateways", "levels", "entry_gateway", "entry_level", "entry_rank", "heard", "first", "counts"):
+            assert getattr(fast, f).tobytes() == getattr(slow, f).tobytes(), f
+    assert Profiles.from_entries(row[:0], gateway[:0], level[:0], n, g).heard.tolist() == [0] * n
