@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -40,11 +39,16 @@ class Composition:
 
 
 def compose(members: Iterable[str], people: Mapping[str, Person], exempt_roles: Iterable[str]) -> Composition:
-    exempt = frozenset(exempt_roles)
-    counted = tuple(m for m in members if m in people and people[m].role not in exempt)
+    exempt = exempt_roles if isinstance(exempt_roles, frozenset) else frozenset(exempt_roles)
+    counted: list[str] = []
+    tally: dict[str, int] = {}
+    for m in members:
+        person = people.get(m)
+        if person is not None and person.role not in exempt:
+            counted.append(m)
+            tally[person.company] = tally.get(person.company, 0) + 1
     if not counted:
         return Composition((), None, 0.0, (), ())
-    tally = Counter(people[m].company for m in counted)
     company, top = min(tally.items(), key=lambda kv: (-kv[1], kv[0]))
     companies = tuple(sorted(tally))
-    return Composition(counted, company, top / len(counted), companies, tuple(tally[c] for c in companies))
+    return Composition(tuple(counted), company, top / len(counted), companies, tuple(tally[c] for c in companies))

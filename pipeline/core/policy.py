@@ -79,6 +79,7 @@ class HuddlePolicy:
         # change from one tick to the next, and the frame asks again for the groups this tick.
         self._comps: dict[tuple[str, ...], Composition] = {}
         self._comps_last: dict[tuple[str, ...], Composition] = {}
+        self._exempt = frozenset(policy.exempt_roles)
         self._previous: float | None = None  # the ``now`` of the last update: a clock OK then has no lapse
 
     def zone_at(self, x: float, y: float) -> Zone | None:
@@ -106,7 +107,7 @@ class HuddlePolicy:
         if comp is None:
             comp = self._comps_last.get(key)
             if comp is None:
-                comp = compose(key, self.people, self.policy.exempt_roles)
+                comp = compose(key, self.people, self._exempt)
             self._comps[key] = comp
         return comp
 
