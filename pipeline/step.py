@@ -47,6 +47,7 @@ from .pairscore import (
     with_neighbours,
 )
 from .roster import Roster
+from .tickpositions import TickPositions
 from .venue import Venue
 from .warmup import warm_up
 
@@ -350,7 +351,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     if huddles is None:
         huddles = update
     xs, ys = xy[:, 0].tolist(), xy[:, 1].tolist()
-    positions = {names[k]: (xs[k], ys[k]) for k in order}
+    positions = TickPositions(state.badges.index, row_of(state, fixes.badge), names, xs, ys)
     lead_s = state.detector.lead_s if radio else 0.0
     margin = state.detector.zone_margin_m if radio else 0.0
     alerts = state.policy.update(huddles.seen, huddles.ended, positions, now, update.seen, lead_s, margin)
