@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from .jit import compiled
 
-__all__ = ["bin_cells", "find_ascending", "gather_series", "slot_quartiles"]
+__all__ = ["bin_cells", "cell_order", "find_ascending", "gather_series", "slot_quartiles"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -135,6 +135,42 @@ def _bin(
         level[slot, col] = np.int16(np.rint((prior * before + total) / after * scale))
         count[slot, col] = np.uint8(min(after, max_count))
         i = j
+
+
+def cell_order(cell: IntArray, shift: int) -> IntArray:
+    """The order that sorts ``cell`` (non-negative keys whose bits from ``shift`` up are a
+    badge index), equal keys in the order given (a stable sort): the readings a badge sent
+    gathered by badge first (a counting sort), then each badge's dozen or so sorted in place."""
+    n = cell.shape[0]
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if int(cell.min()) < 0:
+        raise ValueError("cells must be non-negative")
+    counts = np.bincount(cell >> shift)
+    starts = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    order = np.empty(n, dtype=np.int64)
+    _cell_order(cell, shift, starts, order)
+    return order
+
+
+@compiled
+def _cell_order(cell: IntArray, shift: int, starts: IntArray, order: IntArray) -> None:
+    at = starts[:-1].copy()
+    for i in range(cell.shape[0]):
+        b = cell[i] >> shift
+        order[at[b]] = i
+        at[b] += 1
+    for b in range(starts.shape[0] - 1):
+        lo, hi = starts[b], starts[b + 1]
+        for j in range(lo + 1, hi):  # insertion: after every entry with a key at most its own
+            x = order[j]
+            v = cell[x]
+            k = j
+            while k > lo and cell[order[k - 1]] > v:
+                order[k] = order[k - 1]
+                k -= 1
+            order[k] = x
 
 
 def find_ascending(keys: IntArray, want: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .binning import bin_cells, find_ascending, gather_series, slot_quartiles
+from .binning import bin_cells, cell_order, find_ascending, gather_series, slot_quartiles
 from .runs import ranks
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
@@ -270,7 +270,7 @@ class RssiWindows:
             return
         bits = self._ring_bits
         cell = (key << bits) | (k & (self._ring - 1))  # sorted by pair, then by column
-        order = np.argsort(cell)
+        order = cell_order(cell, _GATEWAY_BITS + bits)
         cell = cell[order]
         pair_key = cell >> bits
         new_pair = np.flatnonzero(pair_key[1:] != pair_key[:-1]) + 1

@@ -67,7 +67,16 @@ def test_a_built_pipeline_has_compiled_every_loop_its_ticks_run(
     # No loop met a type it had not been compiled for, and the ticks did run compiled loops.
     assert got["after"] == got["ready"]
     called = {name.rsplit(".", 1)[1] for name, n in got["ready"].items() if n}
-    assert {"_fill_symmetric", "_bin", "_walk", "_network_quartiles", "_lists", "_fill", "_count"} <= called
+    assert {
+        "_fill_symmetric",
+        "_bin",
+        "_walk",
+        "_network_quartiles",
+        "_lists",
+        "_cell_order",
+        "_fill",
+        "_count",
+    } <= called
     if detector == "MINGLE":
         assert {"_correlate", "centre_rows", "_pair_sums", "_fit", "_pick_strongest", "_series"} <= called
 

@@ -154,3 +154,17 @@ def test_slot_quartiles_are_numpys_quantiles_of_the_heard_seconds(seed: int) -> 
         slot_quartiles(level, np.array([0, slots]), np.arange(4), np.array([1, 1]), empty, 100.0, out, out.copy())
     with pytest.raises(IndexError, match="columns outside"):
         slot_quartiles(level, np.array([0, 1]), np.array([0, ring]), np.array([1, 1]), empty, 100.0, out, out.copy())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cell_order_is_a_stable_sort(seed: int) -> None:
+    from pipeline.core.binning import cell_order
+
+    rng = np.random.default_rng(seed)
+    shift = 17
+    badge = rng.integers(0, 300, 5000)
+    cell = (badge << shift) | rng.integers(0, 40, 5000)  # many equal keys: their order is kept
+    assert cell_order(cell, shift).tolist() == np.argsort(cell, kind="stable").tolist()
+    assert cell_order(cell[:0], shift).tolist() == []
+    with pytest.raises(ValueError, match="non-negative"):
+        cell_order(np.array([3, -1]), shift)
