@@ -24,7 +24,7 @@ import functools
 import numpy as np
 import numpy.typing as npt
 
-from .jit import compiled
+from .jit import compiled, in_parts
 
 __all__ = ["bin_cells", "cell_order", "find_ascending", "gather_series", "slot_quartiles"]
 
@@ -305,14 +305,20 @@ def slot_quartiles(
         return
     size = 1 << max(width - 1, 0).bit_length()
     lower, higher = _network(size)
-    _network_quartiles(level, slots, cols, size, lower, higher, count, np.int16(empty), scale, median, iqr)
+    args = (level, slots, cols, size, lower, higher, count, np.int16(empty), scale, median, iqr)
+    in_parts(_network_quartiles, m, _QUARTILE_PART, *args)
 
 
 _BLOCK_SLOTS = 256  # slots sorted together: a block of 32 columns is 16 kB, in the fastest cache
 
 
+_QUARTILE_PART = 32 * _BLOCK_SLOTS  # slots at least per part of the summaries run at once (about 1 ms)
+
+
 @compiled
 def _network_quartiles(
+    start: int,
+    stop: int,
     level: npt.NDArray[np.int16],
     slots: IntArray,
     cols: IntArray,
@@ -325,12 +331,11 @@ def _network_quartiles(
     median: FloatArray,
     iqr: FloatArray,
 ) -> None:
-    m = slots.shape[0]
     width = cols.shape[0]
     block = np.empty((size, _BLOCK_SLOTS), dtype=np.int16)
     q = np.empty(3)
-    for lo in range(0, m, _BLOCK_SLOTS):
-        nb = min(_BLOCK_SLOTS, m - lo)
+    for lo in range(start, stop, _BLOCK_SLOTS):
+        nb = min(_BLOCK_SLOTS, stop - lo)
         for r in range(nb):
             row = slots[lo + r]
             for c in range(width):

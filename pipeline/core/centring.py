@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from .jit import compiled
+from .jit import compiled, in_parts
 
 __all__ = ["centre_rows", "pairwise_sum"]
 
@@ -20,7 +20,6 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-@compiled
 def centre_rows(
     values: npt.NDArray[np.float32],
     rows: IntArray,
@@ -38,6 +37,23 @@ def centre_rows(
     box sums are differences of running float32 sums over the row padded with zeros; a box
     with nothing heard is 0.
     """
+    in_parts(_centre_range, rows.shape[0], _CENTRE_PART, values, rows, smooth_s, out, sumsq)
+
+
+_CENTRE_PART = 5_000  # series at least per part of the centring run at once (about 1 ms)
+
+
+@compiled
+def _centre_range(
+    lo: int,
+    hi: int,
+    values: npt.NDArray[np.float32],
+    rows: IntArray,
+    smooth_s: int,
+    out: npt.NDArray[np.float32],
+    sumsq: FloatArray,
+) -> None:
+    """:func:`centre_rows` for ``rows[lo:hi]``."""
     seconds = values.shape[1]
     lead = smooth_s // 2 + 1
     filled = np.empty(seconds, dtype=np.float32)
@@ -46,7 +62,7 @@ def centre_rows(
     hcum = np.zeros(seconds + 1, dtype=np.int64)  # seconds heard before each second
     seen = np.empty(seconds, dtype=np.float32)
     back = smooth_s // 2
-    for k in range(rows.shape[0]):
+    for k in range(lo, hi):
         i = rows[k]
         n = 0
         for j in range(seconds):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .jit import compiled
+from .jit import compiled, in_parts
 from .radio import BADGE_HEIGHT_M, LN10, PathLoss, distance_from_rssi
 from .runs import runs
 from .windows import PairSummary
@@ -131,12 +131,18 @@ class Multilaterator:
         full = used >= self.min_gateways
         err = np.empty(badges.shape[0])
         bounds = (self.width, self.height, self.noise_floor_db, self.fallback_err_m)
-        _fit(gx, gy, dz2, a, n, rs, mask, full, used, self.iterations, *bounds, x, y, err)
+        args = (gx, gy, dz2, a, n, rs, mask, full, used, self.iterations, *bounds, x, y, err)
+        in_parts(_fit, badges.shape[0], _FIT_PART, *args)
         return Fixes(badges, x, y, err)
+
+
+_FIT_PART = 2_000  # badges at least per part of the fits run at once (about 3 ms)
 
 
 @compiled
 def _fit(
+    lo: int,
+    hi: int,
     gx: FloatArray,
     gy: FloatArray,
     dz2: FloatArray,
@@ -155,7 +161,7 @@ def _fit(
     y: FloatArray,
     err: FloatArray,
 ) -> None:
-    """Per badge (row), from the start ``x``, ``y`` (updated in place): ``iterations`` damped
+    """Per badge (row ``lo`` to ``hi``), from the start ``x``, ``y`` (updated in place): ``iterations`` damped
     Gauss-Newton steps on the log-distance model over its used gateways (``mask``), a step
     kept only where it lowers the weighted squared residual and the badge has a ``full`` fit
     (the damping shrinks after a kept step and grows after a refused one), each step clipped
@@ -168,7 +174,7 @@ def _fit(
     resid, dx, dy, d2 = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     nresid, ndx, ndy, nd2 = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     model = (gx, gy, dz2, a, n, rs, mask)
-    for i in range(gx.shape[0]):
+    for i in range(lo, hi):
         px, py = x[i], y[i]
         c = _cost(model, i, px, py, dx, dy, d2, resid)
         lam = 1e-2

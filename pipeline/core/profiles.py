@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from .jit import check_pairs, compiled
+from .jit import check_pairs, compiled, in_parts
 from .runs import find_sorted, ranks, runs
 
 __all__ = ["Profiles", "profile_sums"]
@@ -218,7 +218,10 @@ def profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Floa
     check_pairs(row, col, len(profiles), "profiles")
     m = row.shape[0]
     common, total, squares = np.empty(m), np.empty(m), np.empty(m)
-    _pair_sums(
+    in_parts(
+        _pair_sums,
+        m,
+        _PAIR_PART,
         profiles.counts,
         profiles.first,
         profiles.heard,
@@ -235,8 +238,13 @@ def profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Floa
     return common, total, squares
 
 
+_PAIR_PART = 20_000  # pairs at least per part of the comparison run at once (about 2 ms)
+
+
 @compiled
 def _pair_sums(
+    lo: int,
+    hi: int,
     counts: IntArray,
     first: IntArray,
     heard: IntArray,
@@ -255,7 +263,7 @@ def _pair_sums(
     # pair then walks the column badge's entries, in gateway order, looking each up in it.
     mine = np.full(max(n_gateways, 1), np.nan)
     current = -1
-    for p in range(row.shape[0]):
+    for p in range(lo, hi):
         r, c = row[p], col[p]
         if r != current:
             if current >= 0:

@@ -78,7 +78,7 @@ def test_a_built_pipeline_has_compiled_every_loop_its_ticks_run(
         "_count",
     } <= called
     if detector == "MINGLE":
-        assert {"_correlate", "centre_rows", "_pair_sums", "_fit", "_pick_strongest", "_series"} <= called
+        assert {"_correlate", "_centre_range", "_pair_sums", "_fit", "_pick_strongest", "_series"} <= called
 
 
 def test_without_the_warm_up_the_ticks_compile_loops_of_their_own(venue_file: Path, roster_file: Path) -> None:
