@@ -256,7 +256,8 @@ def _groups(index_sets: Iterable[Iterable[int]], names: list[str], xy: np.ndarra
     if not rows:
         return []
     x, y = centres(rows, xy)
-    out = [Group(tuple(names[k] for k in r), cx, cy) for r, cx, cy in zip(rows, x, y, strict=True)]
+    named = names.__getitem__
+    out = [Group(tuple(map(named, r)), cx, cy) for r, cx, cy in zip(rows, x, y, strict=True)]
     return sorted(out, key=lambda g: g.members)
 
 
