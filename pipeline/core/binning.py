@@ -7,7 +7,12 @@ readings, sorted by cell (pair key, then ring column), is binned here: each run 
 one cell is added to it (the cell's mean is the mean over its old and new readings, rounded to
 the store's 0.01 dB steps), and the counters the summaries read are kept up to date. As whole
 arrays this was a dozen numpy passes with temporaries as long as the batch; the arithmetic
-is the same, operation for operation, so the cells hold the same values (tested).
+is the same, operation for operation, so the cells hold the same values (tested). One
+difference: a cell's new readings are added as a running sum, where numpy's ``reduceat``
+added them in its own order (and the unstable sort before it put them in any order): for
+whole-dBm readings, which is what BLE radios report, that changes nothing; three or more
+fractional readings in one cell in one batch could round its 0.01 dB mean the other way at
+a tie.
 
 :func:`gather_series` copies the per-second levels of the slots asked for, heard often
 enough, into a series table in one pass.

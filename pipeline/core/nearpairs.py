@@ -44,7 +44,9 @@ def pairs_within(pts: FloatArray, r: float) -> tuple[IntArray, IntArray]:
         span = pts.max(axis=0) - lo
     if not np.isfinite(span).all():
         raise ValueError("points too far apart to grid")
-    side = max(float(r), 1e-9)
+    # Cells a little wider than r: (x - lo) is rounded, and two points exactly r apart must
+    # still fall in the same or neighbouring cells.
+    side = max(float(r), 1e-9) * (1.0 + 1e-9) + 8.0 * float(np.spacing(max(float(span.max()), 1.0)))
     while math.ceil(span[0] / side + 1e-9) * math.ceil(span[1] / side + 1e-9) > _MAX_CELLS:
         side *= 2.0  # (cells wider than r still hold every pair within r of a neighbour cell)
     nx = max(int(span[0] // side) + 1, 1)
@@ -56,10 +58,12 @@ def pairs_within(pts: FloatArray, r: float) -> tuple[IntArray, IntArray]:
     start = np.searchsorted(cell[by_cell], np.arange(nx * ny + 1))
     r2 = float(r) * float(r)
     found = np.zeros(n, dtype=np.int64)
-    # One pass into room for 1.5 times the pairs a uniform spread would give (at least 8
-    # per point); a crowd packed tighter than that is counted first, then filled.
+    # One pass into room for 1.5 times the pairs a uniform spread would give (at least 8 per
+    # point, at most 48: points on a line would make the estimate n^2); more pairs than
+    # that are counted first, then filled.
     area = max(float(span[0]) * float(span[1]), math.pi * r2)
-    room = (int(1.5 * n * n * math.pi * r2 / (2.0 * area)) if area > 0 else 0) + 8 * n
+    expected = 1.5 * n * n * math.pi * r2 / (2.0 * area) if 0 < area < math.inf else math.inf
+    room = int(min(expected + 8 * n, 48 * n, n * (n - 1) // 2))
     col = np.empty(room, dtype=np.int64)
     if not _fill(pts, r2, cx, cy, nx, ny, by_cell, start, col, found):
         _count(pts, r2, cx, cy, nx, ny, by_cell, start, found)

@@ -68,14 +68,25 @@ class Profiles:
         self.first = np.cumsum(heard) - heard  # [n] each badge's first entry
         self.n_gateways = int(n_gateways)
         self.counts = (gateways >= 0).sum(axis=1)
-        if entry_gateway.shape[0] and not 0 <= int(entry_gateway.min()) <= int(entry_gateway.max()) < self.n_gateways:
-            # (The compiled comparison looks gateways up in a table of n_gateways: no bounds checked.)
+        # (The compiled comparison walks each badge's entries and looks their gateways up in a
+        # table of n_gateways, checking no bounds: what it walks must be there.)
+        entries = entry_gateway.shape[0]
+        if not entry_level.shape[0] == entry_rank.shape[0] == entries:
+            raise ValueError(f"{entries} entry gateways, {entry_level.shape[0]} levels, {entry_rank.shape[0]} ranks")
+        if heard.shape[0] != gateways.shape[0] or (
+            heard.shape[0] and (int(heard.min()) < 0 or int(heard.sum()) != entries)
+        ):
+            raise ValueError(f"entries per badge must be {gateways.shape[0]} counts adding up to {entries}")
+        if entries and not 0 <= int(entry_gateway.min()) <= int(entry_gateway.max()) < self.n_gateways:
             raise IndexError(f"profile entries name gateways outside 0..{self.n_gateways - 1}")
 
     @classmethod
     def from_entries(
         cls, row: IntArray, gateway: IntArray, level: FloatArray, n: int, n_gateways: int, k: int | None = None
     ) -> Profiles:
+        row, gateway, level = np.asarray(row), np.asarray(gateway), np.asarray(level)
+        if not (row.ndim == gateway.ndim == level.ndim == 1 and row.shape == gateway.shape == level.shape):
+            raise ValueError(f"entries must be aligned 1-D arrays, got {row.shape}, {gateway.shape}, {level.shape}")
         # A repeated (row, gateway) holds its last entry; by: the entries kept, by (row, gateway).
         key = np.asarray(row, dtype=np.int64) * n_gateways + gateway
         ascending = bool(np.all(key[1:] > key[:-1]))  # as summaries come: nothing to sort or drop
@@ -131,10 +142,11 @@ class Profiles:
         width = places if k is None else min(places, k)
         gws = np.full((n, width), -1, dtype=np.int64)
         lev = np.full((n, width), np.nan)
-        entry_level = np.asarray(level, dtype=np.float32)
+        entry_level = level.astype(np.float32)  # (copies: nothing the caller holds)
+        entry_gateway = gateway.astype(np.int64)
         rank = np.empty(row.shape[0], dtype=np.int64)
-        _lists(heard, entry_level, np.asarray(gateway, dtype=np.int64), rank, gws, lev)
-        return cls(gws, lev, np.asarray(gateway, dtype=np.int64), entry_level, rank, heard, n_gateways)
+        _lists(heard, level.astype(np.float64, copy=False), entry_level, entry_gateway, rank, gws, lev)
+        return cls(gws, lev, entry_gateway, entry_level, rank, heard, n_gateways)
 
     @classmethod
     def from_dense(cls, profiles: FloatArray, k: int | None = None) -> Profiles:
@@ -159,15 +171,17 @@ class Profiles:
 @compiled
 def _lists(
     heard: IntArray,
-    level: npt.NDArray[np.float32],
+    level: FloatArray,
+    level32: npt.NDArray[np.float32],
     gateway: IntArray,
     rank: IntArray,
     gws: IntArray,
     lev: FloatArray,
 ) -> None:
     """Per badge (its ``heard[badge]`` entries laid end to end): each entry's place in its
-    list, strongest first (ties, and NaN last, in entry order: a stable sort by level,
-    descending), into ``rank``; and the first ``gws.shape[1]`` places' gateways and levels."""
+    list, strongest first (ties, and NaN last, in entry order: a stable sort by ``level``,
+    descending), into ``rank``; and the first ``gws.shape[1]`` places' gateways and levels
+    (``level32``, as they are looked up)."""
     width = gws.shape[1]
     order = np.empty(max(heard.max(), 1) if heard.shape[0] else 1, dtype=np.int64)
     first = 0
@@ -189,7 +203,7 @@ def _lists(
             rank[e] = place
             if place < width:
                 gws[b, place] = gateway[e]
-                lev[b, place] = level[e]
+                lev[b, place] = level32[e]
         first += m
 
 
@@ -214,6 +228,10 @@ def profile_sums(profiles: Profiles, row: IntArray, col: IntArray) -> tuple[Floa
     gateway a badge hears in its list (the usual case) that is exactly the common set. Each
     pair costs a lookup per gateway its column badge hears, and its sums run in the column
     badge's gateway order. Pairs sorted by row (as the graph gives them) are cheapest.
+
+    The differences of float32 levels are exact in float64 and so are their sums, in any
+    order; their squares' sums are the same bits in any order while every level is at or
+    below -16 dBm (a venue's always are), and may differ in the last bit above that.
     """
     check_pairs(row, col, len(profiles), "profiles")
     m = row.shape[0]
@@ -258,26 +276,30 @@ def _pair_sums(
     total: FloatArray,
     squares: FloatArray,
 ) -> None:
-    # The row badge's levels go into a table by gateway (``mine[gateway]``, NaN: not in its
-    # list), set once for a run of pairs with the same row (pairs come sorted by row); each
-    # pair then walks the column badge's entries, in gateway order, looking each up in it.
-    mine = np.full(max(n_gateways, 1), np.nan)
+    # The row badge's levels go into a table by gateway (``mine[gateway]``, where ``held``),
+    # set once for a run of pairs with the same row (pairs come sorted by row); each pair then
+    # walks the column badge's entries, in gateway order, looking each up in it. (A gateway the
+    # column badge hears at NaN is left out; one the row badge holds at NaN makes the sums NaN.)
+    mine = np.empty(max(n_gateways, 1))
+    held = np.zeros(max(n_gateways, 1), dtype=np.bool_)
     current = -1
     for p in range(lo, hi):
         r, c = row[p], col[p]
         if r != current:
             if current >= 0:
                 for i in range(first[current], first[current] + heard[current]):
-                    mine[entry_gateway[i]] = np.nan
+                    held[entry_gateway[i]] = False
             for i in range(first[r], first[r] + heard[r]):
                 if entry_rank[i] < counts[r]:
+                    held[entry_gateway[i]] = True
                     mine[entry_gateway[i]] = entry_level[i]
             current = r
         both, t, sq = 0, 0.0, 0.0
         for j in range(first[c], first[c] + heard[c]):
-            a = mine[entry_gateway[j]]
-            if a == a:
-                d = a - np.float64(entry_level[j])
+            g = entry_gateway[j]
+            b = np.float64(entry_level[j])
+            if held[g] and b == b:
+                d = mine[g] - b
                 t += d
                 sq += d * d
                 both += 1

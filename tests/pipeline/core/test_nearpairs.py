@@ -50,3 +50,20 @@ def test_few_points_a_tiny_radius_and_bad_input() -> None:
         pairs_within(np.zeros((3, 3)), 1.0)
     with pytest.raises(ValueError, match="r must be"):
         pairs_within(np.zeros((3, 2)), -1.0)
+
+
+def test_pairs_exactly_r_apart_across_a_cell_edge_rounding_puts_them_over() -> None:
+    edge = 0.75 - 2.0**-53  # (x - lo) rounds: 1 - 2^-53 for one point and 2.0 for the next
+    pts = np.array([[-edge, 0.0], [0.25, 0.0], [1.25, 0.0]])
+    assert [a.tolist() for a in pairs_within(pts, 1.0)] == [[0, 1], [1, 2]]
+    assert (pairs_within(pts, 1.0)[0].tolist(), pairs_within(pts, 1.0)[1].tolist()) == kd_pairs(pts, 1.0)
+
+
+def test_an_endless_radius_and_points_on_a_line() -> None:
+    line = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    for r in (np.inf, 1e200):  # every pair (r squared overflows)
+        assert [a.tolist() for a in pairs_within(line, r)] == [[0, 0, 1], [1, 2, 2]]
+    rng = np.random.default_rng(3)
+    on_a_line = np.c_[rng.uniform(0, 50, 3000), np.zeros(3000)]  # (a uniform estimate would be n^2)
+    row, col = pairs_within(on_a_line, 0.5)
+    assert (row.tolist(), col.tolist()) == kd_pairs(on_a_line, 0.5)

@@ -417,3 +417,30 @@ def test_profiles_from_entries_in_order_are_those_of_the_whole_array_formulation
         for f in ("gateways", "levels", "entry_gateway", "entry_level", "entry_rank", "heard", "first", "counts"):
             assert getattr(fast, f).tobytes() == getattr(slow, f).tobytes(), f
     assert Profiles.from_entries(row[:0], gateway[:0], level[:0], n, g).heard.tolist() == [0] * n
+
+
+def test_profiles_refuse_entries_that_do_not_line_up() -> None:
+    row, gateway, level = np.arange(1000) // 10, np.arange(1000) % 10, np.full(1000, -70.0)
+    for bad in ((row, gateway[:1], level), (row, gateway, level[:10]), (row[:999], gateway, level)):
+        with pytest.raises(ValueError, match="aligned 1-D"):  # (the compiled passes would read past them)
+            Profiles.from_entries(*bad, 100, 10)
+    ok = Profiles.from_entries(row, gateway, level, 100, 10)
+    with pytest.raises(ValueError, match="adding up to"):
+        Profiles(ok.gateways, ok.levels, ok.entry_gateway, ok.entry_level, ok.entry_rank, ok.heard + 1, 10)
+    with pytest.raises(ValueError, match="ranks"):
+        Profiles(ok.gateways, ok.levels, ok.entry_gateway, ok.entry_level, ok.entry_rank[:5], ok.heard, 10)
+
+
+def test_a_gateway_heard_at_nan_counts_on_the_row_side_only_as_it_always_has() -> None:
+    from pipeline.core.profiles import profile_sums
+
+    profiles = Profiles.from_entries(np.array([0, 1]), np.array([0, 0]), np.array([-70.0, np.nan]), 2, 1)
+    common, total, _ = profile_sums(profiles, np.array([0, 1]), np.array([1, 0]))
+    assert common.tolist() == [0.0, 1.0]  # the column badge's NaN is left out; the row badge's is compared
+    assert total[0] == 0.0 and np.isnan(total[1])
+
+
+def test_lists_rank_levels_as_given_not_as_float32() -> None:
+    # Two levels one float32 apart from neither: the stronger first, as the float64 levels say.
+    profiles = Profiles.from_entries(np.array([0, 0]), np.array([0, 1]), np.array([-50.0000001, -50.00000001]), 1, 2)
+    assert profiles.gateways[0].tolist() == [1, 0]
