@@ -130,6 +130,7 @@ class PipelineState:
         code = {c: k for k, c in enumerate(companies)}
         exempt = set(venue.policy.exempt_roles)
         self.company_code = {b: code[p.company] for b, p in self.people.items() if p.role not in exempt}
+        self.company_of: np.ndarray = np.empty(0, dtype=np.int64)  # company_code by badge index, as badges appear
         self.policy = HuddlePolicy(
             venue.policy,
             self.people,
@@ -240,6 +241,17 @@ def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluct
     )
 
 
+def _companies(state: PipelineState, badges: np.ndarray) -> np.ndarray:
+    """Each badge index's company code (-1: not on the roster, or exempt), kept by index as
+    badges first appear, so a tick looks codes up by index, not by id."""
+    known = state.company_of.shape[0]
+    if len(state.badges) > known:
+        more = [state.company_code.get(b, -1) for b in state.badges.ids[known:]]
+        state.company_of = np.concatenate([state.company_of, np.array(more, dtype=np.int64)])
+    codes: np.ndarray = state.company_of[badges]
+    return codes
+
+
 def _without(graph: sparse.csr_matrix, walking: np.ndarray) -> sparse.csr_matrix:
     """``graph`` without the edges of walking badges: a walker is in no group, and cannot
     chain two groups together as it passes between them."""
@@ -308,7 +320,7 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     huddles = None
     if radio:
         assert state.colleagues is not None
-        company = np.array([state.company_code.get(n, -1) for n in names], dtype=np.int64)
+        company = _companies(state, fixes.badge)
         pts = state.groups.points(xy, heading) if len(xy) else xy
 
         # The pair scores are averages over colleague_smooth_s: refreshed every colleague_every_s,

@@ -294,3 +294,17 @@ def test_above_floor_pair_max_badges_the_floor_groups_fall_back_to_the_blended_d
     blended = run_replay(rec, venue, roster, detector=dataclasses.replace(MINGLE, floor_pair_eps_m=0.0))
     assert [f.clusters for f in runs[4].frames] == [f.clusters for f in blended.frames]
     assert [a.members for a in runs[5].alerts] == [a.members for a in blended.alerts]
+
+
+def test_company_codes_by_badge_index_follow_badges_as_they_appear(venue_file: Path, roster_file: Path) -> None:
+    from pipeline.step import _companies
+
+    state = PipelineState(load_venue(venue_file), load_roster(roster_file), MINGLE)
+    roster_ids = sorted(state.people)
+    first = [state.badges.get(b) for b in [roster_ids[0], "stranger-1", roster_ids[1]]]
+    got = _companies(state, np.array(first, dtype=np.int64)).tolist()
+    assert got == [state.company_code.get(b, -1) for b in [roster_ids[0], "stranger-1", roster_ids[1]]]
+    assert got[1] == -1 and got[0] >= 0
+    later = [state.badges.get(b) for b in roster_ids[2:]]  # badges first heard a tick later
+    everyone = np.array(first + later, dtype=np.int64)
+    assert _companies(state, everyone).tolist() == [state.company_code.get(state.badges.ids[i], -1) for i in everyone]
