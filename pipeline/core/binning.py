@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from .jit import compiled, in_parts
 
-__all__ = ["bin_cells", "cell_order", "find_ascending", "gather_series", "slot_quartiles"]
+__all__ = ["bin_cells", "cell_order", "find_ascending", "gather_series", "live_pairs", "slot_quartiles"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -255,6 +255,63 @@ def _series(
                 values[kept, offset + c] = dbm[np.uint16(level[row, cols[c]])]
             kept += 1
     return kept
+
+
+def live_pairs(
+    keys: IntArray,
+    slot_of: IntArray,
+    heard: npt.NDArray[np.int32],
+    least: int,
+    last_ts: FloatArray,
+    gateway_bits: int,
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray]:
+    """The pairs (sorted ``keys``, badge << ``gateway_bits`` | gateway, held in ``slot_of``)
+    heard in at least ``least`` seconds (``heard[slot]``), in key order: their badges,
+    gateways, seconds heard, newest readings' times (``last_ts[slot]``) and slots."""
+    if keys.shape[0] != slot_of.shape[0]:
+        raise ValueError(f"{keys.shape[0]} keys for {slot_of.shape[0]} slots")
+    if slot_of.shape[0] and (int(slot_of.min()) < 0 or int(slot_of.max()) >= min(heard.shape[0], last_ts.shape[0])):
+        raise IndexError(f"slots outside the store's {min(heard.shape[0], last_ts.shape[0])}")
+    m = int(_count_live(slot_of, heard, least))
+    badge, gateway, count = (np.empty(m, dtype=np.int64) for _ in range(3))
+    last, slots = np.empty(m), np.empty(m, dtype=np.int64)
+    _fill_live(keys, slot_of, heard, least, last_ts, gateway_bits, badge, gateway, count, last, slots)
+    return badge, gateway, count, last, slots
+
+
+@compiled
+def _count_live(slot_of: IntArray, heard: npt.NDArray[np.int32], least: int) -> int:
+    m = 0
+    for k in range(slot_of.shape[0]):
+        m += heard[slot_of[k]] >= least
+    return m
+
+
+@compiled
+def _fill_live(
+    keys: IntArray,
+    slot_of: IntArray,
+    heard: npt.NDArray[np.int32],
+    least: int,
+    last_ts: FloatArray,
+    bits: int,
+    badge: IntArray,
+    gateway: IntArray,
+    count: IntArray,
+    last: FloatArray,
+    slots: IntArray,
+) -> None:
+    mask = (1 << bits) - 1
+    m = 0
+    for k in range(slot_of.shape[0]):
+        s = slot_of[k]
+        if heard[s] >= least:
+            badge[m] = keys[k] >> bits
+            gateway[m] = keys[k] & mask
+            count[m] = heard[s]
+            last[m] = last_ts[s]
+            slots[m] = s
+            m += 1
 
 
 @functools.cache

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .binning import bin_cells, cell_order, find_ascending, gather_series, slot_quartiles
+from .binning import bin_cells, cell_order, find_ascending, gather_series, live_pairs, slot_quartiles
 from .runs import ranks
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
@@ -354,27 +354,25 @@ class RssiWindows:
             return self._empty_summary()
         used = self._used
         if counted is not None:
-            heard = counted.astype(np.int64)
+            heard = counted
         else:
-            heard = np.full(used, width, dtype=np.int64)
+            heard = np.full(used, width, dtype=np.int32)
             for lo in range(0, used, _SUMMARY_BLOCK):
                 hi = min(lo + _SUMMARY_BLOCK, used)
                 for a, b in columns:
-                    heard[lo:hi] -= (self._level[lo:hi, a:b] == _EMPTY).sum(axis=1, dtype=np.int64)
-        live = heard[self._slot_of] >= max(min_count, 1)
-        slots = self._slot_of[live]  # in key order
+                    heard[lo:hi] -= (self._level[lo:hi, a:b] == _EMPTY).sum(axis=1, dtype=np.int32)
+        # The live pairs only, in key order (free slots and pairs heard too little are left out).
+        badge, gateway, count, last_ts, slots = live_pairs(
+            self._keys, self._slot_of, heard, max(min_count, 1), self._last_ts, _GATEWAY_BITS
+        )
         if slots.shape[0] == 0:
             return self._empty_summary()
-        count = heard[slots]
         median = np.empty(slots.shape[0], dtype=np.float64)
         iqr = np.empty(slots.shape[0], dtype=np.float64)
-        # The live pairs' rows only (in key order; free slots and pairs heard too little are
-        # not sorted), each sorted, empty last: a pair's heard seconds come first, in order.
+        # Each live slot's levels sorted, empty last: a pair's heard seconds come first, in order.
         cols = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in columns])
         slot_quartiles(self._level, slots, cols, count, _EMPTY, _SCALE, median, iqr)
-        key = self._keys[live]
-        gateway_mask = (1 << _GATEWAY_BITS) - 1
-        return PairSummary(key >> _GATEWAY_BITS, key & gateway_mask, median, iqr, count, self._last_ts[slots])
+        return PairSummary(badge, gateway, median, iqr, count, last_ts)
 
     def series(self, now: float, seconds: int, badges: IntArray | None = None, *, min_heard: int = 1) -> PairSeries:
         """Per-second means over the last ``seconds`` (1 .. ``keep_s``) whole seconds ending at

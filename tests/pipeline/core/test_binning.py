@@ -168,3 +168,20 @@ def test_cell_order_is_a_stable_sort(seed: int) -> None:
     assert cell_order(cell[:0], shift).tolist() == []
     with pytest.raises(ValueError, match="non-negative"):
         cell_order(np.array([3, -1]), shift)
+
+
+def test_live_pairs_are_the_pairs_heard_often_enough_in_key_order() -> None:
+    from pipeline.core.binning import live_pairs
+
+    keys = np.array([(1 << 12) | 3, (1 << 12) | 7, (2 << 12) | 0, (5 << 12) | 4095], dtype=np.int64)
+    slot_of = np.array([2, 0, 3, 1], dtype=np.int64)
+    heard = np.array([5, 1, 0, 9], dtype=np.int32)  # per slot
+    last_ts = np.array([10.0, 11.0, 12.0, 13.0])
+    badge, gateway, count, last, slots = live_pairs(keys, slot_of, heard, 1, last_ts, 12)
+    assert badge.tolist() == [1, 2, 5] and gateway.tolist() == [7, 0, 4095]
+    assert count.tolist() == [5, 9, 1] and last.tolist() == [10.0, 13.0, 11.0] and slots.tolist() == [0, 3, 1]
+    assert live_pairs(keys, slot_of, heard, 6, last_ts, 12)[0].tolist() == [2]
+    with pytest.raises(IndexError, match="slots outside"):
+        live_pairs(keys, np.array([2, 0, 4, 1]), heard, 1, last_ts, 12)
+    with pytest.raises(ValueError, match="4 keys for 3 slots"):
+        live_pairs(keys, slot_of[:3], heard, 1, last_ts, 12)
