@@ -52,6 +52,9 @@ def warm_up(state: PipelineState) -> None:
     windows.summarize(1.0, n_gateways)
     if det.covary_m > 0:
         windows.series(1.0, 1, min_heard=1)
+    # ... and what it does as seconds leave it (the recent window, then the store).
+    windows.summarize(2.0 + state.windows.window_s, n_gateways)
+    windows.summarize(3.0 + state.windows.keep_s + state.windows.future_slack_s, n_gateways)
     summary = PairSummary(badge, gateway, level, np.zeros(m), np.full(m, _SECONDS, dtype=np.int64), np.zeros(m))
     positioner = state.multilaterator if det.positioner == "multilateration" else state.centroid
     positioner.locate(summary, state.calibrator.model)

@@ -31,7 +31,16 @@ import numpy.typing as npt
 
 from .jit import compiled, in_parts
 
-__all__ = ["bin_cells", "cell_order", "find_ascending", "gather_series", "live_pairs", "slot_quartiles"]
+__all__ = [
+    "bin_cells",
+    "cell_order",
+    "clear_column",
+    "find_ascending",
+    "gather_series",
+    "leave_recent",
+    "live_pairs",
+    "slot_quartiles",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -176,6 +185,64 @@ def _cell_order(cell: IntArray, shift: int, starts: IntArray, order: IntArray) -
                 order[k] = order[k - 1]
                 k -= 1
             order[k] = x
+
+
+def clear_column(
+    level: npt.NDArray[np.int16],
+    count: npt.NDArray[np.uint8],
+    heard: npt.NDArray[np.int32],
+    col: int,
+    used: int,
+    empty: int,
+) -> int:
+    """Empty ring column ``col`` of slots ``[0, used)`` (a second leaving the store): each
+    cell heard is emptied and its slot's ``heard`` count lowered. Returns how many readings
+    the column held. (A cell never heard already holds ``empty``.)"""
+    _check_column(level, count, heard, col, used)
+    return int(_clear_column(level, count, heard, col, used, np.int16(empty)))
+
+
+def leave_recent(count: npt.NDArray[np.uint8], heard_recent: npt.NDArray[np.int32], col: int, used: int) -> None:
+    """Ring column ``col`` leaves the recent window: lower ``heard_recent`` of each slot in
+    ``[0, used)`` heard in it."""
+    _check_column(count, count, heard_recent, col, used)
+    _leave_recent(count, heard_recent, col, used)
+
+
+def _check_column(
+    level: npt.NDArray[np.generic], count: npt.NDArray[np.uint8], heard: npt.NDArray[np.int32], col: int, used: int
+) -> None:
+    if not 0 <= col < min(level.shape[1], count.shape[1]):
+        raise IndexError(f"column {col} outside the ring's {count.shape[1]}")
+    if not 0 <= used <= min(level.shape[0], count.shape[0], heard.shape[0]):
+        raise IndexError(f"{used} slots, beyond the store's {min(level.shape[0], count.shape[0], heard.shape[0])}")
+
+
+@compiled
+def _clear_column(
+    level: npt.NDArray[np.int16],
+    count: npt.NDArray[np.uint8],
+    heard: npt.NDArray[np.int32],
+    col: int,
+    used: int,
+    empty: np.int16,
+) -> int:
+    dropped = 0
+    for s in range(used):
+        c = count[s, col]
+        if c:
+            dropped += c
+            heard[s] -= 1
+            count[s, col] = 0
+            level[s, col] = empty
+    return dropped
+
+
+@compiled
+def _leave_recent(count: npt.NDArray[np.uint8], heard_recent: npt.NDArray[np.int32], col: int, used: int) -> None:
+    for s in range(used):
+        if count[s, col]:
+            heard_recent[s] -= 1
 
 
 def find_ascending(keys: IntArray, want: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:

@@ -27,7 +27,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .binning import bin_cells, cell_order, find_ascending, gather_series, live_pairs, slot_quartiles
+from .binning import (
+    bin_cells,
+    cell_order,
+    clear_column,
+    find_ascending,
+    gather_series,
+    leave_recent,
+    live_pairs,
+    slot_quartiles,
+)
 from .runs import ranks
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
@@ -192,18 +201,14 @@ class RssiWindows:
         else:
             for k in range(old_lo, old_hi):
                 if self._col_cells[k % self._ring]:
-                    self._heard_recent[:used] -= self._count[:used, k % self._ring] > 0
+                    leave_recent(self._count, self._heard_recent, k % self._ring, used)
         gone = range(gone_lo, min(gone_hi, gone_lo + self._ring))  # at most the whole ring
         for col in (k % self._ring for k in gone) if used else ():
-            cells = self._count[:used, col]
-            dropped = int(cells.sum(dtype=np.int64))
-            if dropped:
+            if self._col_cells[col]:
+                dropped = clear_column(self._level, self._count, self._heard, col, used, _EMPTY)
                 self.too_old += dropped
                 self._held -= dropped
-                self._heard[:used] -= cells > 0
-                cells[:] = 0
                 self._col_cells[col] = 0
-                self._level[:used, col] = _EMPTY
         self._t = t
         if self._keys.shape[0]:
             silent = self._last_k[self._slot_of] < gone_hi

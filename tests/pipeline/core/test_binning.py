@@ -185,3 +185,27 @@ def test_live_pairs_are_the_pairs_heard_often_enough_in_key_order() -> None:
         live_pairs(keys, np.array([2, 0, 4, 1]), heard, 1, last_ts, 12)
     with pytest.raises(ValueError, match="4 keys for 3 slots"):
         live_pairs(keys, slot_of[:3], heard, 1, last_ts, 12)
+
+
+def test_a_column_leaving_is_cleared_as_the_whole_array_formulation_cleared_it() -> None:
+    from pipeline.core.binning import clear_column, leave_recent
+
+    for col, used in ((5, 40), (0, 33), (31, 0)):
+        mine, want = _store(40, np.random.default_rng(col)), _store(40, np.random.default_rng(col))
+        level, count, _, _, heard, heard_recent, _ = mine
+        leave_recent(count, heard_recent, col, used)
+        dropped = clear_column(level, count, heard, col, used, np.iinfo(np.int16).max)
+        w_level, w_count, _, _, w_heard, w_recent, _ = want
+        cells = w_count[:used, col]
+        w_recent[:used] -= cells > 0
+        assert dropped == int(cells.sum(dtype=np.int64))
+        w_heard[:used] -= cells > 0
+        cells[:] = 0
+        w_level[:used, col] = np.iinfo(np.int16).max
+        for got, expected in zip(mine, want, strict=True):
+            assert got.tobytes() == expected.tobytes()
+    level, count, _, _, heard, _, _ = _store(4, np.random.default_rng(2))
+    with pytest.raises(IndexError, match="column"):
+        clear_column(level, count, heard, 1 << BITS, 4, 0)
+    with pytest.raises(IndexError, match="slots"):
+        clear_column(level, count, heard, 0, 5, 0)
