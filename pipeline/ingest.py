@@ -149,10 +149,10 @@ class Ingest:
         self.rejected: Counter[str] = Counter()
         self.unknown_badges: set[str] = set()
         self.tx_dbm: dict[int, float] = {}
-        self._b: list[int] = []
-        self._g: list[int] = []
-        self._t: list[float] = []
-        self._r: list[float] = []
+        # The readings taken since the last drain, a batch at a time as arrays (badge index,
+        # gateway index, ts, rssi): each batch's lists become arrays as it is taken, so the
+        # tick's drain only joins them.
+        self._batches: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.held_positions = HeldPositions(AHEAD_S)  # this drain's positions, per badge
         self._pauses: list[Pause] = []
         self._c: list[tuple[int, int, float, float]] = []  # (badge, near, rssi, ts)
@@ -341,26 +341,38 @@ class Ingest:
         if None not in found:  # every badge seen before: whole columns at once
             self._readings_known(gi, found, columns)
             return
+        b: list[int] = []
+        t: list[float] = []
+        r: list[float] = []
         for badge, rssi, ts, tx in zip(columns.badge, columns.rssi, columns.ts, columns.tx, strict=True):
             idx = self._badge(badge, topic)
             if idx is None:  # refused beyond capacity
                 continue
-            self._b.append(idx)
-            self._g.append(gi)
-            self._t.append(ts)
-            self._r.append(rssi)
+            b.append(idx)
+            t.append(ts)
+            r.append(rssi)
             if tx is not None:
                 self.tx_dbm[idx] = tx
+        self._keep_batch(b, gi, t, r)
         self.readings += len(columns)
+
+    def _keep_batch(self, badge: list[int], gateway: int, ts: list[float], rssi: list[float]) -> None:
+        if badge:
+            n = len(badge)
+            self._batches.append(
+                (
+                    np.array(badge, dtype=np.int64),
+                    np.full(n, gateway, dtype=np.int64),
+                    np.array(ts, dtype=np.float64),
+                    np.array(rssi, dtype=np.float64),
+                )
+            )
 
     def _readings_known(self, gi: int, found: list[int | None], columns: ReadingColumns) -> None:
         """Buffer a batch whose badges all have indices (``found``), column by column."""
         idx = cast(list[int], found)
         n = len(idx)
-        self._b.extend(idx)
-        self._g.extend([gi] * n)
-        self._t.extend(columns.ts)
-        self._r.extend(columns.rssi)
+        self._keep_batch(idx, gi, columns.ts, columns.rssi)
         tx = columns.tx
         missing = tx.count(None)
         if missing == 0:
@@ -368,6 +380,16 @@ class Ingest:
         elif missing < n:
             self.tx_dbm.update((i, t) for i, t in zip(idx, tx, strict=True) if t is not None)
         self.readings += n
+
+    def _joined(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The batches taken since the last drain, joined column by column."""
+        batches = self._batches
+        if not batches:
+            return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+        if len(batches) == 1:
+            return batches[0]
+        b, g, t, r = zip(*batches, strict=True)
+        return np.concatenate(b), np.concatenate(g), np.concatenate(t), np.concatenate(r)
 
     def drain(self, now: float | None = None) -> Drained:
         """What was accepted since the last drain. With ``now`` (the pipeline's clock), readings,
@@ -380,16 +402,13 @@ class Ingest:
             self._c = []
         self._forget_reports(now)
         out = Drained(
-            np.asarray(self._b, dtype=np.int64),
-            np.asarray(self._g, dtype=np.int64),
-            np.asarray(self._t, dtype=np.float64),
-            np.asarray(self._r, dtype=np.float64),
+            *self._joined(),
             self._latest_positions(now),
             tuple(self._pauses),
             contacts,
         )
         if now is not None:
             out = self._without_ahead(out, now)
-        self._b, self._g, self._t, self._r = [], [], [], []
+        self._batches = []
         self._pauses = []
         return out
