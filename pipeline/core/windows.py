@@ -27,17 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .binning import (
-    bin_cells,
-    cell_order,
-    clear_column,
-    find_ascending,
-    gather_series,
-    leave_recent,
-    live_pairs,
-    slot_quartiles,
-)
+from .binning import bin_cells, cell_order, clear_column, find_ascending, leave_recent
 from .runs import ranks
+from .windowreads import gather_series, live_pairs, slot_quartiles
 
 __all__ = ["PairSeries", "PairSummary", "RssiWindows"]
 

@@ -80,7 +80,7 @@ def _child_in_parts() -> None:
 def test_kernels_give_the_same_results_split_into_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
-    from pipeline.core import binning, centring, jit, positioning, profiles
+    from pipeline.core import centring, jit, positioning, profiles, windowreads
     from pipeline.core.radio import PathLoss
     from pipeline.core.windows import PairSummary
 
@@ -107,7 +107,7 @@ def test_kernels_give_the_same_results_split_into_parts(monkeypatch: pytest.Monk
         centred, sumsq = np.empty((400, 30), dtype=np.float32), np.empty(400)
         centring.centre_rows(values, rows, 3, centred, sumsq)
         median, iqr = np.empty(500), np.empty(500)
-        binning.slot_quartiles(level, slots, cols, count, 32767, 100.0, median, iqr)
+        windowreads.slot_quartiles(level, slots, cols, count, 32767, 100.0, median, iqr)
         fixes = fitter.locate(summary, model)
         return [*out, centred.tobytes(), sumsq.tobytes(), median.tobytes(), iqr.tobytes(), fixes.x.tobytes(),
                 fixes.y.tobytes(), fixes.err.tobytes()]  # fmt: skip
@@ -117,7 +117,7 @@ def test_kernels_give_the_same_results_split_into_parts(monkeypatch: pytest.Monk
     monkeypatch.setattr(jit, "_pool", None)
     for module, name in ((profiles, "_PAIR_PART"), (centring, "_CENTRE_PART"), (positioning, "_FIT_PART")):
         monkeypatch.setattr(module, name, 7)
-    monkeypatch.setattr(binning, "_QUARTILE_PART", 3)  # (parts of 3 slots: blocks cut short, too)
+    monkeypatch.setattr(windowreads, "_QUARTILE_PART", 3)  # (parts of 3 slots: blocks cut short, too)
     calls: list[int] = []
     real = jit.in_parts
 
@@ -125,7 +125,7 @@ def test_kernels_give_the_same_results_split_into_parts(monkeypatch: pytest.Monk
         calls.append(min(jit._THREADS, n // least))
         real(kernel, n, least, *args)
 
-    for module in (profiles, centring, positioning, binning):
+    for module in (profiles, centring, positioning, windowreads):
         monkeypatch.setattr(module, "in_parts", counting)
     assert everything() == whole
     assert len(calls) == 4 and min(calls) == 3  # every kernel was split in three
