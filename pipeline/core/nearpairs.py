@@ -65,41 +65,13 @@ def pairs_within(pts: FloatArray, r: float) -> tuple[IntArray, IntArray]:
     expected = 1.5 * n * n * math.pi * r2 / (2.0 * area) if 0 < area < math.inf else math.inf
     room = int(min(expected + 8 * n, 48 * n, n * (n - 1) // 2))
     col = np.empty(room, dtype=np.int64)
-    if not _fill(pts, r2, cx, cy, nx, ny, by_cell, start, col, found):
-        _count(pts, r2, cx, cy, nx, ny, by_cell, start, found)
+    if not _fill(pts, r2, cx, cy, nx, ny, by_cell, start, col, found, True):
+        _fill(pts, r2, cx, cy, nx, ny, by_cell, start, col, found, False)  # counted only
         col = np.empty(int(found.sum()), dtype=np.int64)
-        _fill(pts, r2, cx, cy, nx, ny, by_cell, start, col, found)
+        _fill(pts, r2, cx, cy, nx, ny, by_cell, start, col, found, True)
     col = col[: int(found.sum())].copy() if col.shape[0] > found.sum() else col
     row = np.repeat(np.arange(n, dtype=np.int64), found)
     return row, col
-
-
-@compiled
-def _count(
-    pts: FloatArray,
-    r2: float,
-    cx: IntArray,
-    cy: IntArray,
-    nx: int,
-    ny: int,
-    by_cell: IntArray,
-    start: IntArray,
-    found: IntArray,
-) -> None:
-    """Per point, how many later points (higher index) are within ``sqrt(r2)``."""
-    for i in range(pts.shape[0]):
-        m = 0
-        for gy in range(max(cy[i] - 1, 0), min(cy[i] + 2, ny)):
-            for gx in range(max(cx[i] - 1, 0), min(cx[i] + 2, nx)):
-                c = gy * nx + gx
-                for s in range(start[c], start[c + 1]):
-                    j = by_cell[s]
-                    if j > i:
-                        dx = pts[i, 0] - pts[j, 0]
-                        dy = pts[i, 1] - pts[j, 1]
-                        if dx * dx + dy * dy <= r2:
-                            m += 1
-        found[i] = m
 
 
 @compiled
@@ -114,9 +86,11 @@ def _fill(
     start: IntArray,
     col: IntArray,
     found: IntArray,
+    write: bool,
 ) -> bool:
-    """Each point's later partners (ascending) one point after another into ``col``, and
-    how many into ``found``; False (and ``col`` part-filled) when ``col`` is too short."""
+    """Each point's later partners (ascending) one point after another into ``col`` (with
+    ``write``; without, they are only counted), and how many into ``found``; False (and
+    ``col`` part-filled) when ``col`` is too short."""
     at = 0
     for i in range(pts.shape[0]):
         first = at
@@ -129,14 +103,15 @@ def _fill(
                         dx = pts[i, 0] - pts[j, 0]
                         dy = pts[i, 1] - pts[j, 1]
                         if dx * dx + dy * dy <= r2:
-                            if at == col.shape[0]:
-                                return False
-                            # insertion into the sorted run so far (a dozen or two per point)
-                            k = at
-                            while k > first and col[k - 1] > j:
-                                col[k] = col[k - 1]
-                                k -= 1
-                            col[k] = j
+                            if write:
+                                if at == col.shape[0]:
+                                    return False
+                                # insertion into the sorted run so far (a dozen or two per point)
+                                k = at
+                                while k > first and col[k - 1] > j:
+                                    col[k] = col[k - 1]
+                                    k -= 1
+                                col[k] = j
                             at += 1
         found[i] = at - first
     return True
