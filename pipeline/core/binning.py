@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from .jit import compiled
+from .jit import check_indices, compiled
 
 __all__ = ["bin_cells", "cell_order", "clear_column", "find_ascending", "leave_recent"]
 
@@ -68,8 +68,7 @@ def bin_cells(
     pairs = int(np.count_nonzero((cell[1:] >> bits) != (cell[:-1] >> bits))) + 1
     if pair_slot.shape[0] != pairs:
         raise ValueError(f"{pair_slot.shape[0]} slots for {pairs} pairs")
-    if int(pair_slot.min()) < 0 or int(pair_slot.max()) >= level.shape[0]:
-        raise IndexError(f"slots outside the store's {level.shape[0]}")
+    check_indices(pair_slot, level.shape[0], f"slots outside the store's {level.shape[0]}")
     if level.shape[1] != 1 << bits or count.shape != level.shape or col_cells.shape[0] != level.shape[1]:
         raise ValueError("the store's tables do not match its ring")
     if min(a.shape[0] for a in (last_ts, last_k, heard, heard_recent)) < level.shape[0]:

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .centring import centre_rows
-from .jit import check_pairs, compiled
+from .jit import check_indices, check_pairs, compiled
 from .runs import runs
 from .windows import PairSeries
 
@@ -173,9 +173,8 @@ class Fluctuations:
         heard = _row_counts(~np.isnan(series.values))
         keep = np.flatnonzero((rows_s >= 0) & (heard >= self.min_seconds))
         rows_s, gws = rows_s[keep], series.gateway[keep].astype(np.int64)
-        if gws.shape[0] and not 0 <= int(gws.min()) <= int(gws.max()) < self.n_gateways:
-            # (The compiled correlation checks no bounds: a gateway past the table would read any memory.)
-            raise IndexError(f"series name gateways outside 0..{self.n_gateways - 1}")
+        # (The compiled correlation checks no bounds: a gateway past the table would read any memory.)
+        check_indices(gws, self.n_gateways, f"series name gateways outside 0..{self.n_gateways - 1}")
         order = np.argsort(rows_s * self.n_gateways + gws, kind="stable")  # slots by row, then gateway
         keep, rows_s, gws = keep[order], rows_s[order], gws[order]
         m = keep.shape[0]

@@ -33,7 +33,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["check_pairs", "compiled", "in_parts"]
+__all__ = ["check_indices", "check_pairs", "compiled", "in_parts"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,14 +50,21 @@ def compiled(fn: F) -> F:
         return cast(F, numba.njit(nogil=True)(fn))
 
 
+def check_indices(index: npt.NDArray[np.integer[Any]], n: int, message: str) -> None:
+    """``IndexError(message)`` unless every one of ``index`` is in ``0 .. n - 1``: an index a
+    compiled loop is given is checked before, since it checks no bounds itself."""
+    if index.shape[0] and (int(index.min()) < 0 or int(index.max()) >= n):
+        raise IndexError(message)
+
+
 def check_pairs(row: npt.NDArray[np.int64], col: npt.NDArray[np.int64], n: int, of: str) -> None:
     """Pairs as two aligned 1-D arrays of rows in ``0 .. n - 1`` (of ``n`` ``of``), or
     ``ValueError`` / ``IndexError``: what a compiled loop over pairs is given is checked
     before, since it checks no bounds itself (a pair past its arrays would read any memory)."""
     if row.ndim != 1 or row.shape != col.shape:
         raise ValueError(f"pairs must be two aligned 1-D arrays, got shapes {row.shape} and {col.shape}")
-    if row.shape[0] and (min(int(row.min()), int(col.min())) < 0 or max(int(row.max()), int(col.max())) >= n):
-        raise IndexError(f"pairs name badges outside the {n} {of}")
+    check_indices(row, n, f"pairs name badges outside the {n} {of}")
+    check_indices(col, n, f"pairs name badges outside the {n} {of}")
 
 
 # Threads for in_parts: one per core, up to 4 (a tick's kernels are short; more parts cost

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from .jit import check_pairs, compiled, in_parts
+from .jit import check_indices, check_pairs, compiled, in_parts
 from .runs import find_sorted, ranks, runs
 
 __all__ = ["Profiles", "profile_sums"]
@@ -77,8 +77,7 @@ class Profiles:
             heard.shape[0] and (int(heard.min()) < 0 or int(heard.sum()) != entries)
         ):
             raise ValueError(f"entries per badge must be {gateways.shape[0]} counts adding up to {entries}")
-        if entries and not 0 <= int(entry_gateway.min()) <= int(entry_gateway.max()) < self.n_gateways:
-            raise IndexError(f"profile entries name gateways outside 0..{self.n_gateways - 1}")
+        check_indices(entry_gateway, self.n_gateways, f"profile entries name gateways outside 0..{self.n_gateways - 1}")
 
     @classmethod
     def from_entries(

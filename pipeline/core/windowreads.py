@@ -15,7 +15,7 @@ import functools
 import numpy as np
 import numpy.typing as npt
 
-from .jit import compiled, in_parts
+from .jit import check_indices, compiled, in_parts
 
 __all__ = ["gather_series", "live_pairs", "slot_quartiles"]
 
@@ -43,10 +43,8 @@ def gather_series(
         raise ValueError(
             f"{m} slots, {heard.shape[0]} flags, values {values.shape}, {cols.shape[0]} columns at {offset}"
         )
-    if m and (int(slots.min()) < 0 or int(slots.max()) >= level.shape[0]):
-        raise IndexError(f"slots outside the store's {level.shape[0]}")
-    if cols.shape[0] and (int(cols.min()) < 0 or int(cols.max()) >= level.shape[1]):
-        raise IndexError(f"columns outside the ring's {level.shape[1]}")
+    check_indices(slots, level.shape[0], f"slots outside the store's {level.shape[0]}")
+    check_indices(cols, level.shape[1], f"columns outside the ring's {level.shape[1]}")
     if dbm.shape[0] != 1 << 16:
         raise ValueError("the level table must cover every int16")
     return int(_series(level, slots, cols, offset, min_heard, np.int16(empty), dbm, values, heard))
@@ -91,8 +89,8 @@ def live_pairs(
     gateways, seconds heard, newest readings' times (``last_ts[slot]``) and slots."""
     if keys.shape[0] != slot_of.shape[0]:
         raise ValueError(f"{keys.shape[0]} keys for {slot_of.shape[0]} slots")
-    if slot_of.shape[0] and (int(slot_of.min()) < 0 or int(slot_of.max()) >= min(heard.shape[0], last_ts.shape[0])):
-        raise IndexError(f"slots outside the store's {min(heard.shape[0], last_ts.shape[0])}")
+    rows = min(heard.shape[0], last_ts.shape[0])
+    check_indices(slot_of, rows, f"slots outside the store's {rows}")
     m = int(_count_live(slot_of, heard, least))
     badge, gateway, count = (np.empty(m, dtype=np.int64) for _ in range(3))
     last, slots = np.empty(m), np.empty(m, dtype=np.int64)
@@ -178,10 +176,8 @@ def slot_quartiles(
     width = cols.shape[0]
     if not count.shape[0] == median.shape[0] == iqr.shape[0] == m:
         raise ValueError(f"{m} slots, {count.shape[0]} counts, {median.shape[0]} and {iqr.shape[0]} outputs")
-    if m and (int(slots.min()) < 0 or int(slots.max()) >= level.shape[0]):
-        raise IndexError(f"slots outside the store's {level.shape[0]}")
-    if width and (int(cols.min()) < 0 or int(cols.max()) >= level.shape[1]):
-        raise IndexError(f"columns outside the ring's {level.shape[1]}")
+    check_indices(slots, level.shape[0], f"slots outside the store's {level.shape[0]}")
+    check_indices(cols, level.shape[1], f"columns outside the ring's {level.shape[1]}")
     if m and (int(count.min()) < 0 or int(count.max()) > width):
         raise ValueError(f"counts outside 0..{width}")
     if m == 0:
