@@ -45,14 +45,12 @@ class Profiles:
         "first",
         "gateways",
         "heard",
-        "levels",
         "n_gateways",
     )
 
     def __init__(
         self,
         gateways: IntArray,
-        levels: FloatArray,
         entry_gateway: IntArray,
         entry_level: npt.NDArray[np.float32],
         entry_rank: IntArray,
@@ -60,7 +58,6 @@ class Profiles:
         n_gateways: int,
     ) -> None:
         self.gateways = gateways  # [n, k], -1 = none (a badge's gateways come first)
-        self.levels = levels  # [n, k], NaN = none
         self.entry_gateway = entry_gateway  # every badge's gateways, badge after badge, each's sorted
         self.entry_level = entry_level  # ... and their float32 levels
         self.entry_rank = entry_rank  # ... and their places in their badge's list (strongest first)
@@ -122,13 +119,11 @@ class Profiles:
         width = places if k is None else min(places, k)
         keep = order[rank[order] < width]
         gws = np.full((n, width), -1, dtype=np.int64)
-        lev = np.full((n, width), np.nan)
         gws[row[keep], rank[keep]] = gateway[keep]
-        lev[row[keep], rank[keep]] = level[keep].astype(np.float32)  # as they are looked up
         heard = np.bincount(row[by], minlength=n).astype(np.int64)
         entry_gateway = np.asarray(gateway[by], dtype=np.int64)
         entry_level = np.asarray(level[by], dtype=np.float32)
-        return cls(gws, lev, entry_gateway, entry_level, rank[by], heard, n_gateways)
+        return cls(gws, entry_gateway, entry_level, rank[by], heard, n_gateways)
 
     @classmethod
     def _from_ascending(
@@ -140,12 +135,11 @@ class Profiles:
         places = int(heard.max()) if n else 0
         width = places if k is None else min(places, k)
         gws = np.full((n, width), -1, dtype=np.int64)
-        lev = np.full((n, width), np.nan)
         entry_level = level.astype(np.float32)  # (copies: nothing the caller holds)
         entry_gateway = gateway.astype(np.int64)
         rank = np.empty(row.shape[0], dtype=np.int64)
-        _lists(heard, level.astype(np.float64, copy=False), entry_level, entry_gateway, rank, gws, lev)
-        return cls(gws, lev, entry_gateway, entry_level, rank, heard, n_gateways)
+        _lists(heard, level.astype(np.float64, copy=False), entry_gateway, rank, gws)
+        return cls(gws, entry_gateway, entry_level, rank, heard, n_gateways)
 
     @classmethod
     def from_dense(cls, profiles: FloatArray, k: int | None = None) -> Profiles:
@@ -153,6 +147,17 @@ class Profiles:
         row, gateway = np.nonzero(~np.isnan(profiles))
         n, g = profiles.shape
         return cls.from_entries(row.astype(np.int64), gateway.astype(np.int64), profiles[row, gateway], n, g, k)
+
+    @property
+    def levels(self) -> FloatArray:
+        """[n, k] each badge's list's levels (dBm, as the float32 they are looked up at; NaN =
+        none), place for place with ``gateways``: made when asked, since the comparison looks
+        levels up among the entries."""
+        n, width = self.gateways.shape
+        out = np.full((n, width), np.nan)
+        keep = self.entry_rank < width
+        out[np.repeat(np.arange(n), self.heard)[keep], self.entry_rank[keep]] = self.entry_level[keep]
+        return out
 
     def level(self, badge: IntArray, gateway: IntArray) -> npt.NDArray[np.float32]:
         """The levels (float32 dBm, NaN = unheard) of aligned ``badge`` rows and ``gateway`` indices."""
@@ -171,16 +176,13 @@ class Profiles:
 def _lists(
     heard: IntArray,
     level: FloatArray,
-    level32: npt.NDArray[np.float32],
     gateway: IntArray,
     rank: IntArray,
     gws: IntArray,
-    lev: FloatArray,
 ) -> None:
     """Per badge (its ``heard[badge]`` entries laid end to end): each entry's place in its
     list, strongest first (ties, and NaN last, in entry order: a stable sort by ``level``,
-    descending), into ``rank``; and the first ``gws.shape[1]`` places' gateways and levels
-    (``level32``, as they are looked up)."""
+    descending), into ``rank``; and the first ``gws.shape[1]`` places' gateways."""
     width = gws.shape[1]
     order = np.empty(max(heard.max(), 1) if heard.shape[0] else 1, dtype=np.int64)
     first = 0
@@ -202,7 +204,6 @@ def _lists(
             rank[e] = place
             if place < width:
                 gws[b, place] = gateway[e]
-                lev[b, place] = level32[e]
         first += m
 
 

@@ -426,9 +426,9 @@ def test_profiles_refuse_entries_that_do_not_line_up() -> None:
             Profiles.from_entries(*bad, 100, 10)
     ok = Profiles.from_entries(row, gateway, level, 100, 10)
     with pytest.raises(ValueError, match="adding up to"):
-        Profiles(ok.gateways, ok.levels, ok.entry_gateway, ok.entry_level, ok.entry_rank, ok.heard + 1, 10)
+        Profiles(ok.gateways, ok.entry_gateway, ok.entry_level, ok.entry_rank, ok.heard + 1, 10)
     with pytest.raises(ValueError, match="ranks"):
-        Profiles(ok.gateways, ok.levels, ok.entry_gateway, ok.entry_level, ok.entry_rank[:5], ok.heard, 10)
+        Profiles(ok.gateways, ok.entry_gateway, ok.entry_level, ok.entry_rank[:5], ok.heard, 10)
 
 
 def test_a_gateway_heard_at_nan_counts_on_the_row_side_only_as_it_always_has() -> None:
