@@ -33,6 +33,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--tick-s", type=float, default=1.0, help="tick interval in seconds (default 1)")
     p.add_argument("--detector", choices=sorted(DETECTORS), default="mingle", help="detector settings (default mingle)")
     p.add_argument("--store", type=Path, help="also write the event store (SQLite) for mingle report")
+    p.add_argument(
+        "--no-read-ahead",
+        dest="read_ahead",
+        action="store_false",
+        help="read and decode the recording in this process, not in a second one (same outputs, slower)",
+    )
     p.set_defaults(run=run)
 
 
@@ -54,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             detector=args.detector,
             progress=sys.stderr.isatty(),
             store=args.store,
+            read_ahead=args.read_ahead,
         )
     except (WireError, OSError) as exc:
         print(f"mingle replay: {exc}", file=sys.stderr)

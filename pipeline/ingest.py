@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +40,10 @@ from mingle_wire import (
 from .fastdecode import fast_reading_columns
 from .heldpositions import HeldPositions
 
-__all__ = ["BadgeIndex", "Contacts", "Drained", "Ingest"]
+if TYPE_CHECKING:
+    from .venue import Venue
+
+__all__ = ["BadgeIndex", "Contacts", "Drained", "Ingest", "Message", "anchors_of", "venue_ingest"]
 
 #: A report's copies (the same report relayed by every gateway in range) arrive within about
 #: a second of each other; (badge, seq) keys are remembered this long to drop the copies.
@@ -53,6 +56,8 @@ CONTACT_COPY_S = 30.0
 AHEAD_S = 30.0
 
 log = logging.getLogger("mingle.ingest")
+
+Message = tuple[str, bytes | str | dict[str, Any]]  # (topic, payload) as it arrived
 
 LOG_FIRST = 5
 LOG_EVERY = 1000
@@ -119,6 +124,25 @@ class Contacts:
         return int(self.badge.shape[0])
 
 
+def anchors_of(venue: Venue) -> list[tuple[str, float, float, float]]:
+    """Known transmitters at known spots, as (id, x, y, z): the venue's reference badges, then
+    its gateways (heard by each other)."""
+    refs = [(r.id, r.x, r.y, r.z) for r in venue.references]
+    return refs + [(g.id, g.x, g.y, g.z) for g in venue.gateways]
+
+
+def venue_ingest(venue: Venue, roster: Iterable[str], *, prefix: str = "mingle") -> Ingest:
+    """The ingest a pipeline for ``venue`` and ``roster`` (badge ids) runs: its badge index holds
+    the venue's anchors first (:func:`anchors_of`, in order), and every roster badge and anchor
+    is known. Two built from the same files number every badge alike when fed alike."""
+    badges = BadgeIndex()
+    anchors = anchors_of(venue)
+    for a in anchors:
+        badges.get(a[0])
+    known = [*roster, *(a[0] for a in anchors)]
+    return Ingest(venue.site, [g.id for g in venue.gateways], known, badges, prefix=prefix)
+
+
 class Ingest:
     def __init__(
         self,
@@ -158,6 +182,32 @@ class Ingest:
         self._c: list[tuple[int, int, float, float]] = []  # (badge, near, rssi, ts)
         self._reports: dict[tuple[str, int], float] = {}  # (badge id, seq) -> first seen ts, in arrival order
         self._newest_report = -math.inf
+
+    #: What an ingest has counted (and the unknown badges it has seen), as :meth:`tally` gives it.
+    TALLIED = (
+        "messages",
+        "readings",
+        "positions",
+        "pauses",
+        "contacts",
+        "contact_copies",
+        "rejected",
+        "unknown_badges",
+    )
+
+    def tally(self) -> dict[str, Any]:
+        """The counts (a copy): what another process's ingest hands over (:meth:`take_tally`)."""
+        out = {name: getattr(self, name) for name in self.TALLIED}
+        return out | {"rejected": Counter(self.rejected), "unknown_badges": set(self.unknown_badges)}
+
+    def take_tally(self, tally: Mapping[str, Any]) -> None:
+        """Take another ingest's counts as this one's (a replay that ingested in another process)."""
+        if set(tally) != set(self.TALLIED):
+            raise ValueError(f"a tally has {sorted(self.TALLIED)}, got {sorted(tally)}")
+        for name in self.TALLIED:
+            setattr(self, name, tally[name])
+        self.rejected = Counter(tally["rejected"])
+        self.unknown_badges = set(tally["unknown_badges"])
 
     def reject(self, reason: str, detail: str, topic: str, count: int = 1) -> None:
         before = self.rejected[reason]

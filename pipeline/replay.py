@@ -1,19 +1,15 @@
 """Offline replay: a recording through the same ``step()`` the live service runs.
 
-The clock is the recording's own: each message's time is its recorded arrival ``t`` or,
-failing that, its payload's ``sent``; a tick runs at every multiple of ``tick_s`` as the
-clock passes it, with the messages that arrived before it. A time outside the wire's range
-(``TS_MIN`` .. ``TS_MAX``: a clock in milliseconds, an unset clock) does not move the clock
-(the message still goes to the pipeline, which rejects it with its reason), and a silence of
-more than ``MAX_GAP_S`` (the recorder stopped overnight) is crossed with one tick, not one
-per second of it. Deterministic: the same
-recording, files and detector give byte-identical ``frames.jsonl`` and ``alerts.jsonl``.
+The clock is the recording's own (:mod:`.replayclock`). By default the recording is read,
+decoded and validated in a second process, a few ticks ahead of the ticks
+(:mod:`.readahead`): the same ingest, the same drains, the same ticks, on two cores.
+Deterministic: the same recording, files and detector give byte-identical ``frames.jsonl``
+and ``alerts.jsonl``, read ahead or not.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from collections import Counter
@@ -26,19 +22,16 @@ import numpy as np
 import orjson
 
 from mingle_wire import Alert, Frame, RecordedMessage, alert_to_dict, dumps, frame_to_dict, read_recording
-from mingle_wire.messages import TS_MAX, TS_MIN
 
 from .detector import DETECTORS, Detector
+from .readahead import ReadAhead
+from .replayclock import MAX_GAP_S, tick_batches
 from .roster import Roster
-from .step import Message, PipelineState, TickResult, step
+from .step import PipelineState, TickResult, step
 from .store import StoreSink
 from .venue import Venue
 
 __all__ = ["MAX_GAP_S", "ReplayResult", "replay_ticks", "run_replay"]
-
-#: A silence longer than this (s) is crossed with one tick: every window and grace has long
-#: run out by then, so the empty ticks between would change nothing but the frames' count.
-MAX_GAP_S = 600.0
 
 
 @dataclass(slots=True)
@@ -48,41 +41,13 @@ class ReplayResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _time_of(msg: RecordedMessage, last: float) -> float:
-    t: object = msg.t
-    if t is None and isinstance(msg.payload, dict):
-        t = msg.payload.get("sent")
-    if isinstance(t, (int, float)) and not isinstance(t, bool) and TS_MIN <= t <= TS_MAX:
-        return float(t)
-    return last
-
-
 def replay_ticks(
     messages: Iterator[RecordedMessage], state: PipelineState, tick_s: float = 1.0
 ) -> Iterator[TickResult]:
-    """Run ``step`` over ``messages`` on their own clock; yields one result per tick."""
-    if not tick_s > 0:
-        raise ValueError(f"tick_s must be > 0 seconds, got {tick_s!r}")
-    pending: list[Message] = []
-    next_tick: float | None = None
-    clock = -math.inf
-    for msg in messages:
-        t = _time_of(msg, clock)
-        if next_tick is None:
-            if not math.isfinite(t):
-                pending.append((msg.topic, msg.payload))
-                continue
-            next_tick = (math.floor(t / tick_s) + 1) * tick_s
-        clock = max(clock, t)
-        while clock >= next_tick:
-            yield step(state, pending, next_tick)
-            pending = []
-            next_tick += tick_s
-            if clock - next_tick > MAX_GAP_S:  # a long silence: on to the tick before the clock
-                next_tick += math.floor((clock - next_tick) / tick_s) * tick_s
-        pending.append((msg.topic, msg.payload))
-    if next_tick is not None:
-        yield step(state, pending, next_tick)
+    """Run ``step`` over ``messages`` on their own clock (:func:`~.replayclock.tick_batches`);
+    yields one result per tick."""
+    for now, pending in tick_batches(messages, tick_s):
+        yield step(state, pending, now)
 
 
 def run_replay(
@@ -95,10 +60,33 @@ def run_replay(
     detector: str | Detector = "mingle",
     progress: bool = False,
     store: Path | None = None,
+    read_ahead: bool = True,
 ) -> ReplayResult:
     """Replay ``recording``; with ``out_dir``, write frames.jsonl, alerts.jsonl and summary.json;
-    with ``store``, also write the event store (SQLite) that ``mingle report`` reads."""
+    with ``store``, also write the event store (SQLite) that ``mingle report`` reads.
+    ``read_ahead``: read, decode and validate the recording in a second process
+    (:class:`~.readahead.ReadAhead`; the same outputs), else in this one, tick by tick."""
     det = DETECTORS[detector] if isinstance(detector, str) else detector
+    # (Forked before the pipeline's state exists: see readahead.)
+    reader = ReadAhead(recording, venue, roster, tick_s) if read_ahead else None
+    try:
+        return _run(reader, recording, venue, roster, out_dir, tick_s, det, progress, store)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _run(
+    reader: ReadAhead | None,
+    recording: Path,
+    venue: Venue,
+    roster: Roster,
+    out_dir: Path | None,
+    tick_s: float,
+    det: Detector,
+    progress: bool,
+    store: Path | None,
+) -> ReplayResult:
     state = PipelineState(venue, roster, det)
     result = ReplayResult()
     started = time.perf_counter()
@@ -115,7 +103,12 @@ def run_replay(
     sink = StoreSink.for_venue(store, venue, roster) if store is not None else None
     first_ts = last_ts = None
     try:
-        for tick in replay_ticks(read_recording(recording, orjson.loads), state, tick_s):
+        ticks = (
+            reader.ticks(state)
+            if reader is not None
+            else replay_ticks(read_recording(recording, orjson.loads), state, tick_s)
+        )
+        for tick in ticks:
             result.frames.append(tick.frame)
             result.alerts.extend(tick.alerts)
             first_ts = tick.frame.ts if first_ts is None else first_ts

@@ -11,7 +11,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -34,7 +33,7 @@ from .core.smoothing import Smoother
 from .core.tracking import Group, Tracker
 from .core.windows import PairSeries, PairSummary, RssiWindows
 from .detector import MINGLE, Detector
-from .ingest import BadgeIndex, Ingest
+from .ingest import Drained, Message, anchors_of, venue_ingest
 from .pairscore import (
     colleague_score,
     covary_shift,
@@ -51,9 +50,7 @@ from .tickpositions import TickPositions
 from .venue import Venue
 from .warmup import warm_up
 
-__all__ = ["PipelineState", "TickResult", "step"]
-
-Message = tuple[str, bytes | str | dict[str, Any]]
+__all__ = ["PipelineState", "TickResult", "run_tick", "step"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +69,13 @@ class PipelineState:
         self.detector = detector
         gw = venue.gateways
         self.gateways_xyz = np.array([[g.x, g.y, g.z] for g in gw], dtype=np.float64).reshape(-1, 3)
-        self.badges = BadgeIndex()
-        # Known transmitters at known spots: reference badges, and gateways heard by others.
-        anchors = [(r.id, r.x, r.y, r.z) for r in venue.references] + [(g.id, g.x, g.y, g.z) for g in gw]
-        self.anchor_index = np.array([self.badges.get(a[0]) for a in anchors], dtype=np.int64)
+        self.ingest = venue_ingest(venue, roster, prefix=prefix)
+        self.badges = self.ingest.badges
+        # Known transmitters at known spots (reference badges, gateways heard by others): the
+        # ingest's badge index holds them first.
+        anchors = anchors_of(venue)
+        self.anchor_index = np.array([self.badges.find(a[0]) for a in anchors], dtype=np.int64)
         self.anchor_xyz = np.array([a[1:] for a in anchors], dtype=np.float64).reshape(-1, 3)
-        self.ingest = Ingest(
-            venue.site, [g.id for g in gw], [*roster, *(a[0] for a in anchors)], self.badges, prefix=prefix
-        )
         # One store of readings serves both the positioning window and the longer profile window.
         self.profile_s = detector.profile_window_s if detector.profile_weight > 0 else None
         keep_s = max(detector.window_s, self.profile_s or 0.0, detector.covary_window_s if detector.covary_m > 0 else 0)
@@ -278,7 +274,14 @@ def step(state: PipelineState, messages: Iterable[Message], now: float) -> TickR
     started = time.perf_counter()  # measures the tick's own duration; never enters the maths
     for topic, payload in messages:
         state.ingest.accept(topic, payload)
-    drained = state.ingest.drain(now)
+    return run_tick(state, state.ingest.drain(now), now, started)
+
+
+def run_tick(state: PipelineState, drained: Drained, now: float, started: float | None = None) -> TickResult:
+    """One tick at ``now`` on what an ingest drained for it: ``step`` after its ingest (a replay
+    that ingests ahead in another process hands its drains here). ``started``: when the tick's
+    own duration began (``perf_counter``; now when None)."""
+    started = time.perf_counter() if started is None else started
     state.windows.add(drained.badge, drained.gateway, drained.ts, drained.rssi)
     for pause in drained.pauses:
         state.policy.pause(pause.badge, pause.until, pause.sent, pause.source)
