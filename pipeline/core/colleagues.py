@@ -41,11 +41,13 @@ from scipy import sparse
 
 from .grouping import dbscan_precomputed, distance_graph
 from .pairavg import PairAverages
-from .runs import ranks, runs
+from .runs import find_sorted, ranks, runs
 
 __all__ = ["ColleagueFinder"]
 
 IntArray = npt.NDArray[np.int64]
+
+_NONE: tuple[IntArray, IntArray] = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 
 
 class ColleagueFinder:
@@ -82,8 +84,9 @@ class ColleagueFinder:
         self.forget_s = forget_s
         self.cap_m = cap_m
         self.keep_m = max(keep_m, attach_m)
-        # Strangers attached last tick: badge id -> the badge ids of the members they were attached to.
-        self._attached: dict[int, frozenset[int]] = {}
+        # Strangers attached last tick, as (stranger id, member id) pairs: each with the members of
+        # the candidate it was attached to.
+        self._attached: tuple[IntArray, IntArray] = _NONE
         self.averages = PairAverages(smooth_s, cap_m=cap_m, forget_s=forget_s)
 
     def fit(
@@ -116,7 +119,7 @@ class ColleagueFinder:
         """
         n = graph.shape[0]
         if n < 2:
-            self._attached = {}  # (attached *last tick*: none after a tick without candidates)
+            self._attached = _NONE  # (attached *last tick*: none after a tick without candidates)
             return []
         coo = graph.tocoo()
         if pair_distance is None:
@@ -130,7 +133,6 @@ class ColleagueFinder:
         labels = dbscan_precomputed(colleague, self.eps_m if eps_m is None else eps_m, 2)
         if cohesion is not None:
             labels = _cohesive(labels, row, col, cohesion)
-        groups: list[IntArray] = []
         if pair_distance is None:
             close = coo.data <= self.attach_m
             near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
@@ -140,40 +142,43 @@ class ColleagueFinder:
         clustered = np.flatnonzero(labels >= 0)
         k = int(labels.max()) + 1 if clustered.shape[0] else 0
         if k == 0:
-            self._attached = {}
-            return groups
+            self._attached = _NONE
+            return []
         # hits[c, j]: how many of cluster c's members badge j stands close to (one sparse product).
         member_of = sparse.csr_matrix(
             (np.ones(clustered.shape[0], dtype=np.int32), (labels[clustered], clustered)), shape=(k, n)
         )
         near.data = np.ones_like(near.data, dtype=np.int32)
-        hits = (member_of @ near).tocsr()
-        keep = self.keep_m > self.attach_m and ids is not None and bool(self._attached)
-        if keep:
-            loose.data = np.ones_like(loose.data, dtype=np.int32)
-            held = (member_of @ loose).tocsr()
-        attached_now: dict[int, frozenset[int]] = {}
         sizes = np.bincount(labels[clustered], minlength=k)
         # Members of every cluster in one sort (ascending within each), not a pass per cluster.
         by_label = clustered[np.argsort(labels[clustered], kind="stable")]
-        bounds = np.r_[0, np.cumsum(sizes)]
-        for label in range(k):
-            members = by_label[bounds[label] : bounds[label + 1]]
-            own = company[members[0]]
-            need = max(1, int(np.ceil(self.attach_share * sizes[label])))
-            picked = _reaching(hits, label, need, company, own)
-            member_ids = frozenset(ids[members].tolist()) if ids is not None else frozenset()
-            if keep:
-                assert ids is not None
-                # Within keep_m of enough members, and attached last tick to one of them.
-                cols = _reaching(held, label, need, company, own)
-                stay = [c for c in cols.tolist() if member_ids & self._attached.get(int(ids[c]), frozenset())]
-                picked = np.union1d(picked, np.array(stay, dtype=np.int64))
-            attached = np.sort(picked)
-            attached_now.update((int(b), member_ids) for b in (ids[attached] if ids is not None else ()))
-            groups.append(np.r_[members, attached].astype(np.int64))
-        self._attached = attached_now
-        return groups
+        first = np.cumsum(sizes) - sizes
+        own = company[by_label[first]]  # (a cluster's members are colleagues)
+        need = np.maximum(1, np.ceil(self.attach_share * sizes).astype(np.int64))
+        lab, col = _reaching((member_of @ near).tocoo(), need, company, own)
+        if self.keep_m > self.attach_m and ids is not None and self._attached[0].shape[0]:
+            # Within keep_m of enough members, and attached last tick to one of them.
+            loose.data = np.ones_like(loose.data, dtype=np.int32)
+            held_lab, held_col = _reaching((member_of @ loose).tocoo(), need, company, own)
+            stay = self._stayed(held_lab, held_col, ids, labels, clustered, k)
+            lab, col = np.concatenate([lab, held_lab[stay]]), np.concatenate([col, held_col[stay]])
+        key = np.unique(lab * n + col)  # by cluster, then row; each once
+        lab, col = key // n, key % n
+        self._attached = _attachments(lab, col, ids, by_label, first, sizes, n) if ids is not None else _NONE
+        return _member_lists(by_label, sizes, lab, col, k)
+
+    def _stayed(
+        self, lab: IntArray, col: IntArray, ids: IntArray, labels: IntArray, clustered: IntArray, k: int
+    ) -> npt.NDArray[np.bool_]:
+        """Which (cluster ``lab``, row ``col``) pairs were attached last tick to a badge that is a
+        member of that cluster now."""
+        stranger, member = self._attached
+        member_ids = ids[clustered]
+        order = np.argsort(member_ids, kind="stable")
+        at, found = find_sorted(member_ids[order], member)
+        was = np.unique(stranger[found] * k + labels[clustered[order[at[found]]]])  # (stranger id, its cluster now)
+        _, hit = find_sorted(was, ids[col] * k + lab)
+        return hit
 
     def _strangers_near(
         self,
@@ -255,12 +260,40 @@ def _cohesive(
     return out
 
 
-def _reaching(hits: sparse.csr_matrix, label: int, need: int, company: IntArray, own: int) -> IntArray:
-    """The non-colleagues (columns) that row ``label`` of ``hits`` counts as close to at least
-    ``need`` of that candidate's members."""
-    lo, hi = hits.indptr[label], hits.indptr[label + 1]
-    cols, counts = hits.indices[lo:hi], hits.data[lo:hi]
-    return np.asarray(cols[(counts >= need) & (company[cols] != own)], dtype=np.int64)
+def _reaching(
+    hits: sparse.coo_matrix, need: IntArray, company: IntArray, own: IntArray
+) -> tuple[IntArray, IntArray]:
+    """The (cluster, non-colleague column) entries of ``hits`` that count the column as close to at
+    least ``need[cluster]`` of that cluster's members (``own[cluster]``: its company)."""
+    lab, col = hits.row.astype(np.int64), hits.col.astype(np.int64)
+    ok = (hits.data >= need[lab]) & (company[col] != own[lab])
+    return lab[ok], col[ok]
+
+
+def _attachments(
+    lab: IntArray, col: IntArray, ids: IntArray, by_label: IntArray, first: IntArray, sizes: IntArray, n: int
+) -> tuple[IntArray, IntArray]:
+    """This tick's attachments for the next, as (stranger id, member id) pairs: each attached
+    row's badge with every member of the last cluster (by label) it is attached to."""
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, col, lab)
+    rows = np.flatnonzero(last >= 0)
+    cluster = last[rows]
+    count = sizes[cluster]
+    members = by_label[np.repeat(first[cluster], count) + ranks(count)]
+    return np.repeat(ids[rows], count).astype(np.int64), ids[members].astype(np.int64)
+
+
+def _member_lists(by_label: IntArray, sizes: IntArray, lab: IntArray, col: IntArray, k: int) -> list[IntArray]:
+    """Per cluster, its members (ascending) then its attached rows (ascending; ``lab``/``col``
+    sorted by cluster, then row)."""
+    extra = np.bincount(lab, minlength=k)
+    total = sizes + extra
+    start = np.cumsum(total) - total
+    flat = np.empty(int(total.sum()), dtype=np.int64)
+    flat[np.repeat(start, sizes) + ranks(sizes)] = by_label
+    flat[np.repeat(start + sizes, extra) + ranks(extra)] = col
+    return list(np.split(flat, np.cumsum(total)[:-1]))
 
 
 def _colleague_pairs(company: IntArray) -> tuple[IntArray, IntArray]:

@@ -27,6 +27,7 @@ __all__ = ["NeighbourReports"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 _BITS = 32
 
@@ -41,12 +42,13 @@ class NeighbourReports:
             raise ValueError(f"unheard_dbm must be finite, got {unheard_dbm!r}")
         self.window_s = window_s
         self.unheard_dbm = unheard_dbm
+        # The reports, sorted by pair key (as they arrived, within a key).
         self._ts = np.empty(0, dtype=np.float64)
         self._key = np.empty(0, dtype=np.int64)  # (low badge << 32) | high badge
         self._reporter = np.empty(0, dtype=np.int64)
         self._rssi = np.empty(0, dtype=np.float64)
         # Per span asked: (now, keys, best, reporters), and (that table's keys, each key's rank).
-        self._tables: dict[float, tuple[float, IntArray, FloatArray, IntArray]] = {}
+        self._tables: dict[float, tuple[float, IntArray, FloatArray, IntArray, BoolArray]] = {}
         self._ranks: dict[float, tuple[IntArray, IntArray]] = {}
 
     def __len__(self) -> int:
@@ -61,10 +63,15 @@ class NeighbourReports:
         if badge.shape[0] == 0:
             return
         lo, hi = np.minimum(badge, near), np.maximum(badge, near)
-        self._ts = np.concatenate([self._ts, ts.astype(np.float64)])
-        self._key = np.concatenate([self._key, (lo.astype(np.int64) << _BITS) | hi.astype(np.int64)])
-        self._reporter = np.concatenate([self._reporter, badge.astype(np.int64)])
-        self._rssi = np.concatenate([self._rssi, rssi.astype(np.float64)])
+        key = (lo.astype(np.int64) << _BITS) | hi.astype(np.int64)
+        # The store is kept sorted by pair key (a query then needs no sort): these go in after
+        # the ones already held with their key.
+        order = np.argsort(key, kind="stable")
+        at = np.searchsorted(self._key, key[order], side="right")
+        self._key = np.insert(self._key, at, key[order])
+        self._ts = np.insert(self._ts, at, ts.astype(np.float64)[order])
+        self._reporter = np.insert(self._reporter, at, badge.astype(np.int64)[order])
+        self._rssi = np.insert(self._rssi, at, rssi.astype(np.float64)[order])
         self._tables.clear()
         self._ranks.clear()
 
@@ -82,33 +89,34 @@ class NeighbourReports:
             raise ValueError(f"span_s must be in (0, window_s={self.window_s}], got {span_s!r}")
         return float(span_s)
 
-    def _at(self, now: float, span_s: float | None = None) -> tuple[IntArray, FloatArray, IntArray]:
+    def _at(self, now: float, span_s: float | None = None) -> tuple[IntArray, FloatArray, IntArray, BoolArray]:
         """Per pair key (sorted) the best level in the last ``span_s`` seconds (the window when
-        None), and the badges that reported in them."""
+        None), the badges that reported in them (sorted), and a table of them by badge index."""
         span = self._span(span_s)
         table = self._tables.get(span)
         if table is not None and table[0] == now:
-            return table[1], table[2], table[3]
+            return table[1], table[2], table[3], table[4]
         self._forget(now)
         due = self._ts <= now  # (a report stamped ahead of now waits for its second)
         if span < self.window_s:
             due &= self._ts > now - span
-        key, rssi = self._key[due], self._rssi[due]
-        order = np.lexsort((rssi, key))
-        key, rssi = key[order], rssi[order]
+        key, rssi = self._key[due], self._rssi[due]  # (sorted by key, as held)
         if key.shape[0]:
-            starts, counts = runs(key)
-            keys, best = key[starts], rssi[starts + counts - 1]  # sorted by level within a key: the last is best
+            starts, _ = runs(key)
+            keys, best = key[starts], np.maximum.reduceat(rssi, starts)
         else:
             keys, best = key, rssi
-        reporters = np.unique(self._reporter[due])
-        self._tables[span] = (now, keys, best, reporters)
-        return keys, best, reporters
+        reporter = self._reporter[due]
+        reporting = np.zeros(int(reporter.max()) + 1 if reporter.shape[0] else 0, dtype=np.bool_)
+        reporting[reporter] = True
+        reporters = np.flatnonzero(reporting)
+        self._tables[span] = (now, keys, best, reporters, reporting)
+        return keys, best, reporters, reporting
 
     def pairs(self, now: float, min_dbm: float) -> tuple[IntArray, IntArray, FloatArray]:
         """The pairs (badge ``a`` < ``b``) either of which reported the other at ``min_dbm`` or
         better in the window, with that best level."""
-        keys, best, _ = self._at(now)
+        keys, best, _, _ = self._at(now)
         strong = best >= min_dbm
         key = keys[strong]
         return key >> _BITS, key & ((1 << _BITS) - 1), best[strong]
@@ -117,11 +125,11 @@ class NeighbourReports:
         """Per pair (aligned badge index arrays): the best level either reported of the other
         in the window (its last ``span_s`` seconds); ``unheard_dbm`` if one of them reported
         but named not the other; NaN if neither reported."""
-        keys, best, reporters = self._at(now, span_s)
+        keys, best, reporters, reporting = self._at(now, span_s)
         out = np.full(a.shape[0], np.nan)
         if reporters.shape[0] == 0:
             return out
-        listening = np.isin(a, reporters) | np.isin(b, reporters)
+        listening = _among(a, reporting) | _among(b, reporting)
         out[listening] = self.unheard_dbm
         key = (np.minimum(a, b).astype(np.int64) << _BITS) | np.maximum(a, b).astype(np.int64)
         at, found = find_sorted(keys, key)
@@ -134,7 +142,7 @@ class NeighbourReports:
         puts the other (0: the other is its loudest; the smaller of the two ranks); -1 where
         neither named the other."""
         span = self._span(span_s)
-        keys, best, _ = self._at(now, span)
+        keys, best, _, _ = self._at(now, span)
         out = np.full(a.shape[0], -1, dtype=np.int64)
         if keys.shape[0] == 0:
             return out
@@ -154,3 +162,11 @@ class NeighbourReports:
         at, found = find_sorted(keys, key)
         out[found] = pair_rank[at[found]]
         return out
+
+
+def _among(badge: IntArray, table: BoolArray) -> BoolArray:
+    """Whether each of ``badge`` is marked in ``table`` (by badge index; beyond it: no)."""
+    inside = badge < table.shape[0]
+    out = np.zeros(badge.shape[0], dtype=np.bool_)
+    out[inside] = table[badge[inside]]
+    return out
