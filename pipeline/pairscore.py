@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from .core.covary import Fluctuations
-from .core.grouping import dbscan_precomputed, distance_graph
+from .core.grouping import dbscan_pairs, distance_graph
 from .core.profiles import Profiles
 from .core.runs import find_sorted
 from .detector import Detector
@@ -222,8 +222,14 @@ def pair_groups(
     d = averages.update(a, b, pair_distance(r, c), now) if measure else averages.recall(a, b, now)
     close = d <= det.floor_pair_eps_m
     r, c, d = r[close], c[close], d[close]
-    floor = distance_graph(np.concatenate([r, c]), np.concatenate([c, r]), np.concatenate([d, d]), graph.shape[0])
-    return dbscan_precomputed(floor, det.floor_pair_eps_m, det.min_samples)
+    return dbscan_pairs(
+        np.concatenate([r, c]),
+        np.concatenate([c, r]),
+        np.concatenate([d, d]),
+        graph.shape[0],
+        det.floor_pair_eps_m,
+        det.min_samples,
+    )
 
 
 def with_neighbours(

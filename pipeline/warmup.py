@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .core.covary import Fluctuations
-from .core.grouping import GroupFinder
+from .core.grouping import GroupFinder, dbscan_pairs
 from .core.nearpairs import pairs_within
 from .core.profiles import Profiles
 from .core.windows import PairSeries, PairSummary, RssiWindows
@@ -44,6 +44,7 @@ def warm_up(state: PipelineState) -> None:
     finder = GroupFinder(1.5, profile_weight=det.profile_weight, min_common_gateways=1)
     finder.distances(np.zeros((2, 2)), profiles if det.profile_weight > 0 else None)
     pairs_within(np.r_[np.zeros((100, 2)), [[1e3, 1e3]]], 1.0)  # (its path for a crowd packed tight)
+    dbscan_pairs(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), np.ones(1), 2, 1.5, 2)
     if n_gateways == 0:
         return  # (no readings: no positions fit, no series)
     # The windows' binning (readings put into a store of their own, not the state's).

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from .grouping import dbscan_precomputed, distance_graph
+from .grouping import dbscan_pairs
 from .pairavg import PairAverages
 from .runs import find_sorted, ranks, runs
 
@@ -129,8 +129,7 @@ class ColleagueFinder:
             row, col = _colleague_pairs(company)
             dist = self._averages(row, col, ids, pair_distance, now, measure)
             row, col, dist = np.r_[row, col], np.r_[col, row], np.r_[dist, dist]
-        colleague = distance_graph(row, col, dist, n)
-        labels = dbscan_precomputed(colleague, self.eps_m if eps_m is None else eps_m, 2)
+        labels = dbscan_pairs(row, col, dist, n, self.eps_m if eps_m is None else eps_m, 2)
         if cohesion is not None:
             labels = _cohesive(labels, row, col, cohesion)
         if pair_distance is None:
@@ -260,9 +259,7 @@ def _cohesive(
     return out
 
 
-def _reaching(
-    hits: sparse.coo_matrix, need: IntArray, company: IntArray, own: IntArray
-) -> tuple[IntArray, IntArray]:
+def _reaching(hits: sparse.coo_matrix, need: IntArray, company: IntArray, own: IntArray) -> tuple[IntArray, IntArray]:
     """The (cluster, non-colleague column) entries of ``hits`` that count the column as close to at
     least ``need[cluster]`` of that cluster's members (``own[cluster]``: its company)."""
     lab, col = hits.row.astype(np.int64), hits.col.astype(np.int64)

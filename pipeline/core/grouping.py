@@ -27,14 +27,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from .jit import check_pairs, compiled
 from .nearpairs import pairs_within
 from .profiles import Profiles, profile_sums
 from .runs import find_sorted, ranks, runs
 
-__all__ = ["GroupFinder", "dbscan_precomputed", "distance_graph"]
+__all__ = ["GroupFinder", "components", "dbscan_pairs", "dbscan_precomputed", "distance_graph"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -233,43 +232,91 @@ def _fill_symmetric(
 
 
 def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> IntArray:
-    """DBSCAN labels over a symmetric sparse distance graph (absent entry = not a neighbour).
+    """DBSCAN labels over a symmetric sparse distance graph (absent entry = not a neighbour):
+    :func:`dbscan_pairs` of its entries."""
+    coo = dist.tocoo()
+    return dbscan_pairs(coo.row, coo.col, coo.data, dist.shape[0], eps, min_samples)
 
-    Edges beyond ``eps`` are dropped first. With ``min_samples`` <= 2 DBSCAN has no border
+
+def dbscan_pairs(
+    row: npt.NDArray[np.integer[Any]],
+    col: npt.NDArray[np.integer[Any]],
+    d: FloatArray,
+    n: int,
+    eps: float,
+    min_samples: int,
+) -> IntArray:
+    """DBSCAN labels of ``n`` badges over the distances ``d`` of the pairs (``row``, ``col``):
+    each pair given once each way, as a symmetric graph holds them (no pair twice).
+
+    Pairs beyond ``eps`` are dropped first. With ``min_samples`` <= 2 DBSCAN has no border
     points — every badge with a neighbour is a core point (a point is its own neighbour, as
     in scikit-learn) — so the clusters are exactly the connected components of the
-    ``eps``-graph, numbered as scikit-learn numbers them (by lowest member index); that
-    is computed directly, without scikit-learn's per-point neighbourhood lists (the tests
-    check it label for label against ``sklearn.cluster.DBSCAN``). Larger ``min_samples``
-    go to scikit-learn.
+    ``eps``-graph, numbered as scikit-learn numbers them (by lowest member index); that is
+    computed directly, in one compiled pass (:func:`components`), without scikit-learn's
+    per-point neighbourhood lists (the tests check it label for label against
+    ``sklearn.cluster.DBSCAN``). Larger ``min_samples`` go to scikit-learn.
     """
-    n = dist.shape[0]
-    coo = dist.tocoo()
-    near = coo.data <= eps
-    row, col = coo.row[near], coo.col[near]
+    r: IntArray = np.asarray(row, dtype=np.int64)
+    c: IntArray = np.asarray(col, dtype=np.int64)
+    check_pairs(r, c, n, "badges")
+    near = np.maximum(d, _LEAST_DISTANCE_M) <= eps  # (as a distance graph holds them)
+    r, c = r[near], c[near]
     if min_samples > 2:
         # (Imported here: scikit-learn costs a process 64 MB and 0.7 s to import, and the
         # default detector never gets here.)
         from sklearn.cluster import DBSCAN
 
-        pruned = sparse.csr_matrix((coo.data[near], (row, col)), shape=dist.shape)
+        pruned = distance_graph(r, c, np.asarray(d)[near], n)
         return np.asarray(DBSCAN(eps=eps, min_samples=min_samples, metric="precomputed").fit_predict(pruned), np.int64)
     if min_samples <= 1:
         core = np.ones(n, dtype=np.bool_)
     else:
         core = np.zeros(n, dtype=np.bool_)
-        core[row] = True
-        core[col] = True
-    graph = sparse.csr_matrix((np.ones(row.shape[0], dtype=np.int8), (row, col)), shape=dist.shape)
-    _, comp = connected_components(graph, directed=False)
-    first = np.full(int(comp.max()) + 1 if n else 0, n, dtype=np.int64)
-    np.minimum.at(first, comp, np.arange(n))
-    kept = np.unique(comp[core])  # components with a core point (all of them when min_samples <= 1)
-    rank = np.full(first.shape[0], -1, dtype=np.int64)
-    rank[kept[np.argsort(first[kept], kind="stable")]] = np.arange(kept.shape[0])
-    labels = rank[comp]
-    labels[~core] = -1
-    return np.asarray(labels, dtype=np.int64)
+        core[r] = True
+        core[c] = True
+    return components(r, c, core)
+
+
+def components(row: IntArray, col: IntArray, member: npt.NDArray[np.bool_]) -> IntArray:
+    """Connected components of the graph of ``member.shape[0]`` nodes with edges (``row``,
+    ``col``; in range), numbered 0, 1, ... by their lowest node; -1 for the nodes not
+    ``member`` (whose components are numbered by their lowest member node)."""
+    labels = np.empty(member.shape[0], dtype=np.int64)
+    _components(row, col, member, labels)
+    return labels
+
+
+@compiled
+def _root(parent: IntArray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]  # (path halving)
+        i = parent[i]
+    return i
+
+
+@compiled
+def _components(row: IntArray, col: IntArray, member: npt.NDArray[np.bool_], labels: IntArray) -> None:
+    """Union-find whose roots are each component's lowest node, then one pass in node order."""
+    n = member.shape[0]
+    parent = np.arange(n)
+    for p in range(row.shape[0]):
+        a, b = _root(parent, row[p]), _root(parent, col[p])
+        if a < b:
+            parent[b] = a
+        elif b < a:
+            parent[a] = b
+    label_of = np.full(n, -1, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if not member[i]:
+            labels[i] = -1
+            continue
+        r = _root(parent, i)
+        if label_of[r] < 0:
+            label_of[r] = k
+            k += 1
+        labels[i] = label_of[r]
 
 
 def _mutual_knn(row: IntArray, col: IntArray, d: FloatArray, k: int) -> tuple[IntArray, IntArray, FloatArray]:

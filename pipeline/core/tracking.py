@@ -16,10 +16,9 @@ from itertools import chain, count
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse.csgraph import connected_components
 
+from .grouping import components
 from .runs import ranks, runs
 
 IntArray = npt.NDArray[np.int64]
@@ -158,8 +157,7 @@ def _assign(
     if not s.shape[0]:
         return out
     n_groups = int(g.max()) + 1
-    bipartite = sparse.csr_matrix((np.ones(t.shape[0]), (t, n_tracks + g)), shape=(n_tracks + n_groups,) * 2)
-    _, comp = connected_components(bipartite, directed=False)
+    comp = components(t, n_tracks + g, np.ones(n_tracks + n_groups, dtype=np.bool_))  # of the bipartite graph
     pair_comp = comp[t]
     # A cluster with one track (split) or one group (merge) keeps its best pair, when that
     # is the only best; the rest (and ties) go to linear_sum_assignment.

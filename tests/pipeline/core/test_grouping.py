@@ -63,3 +63,52 @@ def test_the_symmetric_graph_is_the_mirrored_pairs_graph_entry_for_entry(seed: i
     assert got.data.tobytes() == want.data.tobytes()
     empty = _symmetric_graph(r[:0], c[:0], d[:0], 4)
     assert empty.shape == (4, 4) and empty.nnz == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_components_are_scipys_numbered_by_lowest_node(seed: int) -> None:
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    from pipeline.core.grouping import components
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    row = rng.integers(0, n, 250)
+    col = rng.integers(0, n, 250)  # (self-loops and repeated edges included)
+    member = rng.random(n) < 0.8
+    _, comp = connected_components(sparse.csr_matrix((np.ones(250), (row, col)), shape=(n, n)), directed=False)
+    # scipy numbers components by lowest node; here only those with a member, by lowest member.
+    kept = sorted(
+        {int(comp[i]) for i in range(n) if member[i]}, key=lambda k: int(np.flatnonzero((comp == k) & member)[0])
+    )
+    want = [kept.index(int(comp[i])) if member[i] else -1 for i in range(n)]
+    assert components(row, col, member).tolist() == want
+    assert components(row, col, np.ones(n, dtype=bool)).tolist() == comp.tolist()
+    assert components(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.ones(3, dtype=bool)).tolist() == [
+        0,
+        1,
+        2,
+    ]
+
+
+def test_dbscan_on_pairs_is_dbscan_on_their_graph_and_checks_its_pairs() -> None:
+    from scipy import sparse
+
+    from pipeline.core.grouping import dbscan_pairs, dbscan_precomputed, distance_graph
+
+    rng = np.random.default_rng(3)
+    n = 60
+    r, c = rng.integers(0, n, 200), rng.integers(0, n, 200)
+    keep = r < c
+    r, c = np.unique(r[keep] * n + c[keep]) // n, np.unique(r[keep] * n + c[keep]) % n
+    d = rng.uniform(0, 2, r.shape[0])
+    d[:3] = 0.0  # (a distance of 0 is kept, not dropped as a sparse zero)
+    d[3] = np.nan  # (no edge)
+    row, col, dd = np.r_[r, c], np.r_[c, r], np.r_[d, d]
+    for min_samples in (1, 2, 3):
+        want = dbscan_precomputed(distance_graph(row, col, dd, n), 0.9, min_samples)
+        assert dbscan_pairs(row, col, dd, n, 0.9, min_samples).tolist() == want.tolist()
+    assert sparse.issparse(distance_graph(row, col, dd, n))
+    with pytest.raises(IndexError, match="outside"):
+        dbscan_pairs(np.array([0]), np.array([n]), np.array([0.5]), n, 0.9, 2)
