@@ -18,6 +18,7 @@ import numpy as np
 from .core.covary import Fluctuations
 from .core.grouping import GroupFinder, dbscan_pairs
 from .core.nearpairs import pairs_within
+from .core.neighbours import NeighbourReports
 from .core.profiles import Profiles
 from .core.windows import PairSeries, PairSummary, RssiWindows
 
@@ -66,3 +67,9 @@ def warm_up(state: PipelineState) -> None:
         rows = np.arange(2)
         covary = Fluctuations.from_series(series, rows, 2, n_gateways, min_seconds=1, smooth_s=det.covary_smooth_s)
         covary.correlation(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), 1)
+    ranked = (det.neighbour_attach_dbm < 0 and det.neighbour_attach_rank > 0) or det.neighbour_cohesion_rank > 0
+    if det.neighbour_m_per_db > 0 and ranked:  # (the badges' neighbour reports, ranked)
+        reports = NeighbourReports(det.neighbour_window_s)
+        one = np.zeros(1, dtype=np.int64)
+        reports.add(one, one + 1, np.full(1, -60.0), np.ones(1))
+        reports.rank(one, one + 1, 1.0)

@@ -21,7 +21,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from .runs import find_sorted, ranks, runs
+from .jit import compiled
+from .runs import find_sorted, runs
 
 __all__ = ["NeighbourReports"]
 
@@ -149,11 +150,8 @@ class NeighbourReports:
         cached = self._ranks.get(span)
         if cached is None or cached[0] is not keys:  # (ranks of this very table)
             lo, hi = keys >> _BITS, keys & ((1 << _BITS) - 1)
-            badge, level = np.r_[lo, hi], np.r_[best, best]
-            order = np.lexsort((-level, badge))  # by badge, loudest first
-            _, counts = runs(badge[order])
-            place = np.empty(order.shape[0], dtype=np.int64)
-            place[order] = ranks(counts)
+            place = np.empty(2 * keys.shape[0], dtype=np.int64)
+            _places(np.concatenate([lo, hi]), best, int(hi.max()) + 1, place)
             n = keys.shape[0]
             cached = (keys, np.minimum(place[:n], place[n:]))  # lo's rank of hi, hi's rank of lo
             self._ranks[span] = cached
@@ -170,3 +168,34 @@ def _among(badge: IntArray, table: BoolArray) -> BoolArray:
     out = np.zeros(badge.shape[0], dtype=np.bool_)
     out[inside] = table[badge[inside]]
     return out
+
+
+@compiled
+def _places(badge: IntArray, best: FloatArray, n_badges: int, place: IntArray) -> None:
+    """Each entry's place in its badge's list, loudest first: entry ``e`` is badge ``badge[e]``'s
+    report of level ``best[e % len(best)]`` (the pair's lower badge, then its higher); ties
+    in entry order. The order ``np.lexsort((-level, badge))`` gives: a counting sort by
+    badge, then each badge's few entries sorted in place by level."""
+    m = best.shape[0]
+    starts = np.zeros(n_badges + 1, dtype=np.int64)
+    for e in range(badge.shape[0]):
+        starts[badge[e] + 1] += 1
+    for b in range(n_badges):
+        starts[b + 1] += starts[b]
+    at = starts[:-1].copy()
+    order = np.empty(badge.shape[0], dtype=np.int64)
+    for e in range(badge.shape[0]):
+        order[at[badge[e]]] = e
+        at[badge[e]] += 1
+    for b in range(n_badges):
+        lo, hi = starts[b], starts[b + 1]
+        for j in range(lo + 1, hi):  # insertion: after every entry at least as loud
+            x = order[j]
+            v = best[x % m]
+            k = j
+            while k > lo and best[order[k - 1] % m] < v:
+                order[k] = order[k - 1]
+                k -= 1
+            order[k] = x
+        for j in range(lo, hi):
+            place[order[j]] = j - lo

@@ -93,3 +93,22 @@ def test_the_store_stays_bounded_when_nobody_asks() -> None:
     # A report stamped ahead of the clock does not push out what the window still holds.
     store.add(ints(5), ints(6), arr(-70), arr(T + 325), now=T + 300)
     assert store.level(ints(1), ints(2), T + 300).tolist() == [-60.0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ranks_are_the_lexsort_definition_ties_included(seed: int) -> None:
+    from pipeline.core.neighbours import _places
+    from pipeline.core.runs import ranks, runs
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    lo = rng.integers(0, 60, n)
+    hi = lo + rng.integers(1, 40, n)
+    best = rng.integers(-90, -50, n).astype(np.float64) + rng.choice([0.0, 0.5], n)  # many ties
+    badge, level = np.r_[lo, hi], np.r_[best, best]
+    order = np.lexsort((-level, badge))
+    want = np.empty(2 * n, dtype=np.int64)
+    want[order] = ranks(runs(badge[order])[1])
+    got = np.empty(2 * n, dtype=np.int64)
+    _places(badge, best, int(hi.max()) + 1, got)
+    assert got.tolist() == want.tolist()
