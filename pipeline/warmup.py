@@ -19,6 +19,7 @@ from .core.covary import Fluctuations
 from .core.grouping import GroupFinder, dbscan_pairs
 from .core.nearpairs import pairs_within
 from .core.neighbours import NeighbourReports
+from .core.pairavg import PairAverages
 from .core.profiles import Profiles
 from .core.windows import PairSeries, PairSummary, RssiWindows
 
@@ -67,6 +68,10 @@ def warm_up(state: PipelineState) -> None:
         rows = np.arange(2)
         covary = Fluctuations.from_series(series, rows, 2, n_gateways, min_seconds=1, smooth_s=det.covary_smooth_s)
         covary.correlation(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), 1)
+    if state.colleagues is not None:  # (the pair averages' store)
+        averages = PairAverages(1.0)
+        for now in (1.0, 2.0):
+            averages.update(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), np.ones(1), now)
     ranked = (det.neighbour_attach_dbm < 0 and det.neighbour_attach_rank > 0) or det.neighbour_cohesion_rank > 0
     if det.neighbour_m_per_db > 0 and ranked:  # (the badges' neighbour reports, ranked)
         reports = NeighbourReports(det.neighbour_window_s)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from .jit import compiled
 from .runs import find_sorted
 
 __all__ = ["PairAverages", "PairMemo"]
@@ -56,11 +57,11 @@ class PairAverages:
         updated = np.zeros(stored.shape[0], dtype=np.bool_)
         updated[pos[found]] = True
         keep = ~updated & (self._times >= now - self.forget_s)
-        keys_all = np.r_[keys, stored[keep]]
-        order = np.argsort(keys_all, kind="stable")
-        self._keys = keys_all[order]
-        self._values = np.r_[out, self._values[keep]][order]
-        self._times = np.r_[np.full(keys.shape[0], now), self._times[keep]][order]
+        order = np.argsort(keys, kind="stable")
+        size = keys.shape[0] + int(np.count_nonzero(keep))
+        merged = np.empty(size, dtype=np.int64), np.empty(size), np.empty(size)
+        _merge(stored, self._values, self._times, keep, keys, out, order, now, *merged)
+        self._keys, self._values, self._times = merged
         return np.asarray(out, dtype=np.float64)
 
     def at(self, a: IntArray, b: IntArray, now: float) -> FloatArray:
@@ -87,6 +88,40 @@ class PairAverages:
         keys = (lo << 32) | hi
         pos, found = find_sorted(self._keys, keys)
         return keys, pos, found
+
+
+@compiled
+def _merge(
+    keys: IntArray,
+    values: FloatArray,
+    times: FloatArray,
+    keep: npt.NDArray[np.bool_],
+    new_keys: IntArray,
+    new_values: FloatArray,
+    order: IntArray,
+    now: float,
+    out_keys: IntArray,
+    out_values: FloatArray,
+    out_times: FloatArray,
+) -> None:
+    """The kept entries of the sorted store and the new ones (in ``order``, sorted; stamped
+    ``now``) merged into one sorted store: a stable sort of the new ones followed by the kept
+    ones, as one pass (a new key is never a kept one: it was found, so not kept)."""
+    i = j = k = 0
+    n_old, n_new = keys.shape[0], order.shape[0]
+    while True:
+        while i < n_old and not keep[i]:
+            i += 1
+        if j < n_new and (i >= n_old or new_keys[order[j]] <= keys[i]):
+            p = order[j]
+            out_keys[k], out_values[k], out_times[k] = new_keys[p], new_values[p], now
+            j += 1
+        elif i < n_old:
+            out_keys[k], out_values[k], out_times[k] = keys[i], values[i], times[i]
+            i += 1
+        else:
+            break
+        k += 1
 
 
 class PairMemo:
