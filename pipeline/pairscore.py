@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from .core.covary import Fluctuations
-from .core.grouping import dbscan_pairs, distance_graph
+from .core.grouping import dbscan_pairs, distance_graph, upper_pairs
 from .core.profiles import Profiles
 from .core.runs import find_sorted
 from .detector import Detector
@@ -50,7 +50,13 @@ def profile_term(det: Detector, rms: np.ndarray, common: np.ndarray, min_common:
     return np.asarray(np.where(common >= min_common, rms, det.colleague_far_db), dtype=np.float64)
 
 
-def covary_shift(state: PipelineState, graph: sparse.csr_matrix, covary: Fluctuations, now: float) -> float:
+def covary_shift(
+    state: PipelineState,
+    graph: sparse.csr_matrix,
+    covary: Fluctuations,
+    now: float,
+    upper: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> float:
     """How much less the crowd here makes badges that stand together fluctuate together than
     the crowds the score was fitted on, in score units (0 when at least as much).
 
@@ -63,12 +69,12 @@ def covary_shift(state: PipelineState, graph: sparse.csr_matrix, covary: Fluctua
     and the score falls back towards its position and profile terms.
     """
     det = state.detector
-    coo = sparse.triu(graph, k=1).tocoo()
-    close = np.flatnonzero(coo.data <= det.covary_probe_m)
+    row, col, dist = upper_pairs(graph) if upper is None else upper
+    close = np.flatnonzero(dist <= det.covary_probe_m)
     if close.shape[0] > det.covary_probe_pairs:
         close = close[np.linspace(0, close.shape[0] - 1, det.covary_probe_pairs).round().astype(np.int64)]
     if close.shape[0] >= 20:
-        corr = covary.correlation(coo.row[close].astype(np.int64), coo.col[close].astype(np.int64))
+        corr = covary.correlation(row[close], col[close])
         corr = corr[~np.isnan(corr)]
         if corr.shape[0] >= 20:
             level = float(np.median(corr))
@@ -207,6 +213,7 @@ def pair_groups(
     pair_distance: Callable[[np.ndarray, np.ndarray], np.ndarray],
     now: float,
     measure: bool,
+    upper: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The floor's groups on RSSI: DBSCAN over the learned pair score (the colleague score,
     for every pair of the floor graph within ``floor_pair_m``, whatever their companies),
@@ -214,8 +221,7 @@ def pair_groups(
     det = state.detector
     averages = state.floor_averages
     assert averages is not None
-    upper = sparse.triu(graph, k=1, format="coo")
-    r, c = upper.row.astype(np.int64), upper.col.astype(np.int64)
+    r, c, _ = upper_pairs(graph) if upper is None else upper
     near = np.hypot(pts[r, 0] - pts[c, 0], pts[r, 1] - pts[c, 1]) <= det.floor_pair_m
     r, c = r[near], c[near]
     a, b = badge[r], badge[c]

@@ -21,7 +21,7 @@ from .core.centres import centres
 from .core.colleagues import ColleagueFinder
 from .core.composition import Person, compose
 from .core.covary import MIN_SECONDS, Fluctuations
-from .core.grouping import GroupFinder
+from .core.grouping import GroupFinder, upper_pairs
 from .core.motion import Motion
 from .core.neighbours import NeighbourReports
 from .core.pairavg import PairAverages, PairMemo
@@ -332,7 +332,8 @@ def run_tick(state: PipelineState, drained: Drained, now: float, started: float 
         # (A clock set back measures at once: it is not "too soon" after a time yet to come.)
         measure = last is None or not 0 <= now - last < state.detector.colleague_every_s - 1e-6
         covary = _fluctuations(state, fixes.badge, now) if measure else None
-        shift = covary_shift(state, graph, covary, now) if covary is not None else 0.0
+        upper = upper_pairs(graph)  # (the graph's pairs, each once)
+        shift = covary_shift(state, graph, covary, now, upper) if covary is not None else 0.0
         if measure:
             state.colleagues_measured = now
 
@@ -350,7 +351,7 @@ def run_tick(state: PipelineState, drained: Drained, now: float, started: float 
             # The colleague finder asks again for many of the floor's pairs (its strangers'):
             # each measured once. Without the floor groups no pair is asked twice.
             scores = PairMemo(pair_distance, len(fixes))
-            floor_labels = pair_groups(state, graph, pts, fixes.badge, scores, now, measure)
+            floor_labels = pair_groups(state, graph, pts, fixes.badge, scores, now, measure, upper)
         # With neighbour reports in the score, colleagues who stand together score lower and
         # the rest higher: the candidates are cut at their own level.
         eps = state.detector.neighbour_colleague_eps_m if reports_in_use(state) else None

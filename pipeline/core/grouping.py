@@ -33,7 +33,7 @@ from .nearpairs import pairs_within
 from .profiles import Profiles, profile_sums
 from .runs import find_sorted, ranks, runs
 
-__all__ = ["GroupFinder", "components", "dbscan_pairs", "dbscan_precomputed", "distance_graph"]
+__all__ = ["GroupFinder", "components", "dbscan_pairs", "dbscan_precomputed", "distance_graph", "upper_pairs"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -229,6 +229,15 @@ def _fill_symmetric(
             indices[at[i]] = j
             data[at[i]] = max(d[p], _LEAST_DISTANCE_M)
             at[i] += 1
+
+
+def upper_pairs(graph: sparse.csr_matrix) -> tuple[IntArray, IntArray, FloatArray]:
+    """The entries of ``graph`` above its diagonal as (row, column, value) arrays, in the order
+    it holds them (by row): ``sparse.triu(graph, k=1)``'s, without its conversions."""
+    row = np.repeat(np.arange(graph.shape[0], dtype=np.int64), np.diff(graph.indptr))
+    col = graph.indices.astype(np.int64)
+    above = col > row
+    return row[above], col[above], np.asarray(graph.data[above], dtype=np.float64)
 
 
 def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> IntArray:

@@ -112,3 +112,20 @@ def test_dbscan_on_pairs_is_dbscan_on_their_graph_and_checks_its_pairs() -> None
     assert sparse.issparse(distance_graph(row, col, dd, n))
     with pytest.raises(IndexError, match="outside"):
         dbscan_pairs(np.array([0]), np.array([n]), np.array([0.5]), n, 0.9, 2)
+
+
+def test_upper_pairs_are_scipys_triu_in_its_order() -> None:
+    from scipy import sparse
+
+    from pipeline.core.grouping import upper_pairs
+
+    rng = np.random.default_rng(4)
+    n = 50
+    r, c = rng.integers(0, n, 400), rng.integers(0, n, 400)
+    graph = sparse.csr_matrix((rng.uniform(0.1, 3.0, 400), (r, c)), shape=(n, n))
+    want = sparse.triu(graph, k=1).tocoo()
+    row, col, d = upper_pairs(graph)
+    assert row.tolist() == want.row.tolist() and col.tolist() == want.col.tolist()
+    assert d.tobytes() == want.data.astype(np.float64).tobytes()
+    empty = upper_pairs(sparse.csr_matrix((3, 3)))
+    assert [a.shape[0] for a in empty] == [0, 0, 0]
