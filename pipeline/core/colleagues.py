@@ -134,8 +134,7 @@ class ColleagueFinder:
             labels = _cohesive(labels, row, col, cohesion)
         if pair_distance is None:
             close = coo.data <= self.attach_m
-            near = sparse.csr_matrix((coo.data[close], (coo.row[close], coo.col[close])), shape=graph.shape)
-            loose = near
+            near = loose = (coo.row[close].astype(np.int64), coo.col[close].astype(np.int64))
         else:
             near, loose = self._strangers_near(coo, labels, company, ids, pair_distance, now, measure, heard)
         clustered = np.flatnonzero(labels >= 0)
@@ -143,22 +142,17 @@ class ColleagueFinder:
         if k == 0:
             self._attached = _NONE
             return []
-        # hits[c, j]: how many of cluster c's members badge j stands close to (one sparse product).
-        member_of = sparse.csr_matrix(
-            (np.ones(clustered.shape[0], dtype=np.int32), (labels[clustered], clustered)), shape=(k, n)
-        )
-        near.data = np.ones_like(near.data, dtype=np.int32)
         sizes = np.bincount(labels[clustered], minlength=k)
         # Members of every cluster in one sort (ascending within each), not a pass per cluster.
         by_label = clustered[np.argsort(labels[clustered], kind="stable")]
         first = np.cumsum(sizes) - sizes
         own = company[by_label[first]]  # (a cluster's members are colleagues)
         need = np.maximum(1, np.ceil(self.attach_share * sizes).astype(np.int64))
-        lab, col = _reaching((member_of @ near).tocoo(), need, company, own)
+        # Per (cluster, non-colleague): how many of its members that one stands close to.
+        lab, col = _reaching(_hits(labels, *near, n), need, company, own)
         if self.keep_m > self.attach_m and ids is not None and self._attached[0].shape[0]:
             # Within keep_m of enough members, and attached last tick to one of them.
-            loose.data = np.ones_like(loose.data, dtype=np.int32)
-            held_lab, held_col = _reaching((member_of @ loose).tocoo(), need, company, own)
+            held_lab, held_col = _reaching(_hits(labels, *loose, n), need, company, own)
             stay = self._stayed(held_lab, held_col, ids, labels, clustered, k)
             lab, col = np.concatenate([lab, held_lab[stay]]), np.concatenate([col, held_col[stay]])
         key = np.unique(lab * n + col)  # by cluster, then row; each once
@@ -189,16 +183,16 @@ class ColleagueFinder:
         now: float,
         measure: bool = True,
         heard: Callable[[IntArray, IntArray], npt.NDArray[np.bool_]] | None = None,
-    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """Candidate members and the non-colleagues near them (``graph`` pairs) whose pair distance,
-        measured like the colleagues' own and smoothed the same way, is within ``attach_m``, and
-        within ``keep_m`` — or that ``heard`` puts together (in both)."""
+    ) -> tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]]:
+        """Candidate members and the non-colleagues near them (``graph`` pairs, as (member,
+        other) rows) whose pair distance, measured like the colleagues' own and smoothed the same
+        way, is within ``attach_m``, and within ``keep_m`` — or that ``heard`` puts together (in both)."""
         n = labels.shape[0]
         in_group = labels[coo.row] >= 0
         other = company[coo.col] != company[coo.row]
         row, col = coo.row[in_group & other].astype(np.int64), coo.col[in_group & other].astype(np.int64)
         if row.shape[0] == 0:
-            return sparse.csr_matrix((n, n)), sparse.csr_matrix((n, n))
+            return (row, col), (row, col)
         # A pair of members of two different candidates appears both ways: measure (and smooth) it once.
         lo, hi = np.minimum(row, col), np.maximum(row, col)
         _, first, back = np.unique(lo * n + hi, return_index=True, return_inverse=True)
@@ -206,12 +200,8 @@ class ColleagueFinder:
         loud = np.zeros(row.shape[0], dtype=bool)
         if heard is not None:
             loud = heard(lo[first], hi[first])[back.ravel()]
-        out = []
-        for limit in (self.attach_m, self.keep_m):
-            close = (dist <= limit) | loud
-            ones = np.ones(int(close.sum()), dtype=np.int8)
-            out.append(sparse.csr_matrix((ones, (row[close], col[close])), shape=(n, n)))
-        return out[0], out[1]
+        attach, keep = (dist <= self.attach_m) | loud, (dist <= self.keep_m) | loud
+        return (row[attach], col[attach]), (row[keep], col[keep])
 
     def _averages(
         self,
@@ -259,11 +249,23 @@ def _cohesive(
     return out
 
 
-def _reaching(hits: sparse.coo_matrix, need: IntArray, company: IntArray, own: IntArray) -> tuple[IntArray, IntArray]:
+def _hits(labels: IntArray, row: IntArray, col: IntArray, n: int) -> tuple[IntArray, IntArray, IntArray]:
+    """From the (row, column) pairs that stand close (each pair once, as a graph holds them), per
+    (cluster, column): how many of the cluster's members (rows labelled with it) the column
+    stands close to."""
+    lab = labels[row]
+    mine = lab >= 0
+    key, counts = np.unique(lab[mine] * n + col[mine], return_counts=True)
+    return key // n, key % n, counts
+
+
+def _reaching(
+    hits: tuple[IntArray, IntArray, IntArray], need: IntArray, company: IntArray, own: IntArray
+) -> tuple[IntArray, IntArray]:
     """The (cluster, non-colleague column) entries of ``hits`` that count the column as close to at
     least ``need[cluster]`` of that cluster's members (``own[cluster]``: its company)."""
-    lab, col = hits.row.astype(np.int64), hits.col.astype(np.int64)
-    ok = (hits.data >= need[lab]) & (company[col] != own[lab])
+    lab, col, count = hits
+    ok = (count >= need[lab]) & (company[col] != own[lab])
     return lab[ok], col[ok]
 
 
