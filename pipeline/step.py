@@ -233,13 +233,7 @@ def _fluctuations(state: PipelineState, badges: np.ndarray, now: float) -> Fluct
 
     n_gw = state.gateways_xyz.shape[0]
     return Fluctuations(
-        source,
-        row_of(state, badges),
-        badges.shape[0],
-        n_gw,
-        min_seconds=MIN_SECONDS,
-        smooth_s=det.covary_smooth_s,
-        capacity=windows.pairs,
+        source, row_of(state, badges), badges.shape[0], n_gw, min_seconds=MIN_SECONDS, smooth_s=det.covary_smooth_s
     )
 
 

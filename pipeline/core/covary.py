@@ -59,7 +59,6 @@ class Fluctuations:
     __slots__ = (
         "_badge_of",
         "_built",
-        "_capacity",
         "_cell",
         "_gateway",
         "_key",
@@ -85,11 +84,7 @@ class Fluctuations:
         *,
         min_seconds: int = MIN_SECONDS,
         smooth_s: int = 3,
-        capacity: int = 0,
     ) -> None:
-        """``capacity``: how many series the rows built may hold in all, at most, if known (the
-        store is then made that large at once, untouched until written, rather than grown and
-        copied as rows are built)."""
         if not (isinstance(smooth_s, int) and 1 <= smooth_s <= _MAX_SMOOTH_S):
             raise ValueError(f"smooth_s must be an integer in [1, {_MAX_SMOOTH_S}] seconds, got {smooth_s!r}")
         self._source = source
@@ -107,7 +102,6 @@ class Fluctuations:
         self._sumsq = np.empty(0, dtype=np.float64)
         self._gateway = np.empty(0, dtype=np.int64)
         self._size = 0
-        self._capacity = max(int(capacity), 0)
         self._key = np.empty(0, dtype=np.int64)  # built slots' keys, sorted
         self._key_slot = np.empty(0, dtype=np.int64)  # ... and their slots
         # With few rows x gateways, also a table from key to slot (-1: none): one gather
@@ -209,7 +203,7 @@ class Fluctuations:
             cap = 0
         if size <= cap:
             return
-        new_cap = max(size, cap + cap // 2, self._capacity)
+        new_cap = max(size, cap + cap // 2)
         residual = np.empty((new_cap, seconds), dtype=np.float32)
         if self._size:
             residual[: self._size] = self._residual[: self._size]

@@ -413,11 +413,6 @@ class RssiWindows:
         return PairSeries(keys >> _GATEWAY_BITS, keys & gateway_mask, values)
 
     @property
-    def pairs(self) -> int:
-        """(badge, gateway) pairs currently live: the most series a query can give."""
-        return int(self._keys.shape[0])
-
-    @property
     def size(self) -> int:
         """Readings currently held (binned or waiting for their second)."""
         return self._held + sum(int(p[0].shape[0]) for p in self._pending)
