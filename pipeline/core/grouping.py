@@ -266,11 +266,11 @@ def dbscan_pairs(
     per-point neighbourhood lists (the tests check it label for label against
     ``sklearn.cluster.DBSCAN``). Larger ``min_samples`` go to scikit-learn.
     """
-    r: IntArray = np.asarray(row, dtype=np.int64)
-    c: IntArray = np.asarray(col, dtype=np.int64)
-    check_pairs(r, c, n, "badges")
-    near = np.maximum(d, _LEAST_DISTANCE_M) <= eps  # (as a distance graph holds them)
-    r, c = r[near], c[near]
+    # (max(d, least) <= eps, as a distance graph holds them: d <= eps when least <= eps; NaN: no.)
+    near = d <= eps if eps >= _LEAST_DISTANCE_M else np.zeros(d.shape[0], dtype=np.bool_)
+    r: IntArray = np.asarray(row[near], dtype=np.int64)
+    c: IntArray = np.asarray(col[near], dtype=np.int64)
+    check_pairs(r, c, n, "badges")  # (the pairs the compiled pass is given)
     if min_samples > 2:
         # (Imported here: scikit-learn costs a process 64 MB and 0.7 s to import, and the
         # default detector never gets here.)
