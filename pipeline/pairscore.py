@@ -69,7 +69,7 @@ def covary_shift(
     and the score falls back towards its position and profile terms.
     """
     det = state.detector
-    row, col, dist = upper_pairs(graph) if upper is None else upper
+    row, col, dist = upper_pairs(graph, det.covary_probe_m) if upper is None else upper
     close = np.flatnonzero(dist <= det.covary_probe_m)
     if close.shape[0] > det.covary_probe_pairs:
         close = close[np.linspace(0, close.shape[0] - 1, det.covary_probe_pairs).round().astype(np.int64)]

@@ -332,7 +332,8 @@ def run_tick(state: PipelineState, drained: Drained, now: float, started: float 
         # (A clock set back measures at once: it is not "too soon" after a time yet to come.)
         measure = last is None or not 0 <= now - last < state.detector.colleague_every_s - 1e-6
         covary = _fluctuations(state, fixes.badge, now) if measure else None
-        upper = upper_pairs(graph)  # (the graph's pairs, each once)
+        floor_pairs = state.floor_averages is not None and len(fixes) <= state.detector.floor_pair_max_badges
+        upper = upper_pairs(graph) if floor_pairs else None  # (the graph's pairs, each once, for both)
         shift = covary_shift(state, graph, covary, now, upper) if covary is not None else 0.0
         if measure:
             state.colleagues_measured = now
@@ -347,7 +348,7 @@ def run_tick(state: PipelineState, drained: Drained, now: float, started: float 
             return colleague_score(state.detector, d, rms, common, covary, r, c, shift, min_common, near)
 
         scores: Callable[[np.ndarray, np.ndarray], np.ndarray] = pair_distance
-        if state.floor_averages is not None and len(fixes) <= state.detector.floor_pair_max_badges:
+        if floor_pairs:
             # The colleague finder asks again for many of the floor's pairs (its strangers'):
             # each measured once. Without the floor groups no pair is asked twice.
             scores = PairMemo(pair_distance, len(fixes))

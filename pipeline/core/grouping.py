@@ -231,13 +231,22 @@ def _fill_symmetric(
             at[i] += 1
 
 
-def upper_pairs(graph: sparse.csr_matrix) -> tuple[IntArray, IntArray, FloatArray]:
+def upper_pairs(graph: sparse.csr_matrix, at_most: float | None = None) -> tuple[IntArray, IntArray, FloatArray]:
     """The entries of ``graph`` above its diagonal as (row, column, value) arrays, in the order
-    it holds them (by row): ``sparse.triu(graph, k=1)``'s, without its conversions."""
-    row = np.repeat(np.arange(graph.shape[0], dtype=np.int64), np.diff(graph.indptr))
-    col = graph.indices.astype(np.int64)
+    it holds them (by row): ``sparse.triu(graph, k=1)``'s, without its conversions; with
+    ``at_most``, only those whose value is at most that (found by value first: a few of a
+    large graph's)."""
+    data = np.asarray(graph.data, dtype=np.float64)
+    if at_most is None:
+        row = np.repeat(np.arange(graph.shape[0], dtype=np.int64), np.diff(graph.indptr))
+        col = graph.indices.astype(np.int64)
+        above = col > row
+        return row[above], col[above], data[above]
+    at = np.flatnonzero(data <= at_most)
+    row = np.searchsorted(graph.indptr, at, side="right").astype(np.int64) - 1  # (the row holding each)
+    col = graph.indices[at].astype(np.int64)
     above = col > row
-    return row[above], col[above], np.asarray(graph.data[above], dtype=np.float64)
+    return row[above], col[above], data[at[above]]
 
 
 def dbscan_precomputed(dist: sparse.spmatrix, eps: float, min_samples: int) -> IntArray:

@@ -127,5 +127,10 @@ def test_upper_pairs_are_scipys_triu_in_its_order() -> None:
     row, col, d = upper_pairs(graph)
     assert row.tolist() == want.row.tolist() and col.tolist() == want.col.tolist()
     assert d.tobytes() == want.data.astype(np.float64).tobytes()
+    some = sparse.triu(graph, k=1).tocoo()
+    close = some.data <= 1.2
+    row, col, d = upper_pairs(graph, 1.2)
+    assert row.tolist() == some.row[close].tolist() and col.tolist() == some.col[close].tolist()
+    assert d.tolist() == some.data[close].tolist() and 0 < row.shape[0] < some.row.shape[0]
     empty = upper_pairs(sparse.csr_matrix((3, 3)))
     assert [a.shape[0] for a in empty] == [0, 0, 0]
