@@ -14,11 +14,9 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import numpy.typing as npt
 import orjson
 
 from mingle_wire import (
@@ -39,6 +37,7 @@ from mingle_wire import (
 
 from .fastdecode import fast_reading_columns
 from .heldpositions import HeldPositions
+from .ingested import BadgeIndex, Contacts, Drained, Message
 
 if TYPE_CHECKING:
     from .venue import Venue
@@ -57,71 +56,9 @@ AHEAD_S = 30.0
 
 log = logging.getLogger("mingle.ingest")
 
-Message = tuple[str, bytes | str | dict[str, Any]]  # (topic, payload) as it arrived
 
 LOG_FIRST = 5
 LOG_EVERY = 1000
-
-
-class BadgeIndex:
-    """Stable integer indices for badge ids (and other transmitters), capped at ``capacity``."""
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self.capacity = capacity
-        self.ids: list[str] = []
-        self._index: dict[str, int] = {}
-
-    def get(self, badge: str) -> int | None:
-        idx = self._index.get(badge)
-        if idx is None and len(self.ids) < self.capacity:
-            idx = len(self.ids)
-            self.ids.append(badge)
-            self._index[badge] = idx
-        return idx
-
-    def find(self, badge: str) -> int | None:
-        return self._index.get(badge)
-
-    def find_all(self, badges: list[str]) -> list[int | None]:
-        """:meth:`find` for each of ``badges``, in one C-level pass."""
-        return list(map(self._index.get, badges))
-
-    @property
-    def index(self) -> Mapping[str, int]:
-        """Id → index, read-only."""
-        return self._index
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-@dataclass(frozen=True, slots=True)
-class Drained:
-    """Accepted input since the last drain: readings as aligned arrays, latest position per badge,
-    attendees' pause requests in arrival order, and badges' neighbour reports (one per
-    reporter, report and neighbour, however many gateways relayed it) as aligned arrays."""
-
-    badge: npt.NDArray[np.int64]
-    gateway: npt.NDArray[np.int64]
-    ts: npt.NDArray[np.float64]
-    rssi: npt.NDArray[np.float64]
-    positions: dict[int, Position]
-    pauses: tuple[Pause, ...] = ()
-    contacts: Contacts | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Contacts:
-    """Neighbour reports as aligned arrays: ``badge`` heard ``near`` at ``rssi`` dBm (its best
-    in the report period); ``ts`` when the first gateway received the report."""
-
-    badge: npt.NDArray[np.int64]
-    near: npt.NDArray[np.int64]
-    rssi: npt.NDArray[np.float64]
-    ts: npt.NDArray[np.float64]
-
-    def __len__(self) -> int:
-        return int(self.badge.shape[0])
 
 
 def anchors_of(venue: Venue) -> list[tuple[str, float, float, float]]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from mingle_wire import RecordedMessage
 from mingle_wire.messages import TS_MAX, TS_MIN
 
-from .ingest import Message
+from .ingested import Message
 
 __all__ = ["MAX_GAP_S", "tick_batches"]
 

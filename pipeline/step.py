@@ -33,7 +33,8 @@ from .core.smoothing import Smoother
 from .core.tracking import Group, Tracker
 from .core.windows import PairSeries, PairSummary, RssiWindows
 from .detector import MINGLE, Detector
-from .ingest import Drained, Message, anchors_of, venue_ingest
+from .ingest import anchors_of, venue_ingest
+from .ingested import Drained, Message
 from .pairscore import (
     colleague_score,
     covary_shift,
