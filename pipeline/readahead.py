@@ -1,4 +1,4 @@
-"""A replay's ingest, run a few ticks ahead in a second process.
+"""A replay's ingest, run a tick ahead in a second process.
 
 A replay on one core pays, every second of the recording, for reading and decompressing
 it, parsing its JSON, validating every reading and mapping ids to indices (at 500 attendees
@@ -9,17 +9,23 @@ venue and roster as the pipeline's (:func:`~.ingest.venue_ingest`) — and hands
 drain to the parent, which runs :func:`~.step.run_tick` on it: the drain ``step`` would have
 made, so the frames and alerts are the same, byte for byte.
 
-* The child's badge index grows as the parent's would have; each tick's new ids come with
-  its drain and the parent adds them to its own (and checks it numbers them alike).
+* The child's badge index grows as the parent's would have: it sends the ids it starts with,
+  then each tick's new ids with its drain, and the parent adds them to its own and checks it
+  numbers them alike.
 * What the ingest logs (rejections, rate-limited) is logged by the parent, in order; its
   counts become the parent's ingest's at the end (:meth:`~.ingest.Ingest.tally`).
-* An error in the child (an unreadable file, a line that is no recording entry) is raised
-  in the parent as it was raised; a child that dies is an error too.
-* At most ``depth`` ticks wait between the two (a bounded queue): memory stays bounded
-  when the ticks are the slower part.
+* An error in the child (an unreadable file, a line that is no recording entry) is raised in
+  the parent as it was raised, with the child's traceback as a note; a child that dies, even
+  in the middle of sending a drain, is an error too, never a hang.
+* The two talk over a one-way pipe whose write end only the child holds: the child waits in
+  ``send`` while the parent has not read the last drain (memory stays bounded when the ticks
+  are the slower part), and a parent that dies ends the child at its next ``send`` (a broken
+  pipe) instead of leaving it behind.
 
-The child is forked (not spawned: a spawned child would import the caller's ``__main__``
-again) before the pipeline's state, and the threads its compiled loops may start, exist.
+The child is forked (a spawned child would import the caller's ``__main__`` again), before
+the pipeline's state is built; it uses none of the parent's threads (a process that ran
+compiled loops on threads before holds idle workers). Where a platform cannot fork,
+:func:`available` is false and a replay reads in its own process.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import pickle
-import queue
 import traceback
+import warnings
 from collections.abc import Iterable, Iterator
-from logging.handlers import QueueHandler
+from logging import LogRecord
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,10 +52,14 @@ if TYPE_CHECKING:
     from .step import PipelineState, TickResult
     from .venue import Venue
 
-__all__ = ["DEPTH", "ReadAhead"]
+__all__ = ["ReadAhead", "available"]
 
-DEPTH = 8  # ticks the child may read ahead of the ticks
 _POLL_S = 0.5  # how often a parent waiting on the child checks that it still runs
+
+
+def available() -> bool:
+    """Whether this platform can fork a read-ahead child."""
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 class ReadAhead:
@@ -64,22 +75,22 @@ class ReadAhead:
         tick_s: float = 1.0,
         *,
         prefix: str = "mingle",
-        depth: int = DEPTH,
     ) -> None:
         if not tick_s > 0:
             raise ValueError(f"tick_s must be > 0 seconds, got {tick_s!r}")
-        if depth < 1:
-            raise ValueError(f"depth must be >= 1 tick, got {depth!r}")
         ctx = multiprocessing.get_context("fork")
-        self._queue: multiprocessing.Queue[tuple[Any, ...]] = ctx.Queue(maxsize=depth)
+        self._conn, child_end = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
             target=_read,
-            args=(Path(recording), venue, list(roster), tick_s, prefix, self._queue),
+            args=(Path(recording), venue, list(roster), tick_s, prefix, child_end, self._conn),
             name="mingle-read-ahead",
             daemon=True,
         )
-        self.process.start()
-        self._done = False
+        with warnings.catch_warnings():
+            # (Python 3.12+ warns of forking a process that holds threads: the child uses none.)
+            warnings.filterwarnings("ignore", message=r".*multi-threaded.*fork", category=DeprecationWarning)
+            self.process.start()
+        child_end.close()  # (only the child writes: a child gone mid-send is then end-of-file here)
 
     def __enter__(self) -> ReadAhead:
         return self
@@ -94,77 +105,73 @@ class ReadAhead:
 
         badges = state.badges
         while True:
-            item = self._next()
-            kind = item[0]
-            if kind == "tick":
-                _, now, drained, new_ids, count = item
-                for b in new_ids:
-                    badges.get(b)
-                if len(badges) != count:
+            kind, *rest = self._next()
+            if kind == "start":
+                if list(badges.ids) != rest[0]:
                     raise RuntimeError(
-                        f"the read-ahead numbers {count} badges and the pipeline {len(badges)}: "
+                        "the read-ahead's ingest numbers badges other than the pipeline's: "
                         "was the pipeline's state built for another venue or roster, or used before?"
                     )
+            elif kind == "tick":
+                now, drained, new_ids = rest
+                first = len(badges)
+                for k, b in enumerate(new_ids):
+                    if badges.get(b) != first + k:
+                        raise RuntimeError(f"the pipeline numbers badge {b!r} otherwise than the read-ahead")
                 yield run_tick(state, drained, now)
             elif kind == "log":
-                record: logging.LogRecord = item[1]
+                record: LogRecord = rest[0]
                 logger = logging.getLogger(record.name)
                 if logger.isEnabledFor(record.levelno):
                     logger.handle(record)
             elif kind == "end":
-                state.ingest.take_tally(item[1])
-                self._done = True
+                state.ingest.take_tally(rest[0])
                 return
             else:  # "error"
-                self._done = True
-                raise item[1]
+                raise rest[0]
 
     def _next(self) -> tuple[Any, ...]:
-        while True:
-            try:
-                item: tuple[Any, ...] = self._queue.get(timeout=_POLL_S)
-            except queue.Empty:
-                if self.process.is_alive():
-                    continue
-                try:  # (it may have put its last item just before it ended)
-                    item = self._queue.get(timeout=_POLL_S)
-                except queue.Empty:
-                    raise RuntimeError(
-                        f"the read-ahead process ended (exit code {self.process.exitcode}) before the recording did"
-                    ) from None
-            return item
+        """The child's next message; ``RuntimeError`` if it ended without sending one."""
+        while not self._conn.poll(_POLL_S):
+            if not self.process.is_alive() and not self._conn.poll(0):
+                break
+        try:
+            item: tuple[Any, ...] = self._conn.recv()
+        except EOFError:  # (nothing more, or a message cut short: the child is gone)
+            self.process.join(timeout=10)
+            raise RuntimeError(
+                f"the read-ahead process ended (exit code {self.process.exitcode}) before the recording did"
+            ) from None
+        return item
 
     def close(self) -> None:
-        """Stop the child (at once, if it has not finished) and release the queue."""
+        """Stop the child (at once, if it has not finished) and close the pipe."""
         if self.process.is_alive():
             self.process.terminate()
         self.process.join(timeout=10)
-        self._queue.close()
-        self._queue.cancel_join_thread()
+        self._conn.close()
 
 
-class _Forward(QueueHandler):
-    """Puts each log record, made picklable, on the parent's queue as ``("log", record)``
-    (waiting for room: a log line is not dropped)."""
+class _Forward(logging.Handler):
+    """Sends each log record, made picklable, to the parent as ``("log", record)``."""
 
-    def __init__(self, out: multiprocessing.Queue[tuple[Any, ...]]) -> None:
-        super().__init__(out)
+    def __init__(self, out: Connection) -> None:
+        super().__init__()
         self.out = out
 
-    def enqueue(self, record: logging.LogRecord) -> None:
-        self.out.put(("log", record))
+    def emit(self, record: LogRecord) -> None:
+        msg = self.format(record)  # (as QueueHandler.prepare does: the message resolved here)
+        record.msg, record.args, record.exc_info, record.exc_text = msg, None, None, None
+        self.out.send(("log", record))
 
 
 def _read(
-    recording: Path,
-    venue: Venue,
-    roster: list[str],
-    tick_s: float,
-    prefix: str,
-    out: multiprocessing.Queue[tuple[Any, ...]],
+    recording: Path, venue: Venue, roster: list[str], tick_s: float, prefix: str, out: Connection, theirs: Connection
 ) -> None:
-    """The child: every tick's drain, with the badge ids new since the last, then the ingest's
-    counts; or the error that stopped it."""
+    """The child: the ids it starts with, every tick's drain with the badge ids new since the
+    last, then the ingest's counts; or the error that stopped it. ``theirs``: the parent's end
+    of the pipe, closed here at once (held open, a parent gone would never break the pipe)."""
+    theirs.close()
     root = logging.getLogger()
     root.handlers = [_Forward(out)]  # (a forked child holds its parent's handlers)
     try:
@@ -173,17 +180,36 @@ def _read(
         collect_less()  # (a drain makes tens of thousands of small objects, all short-lived)
         ingest = venue_ingest(venue, roster, prefix=prefix)
         ids = ingest.badges.ids
+        out.send(("start", list(ids)))
         sent = len(ids)
         for now, messages in tick_batches(read_recording(recording, orjson.loads), tick_s):
             for topic, payload in messages:
                 ingest.accept(topic, payload)
             drained = ingest.drain(now)
-            out.put(("tick", now, drained, ids[sent:], len(ids)))
+            out.send(("tick", now, drained, ids[sent:]))
             sent = len(ids)
-        out.put(("end", ingest.tally()))
-    except BaseException as exc:
+        out.send(("end", ingest.tally()))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the parent is gone: nobody to tell
+    except BaseException as exc:  # every other error goes to the parent
+        exc = _portable(exc)
         try:
-            pickle.dumps(exc)
-        except Exception:
-            exc = RuntimeError(f"the read-ahead process failed:\n{traceback.format_exc()}")
-        out.put(("error", exc))
+            out.send(("error", exc))
+        except OSError:
+            return
+    finally:
+        out.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` with the child's traceback as a note, if it survives pickling both ways; else a
+    ``RuntimeError`` with its text."""
+    text = traceback.format_exc()
+    try:
+        exc.add_note(f"in the read-ahead process:\n{text}")
+        back = pickle.loads(pickle.dumps(exc))
+        if type(back) is type(exc):
+            return exc
+    except Exception:
+        pass
+    return RuntimeError(f"the read-ahead process failed:\n{text}")

@@ -25,6 +25,7 @@ from mingle_wire import Alert, Frame, RecordedMessage, alert_to_dict, dumps, fra
 
 from .detector import DETECTORS, Detector
 from .readahead import ReadAhead
+from .readahead import available as read_ahead_available
 from .replayclock import MAX_GAP_S, tick_batches
 from .roster import Roster
 from .step import PipelineState, TickResult, step
@@ -65,10 +66,11 @@ def run_replay(
     """Replay ``recording``; with ``out_dir``, write frames.jsonl, alerts.jsonl and summary.json;
     with ``store``, also write the event store (SQLite) that ``mingle report`` reads.
     ``read_ahead``: read, decode and validate the recording in a second process
-    (:class:`~.readahead.ReadAhead`; the same outputs), else in this one, tick by tick."""
+    (:class:`~.readahead.ReadAhead`; the same outputs, where the platform can fork), else in
+    this one, tick by tick. Read ahead, the summary's tick times leave the decoding out."""
     det = DETECTORS[detector] if isinstance(detector, str) else detector
     # (Forked before the pipeline's state exists: see readahead.)
-    reader = ReadAhead(recording, venue, roster, tick_s) if read_ahead else None
+    reader = ReadAhead(recording, venue, roster, tick_s) if read_ahead and read_ahead_available() else None
     try:
         return _run(reader, recording, venue, roster, out_dir, tick_s, det, progress, store)
     finally:

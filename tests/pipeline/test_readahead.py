@@ -7,6 +7,9 @@ import json
 import logging
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -89,16 +92,70 @@ def test_an_unreadable_recording_raises_in_the_parent_as_it_was_raised(scenario:
         run_replay(bad, venue, roster)
 
 
-def test_a_child_that_dies_is_an_error_not_a_hang(scenario: Path) -> None:
+@pytest.mark.timeout(120)
+def test_a_child_that_dies_even_in_the_middle_of_a_drain_is_an_error_not_a_hang(scenario: Path) -> None:
     venue, roster = load_venue(scenario / "venue.yaml"), load_roster(scenario / "roster.csv")
-    with ReadAhead(scenario / "mixed.jsonl.gz", venue, roster, depth=1) as reader:
+    with ReadAhead(scenario / "mixed.jsonl.gz", venue, roster) as reader:
         ticks = reader.ticks(PipelineState(venue, roster))
         next(ticks)
+        time.sleep(1.0)  # (the child fills the pipe and waits in the middle of a send)
         assert reader.process.pid is not None
         os.kill(reader.process.pid, signal.SIGKILL)
         with pytest.raises(RuntimeError, match="read-ahead process ended"):
             for _ in ticks:
                 pass
+
+
+@pytest.mark.timeout(120)
+def test_a_child_whose_parent_dies_ends_too(scenario: Path, tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from pipeline.readahead import ReadAhead\n"
+        "from pipeline.roster import load_roster\n"
+        "from pipeline.venue import load_venue\n"
+        "sc = Path(sys.argv[1])\n"
+        "reader = ReadAhead(sc / 'mixed.jsonl.gz', load_venue(sc / 'venue.yaml'), load_roster(sc / 'roster.csv'))\n"
+        "print(reader.process.pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)  # (dies without closing anything)\n"
+    )
+    out = tmp_path / "out.txt"
+    with out.open("w") as fh:  # (a file, not a pipe: the child holds the parent's stdout while it runs)
+        subprocess.run([sys.executable, str(script), str(scenario)], stdout=fh, timeout=60, check=False)
+    child = int(out.read_text().split()[0])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _running(child):
+        time.sleep(0.1)
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie awaiting its reaper)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_an_error_that_does_not_survive_pickling_reaches_the_parent_as_text() -> None:
+    from pipeline.readahead import _portable
+
+    class StubbornError(Exception):
+        def __init__(self, a: int, b: int) -> None:
+            super().__init__(f"{a} and {b}")
+
+    try:
+        raise StubbornError(1, 2)
+    except StubbornError as exc:
+        sent = _portable(exc)
+    assert isinstance(sent, RuntimeError) and "StubbornError: 1 and 2" in str(sent)
+    try:
+        raise ValueError("plain")
+    except ValueError as exc:
+        sent = _portable(exc)
+    assert isinstance(sent, ValueError) and any("read-ahead process" in n for n in sent.__notes__)
 
 
 def test_a_pipeline_state_that_numbers_badges_otherwise_is_refused(scenario: Path) -> None:
@@ -113,5 +170,3 @@ def test_bad_arguments_are_refused_before_any_process_starts(scenario: Path) -> 
     venue, roster = load_venue(scenario / "venue.yaml"), load_roster(scenario / "roster.csv")
     with pytest.raises(ValueError, match="tick_s"):
         ReadAhead(scenario / "mixed.jsonl.gz", venue, roster, tick_s=0)
-    with pytest.raises(ValueError, match="depth"):
-        ReadAhead(scenario / "mixed.jsonl.gz", venue, roster, depth=0)
