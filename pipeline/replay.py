@@ -1,7 +1,7 @@
 """Offline replay: a recording through the same ``step()`` the live service runs.
 
 The clock is the recording's own (:mod:`.replayclock`). By default the recording is read,
-decoded and validated in a second process, a few ticks ahead of the ticks
+decoded and validated in a second process, ahead of the ticks
 (:mod:`.readahead`): the same ingest, the same drains, the same ticks, on two cores.
 Deterministic: the same recording, files and detector give byte-identical ``frames.jsonl``
 and ``alerts.jsonl``, read ahead or not.
