@@ -148,6 +148,8 @@ class Fluctuations:
 
     @property
     def key(self) -> IntArray:
+        if self._cell is not None:
+            return np.flatnonzero(self._cell >= 0).astype(np.int64)  # (a table's cells are keys)
         return self._key
 
     def build(self, rows: IntArray) -> None:
@@ -189,11 +191,12 @@ class Fluctuations:
         self.first[rows_s[starts]] = lo + starts
         self.count[rows_s[starts]] = lengths
         key = rows_s * self.n_gateways + gws  # sorted
-        at = np.searchsorted(self._key, key)
-        self._key = np.insert(self._key, at, key)
-        self._key_slot = np.insert(self._key_slot, at, lo + np.arange(m, dtype=np.int64))
-        if self._cell is not None:
+        if self._cell is not None:  # (the table finds a slot: no sorted keys are kept)
             self._cell[key] = lo + np.arange(m, dtype=np.int64)
+        else:
+            at = np.searchsorted(self._key, key)
+            self._key = np.insert(self._key, at, key)
+            self._key_slot = np.insert(self._key_slot, at, lo + np.arange(m, dtype=np.int64))
 
     def _reserve(self, size: int, seconds: int) -> None:
         cap = self._residual.shape[0]
