@@ -56,7 +56,6 @@ AHEAD_S = 30.0
 
 log = logging.getLogger("mingle.ingest")
 
-
 LOG_FIRST = 5
 LOG_EVERY = 1000
 
